@@ -1,0 +1,161 @@
+"""`aecrypt` command line: sweep, results, add, data, book. Errors print without a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import AecryptError, paths
+from .profiles import PROFILES, get_profile
+
+
+def _grid_for(args) -> Path:
+    return Path(args.grid) if args.grid else paths.GRIDS / get_profile(args.profile).default_grid
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import run_sweep
+
+    report = run_sweep(
+        args.profile,
+        _grid_for(args),
+        args.data,
+        args.workers,
+        args.scheduler,
+        args.quiet,
+        Path(args.results) if args.results else None,
+        args.seed,
+    )
+    if report.failures:
+        print(f"{len(report.failures)} run(s) failed:", file=sys.stderr)
+        for label, error in report.failures:
+            print(f"  {label}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_results(args) -> int:
+    from .sweep import collect, write_summary
+
+    path = write_summary(args.profile, Path(args.results) if args.results else None)
+    table = collect(args.profile, Path(args.results) if args.results else None)
+    print(table["status"].value_counts().to_string())
+    print(f"table: {path}")
+    return 0
+
+
+def cmd_add(args) -> int:
+    from .sweep import add_run
+
+    rid = add_run(
+        Path(args.folder),
+        args.profile,
+        Path(args.notebook) if args.notebook else None,
+        Path(args.results) if args.results else None,
+    )
+    print(f"added run {rid} to {paths.summary_csv(args.profile, Path(args.results) if args.results else None)}")
+    return 0
+
+
+def cmd_data(args) -> int:
+    from .data import load_dataset
+
+    size = args.size or get_profile(args.profile).size
+    n = args.n_images if args.n_images is not None else get_profile(args.profile).n_images
+    ds = load_dataset(args.data or get_profile(args.profile).default_data, size, n, args.seed)
+    print(json.dumps(ds.summary(), indent=2))
+    return 0
+
+
+def cmd_book(args) -> int:
+    """Build the HTML book from existing results (the sweep comes first; `make book` does both)."""
+    env = dict(os.environ, AECRYPT_PROFILE=args.profile)
+    if args.results:
+        env["AECRYPT_RESULTS"] = str(Path(args.results).resolve())
+    if not paths.summary_csv(args.profile, Path(args.results) if args.results else None).is_file():
+        raise AecryptError(f"no results for profile {args.profile!r}; run `aecrypt sweep --profile {args.profile}`")
+    build = Path(args.build).resolve() if args.build else paths.BUILD
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_book",
+        "build",
+        str(paths.ROOT),
+        "--config",
+        str(paths.ROOT / "_config.yml"),
+        "--toc",
+        str(paths.BOOK / "_toc.yml"),
+        "--path-output",
+        str(build),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    code = subprocess.call(cmd, env=env, cwd=paths.ROOT)
+    if code == 0:
+        print(f"book: {build / '_build' / 'html' / 'index.html'}")
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aecrypt", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p, data=True):
+        p.add_argument("--profile", default="default", choices=list(PROFILES), help="how big each run is")
+        p.add_argument("--results", help="results folder (default: results/ or $AECRYPT_RESULTS)")
+        if data:
+            p.add_argument("--data", help="data spec: synthetic | nih:DIR | folder:DIR | medmnist:FILE | dicom:DIR")
+
+    p = sub.add_parser("sweep", help="run every combination of a grid (cached; resumable)")
+    common(p)
+    p.add_argument("--grid", help="grid file (default: the profile's, in grids/)")
+    p.add_argument("--workers", type=int, help="parallel runs (default: one per core)")
+    p.add_argument("--scheduler", help="dask.distributed scheduler address (tcp://host:8786) instead of local workers")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("results", help="(re)write results/<profile>/summary.csv")
+    common(p, data=False)
+    p.set_defaults(func=cmd_results)
+
+    p = sub.add_parser("add", help="add a run made by hand with papermill to the results")
+    p.add_argument("folder", help="the run's output_dir")
+    p.add_argument("--notebook", help="the executed notebook papermill wrote")
+    common(p, data=False)
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("data", help="load a data source and print its summary as JSON")
+    common(p)
+    p.add_argument("--size", type=int, help="image size (default: the profile's)")
+    p.add_argument("--n-images", type=int, help="cap on the number of images (default: the profile's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--summary", action="store_true", help="print class and image counts (the default output)")
+    p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("book", help="build the HTML book from a profile's results")
+    common(p, data=False)
+    p.add_argument("--build", help="output folder (default: _build/)")
+    p.set_defaults(func=cmd_book)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AecryptError as exc:
+        print(f"aecrypt: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aecrypt: interrupted; finished runs are kept, rerun to finish the rest", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

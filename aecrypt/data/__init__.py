@@ -1,0 +1,228 @@
+"""Data sources behind one spec string: `synthetic`, `nih:DIR[?finding=NAME]`, `folder:DIR`,
+`medmnist:FILE.npz`, `dicom:DIR`. Every source becomes float32 grayscale in [0, 1] at the requested
+size, with labels (1 = positive finding) and patient groups for patient-wise splits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
+
+from .. import AecryptError, paths
+from . import readers, synthetic
+
+KINDS = ("synthetic", "nih", "folder", "medmnist", "dicom")
+SPEC_HELP = "synthetic | nih:DIR[?finding=NAME] | folder:DIR | medmnist:FILE.npz | dicom:DIR"
+CACHE_VERSION = 1  # bump when decoding changes, so cached arrays are rebuilt
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    path: Path | None = None
+    options: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.kind
+        query = "&".join(f"{k}={v}" for k, v in sorted(self.options.items()))
+        return f"{self.kind}:{self.path}" + (f"?{query}" if query else "")
+
+
+def parse_spec(spec: str) -> Spec:
+    """Parse (and make absolute) a data spec; errors list the valid forms."""
+    text = str(spec).strip()
+    kind, _, rest = text.partition(":")
+    if kind not in KINDS:
+        raise AecryptError(f"unknown data source {text!r}; valid: {SPEC_HELP}")
+    if kind == "synthetic":
+        if rest:
+            raise AecryptError(f"'synthetic' takes no argument (got {text!r}); size and seed come from the profile")
+        return Spec("synthetic")
+    location, _, query = rest.partition("?")
+    if not location:
+        raise AecryptError(f"{kind}: needs a path, e.g. {kind}:/data/xrays; valid: {SPEC_HELP}")
+    options = {k: v[-1] for k, v in parse_qs(query).items()}
+    allowed = {"nih": {"finding"}}.get(kind, set())
+    if bad := set(options) - allowed:
+        raise AecryptError(f"{kind}: unknown option(s) {sorted(bad)}; valid: {sorted(allowed) or 'none'}")
+    return Spec(kind, Path(location).expanduser().resolve(), options)
+
+
+@dataclass
+class Dataset:
+    images: np.ndarray  # (N, size, size) float32 in [0, 1]
+    labels: np.ndarray  # (N,) int64, 1 = positive
+    groups: np.ndarray  # (N,) patient ids (str); splits never put one patient on both sides
+    spec: str
+    size: int
+    splits: np.ndarray | None = None  # predefined "train"/"val"/"test" per image, if the source has them
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash of the arrays: a run id changes exactly when the data does."""
+        h = hashlib.sha256()
+        for arr in (self.images, self.labels, self.groups.astype(str)):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()[:16]
+
+    def summary(self) -> dict:
+        return {
+            "spec": self.spec,
+            "images": len(self),
+            "size": self.size,
+            "classes": {"negative": int((self.labels == 0).sum()), "positive": int((self.labels == 1).sum())},
+            "patients": int(len(np.unique(self.groups))),
+            "skipped": len(self.skipped),
+            "notes": self.notes,
+        }
+
+
+def _subsample(ds: Dataset, n_images: int, seed: int) -> Dataset:
+    """Stratified subsample (keeps the class ratio) when the source has more images than asked."""
+    if n_images >= len(ds):
+        return ds
+    keep = next(StratifiedShuffleSplit(1, train_size=n_images, random_state=seed).split(ds.labels, ds.labels))[0]
+    keep = np.sort(keep)
+    pick = lambda a: None if a is None else a[keep]  # noqa: E731
+    return Dataset(
+        ds.images[keep],
+        ds.labels[keep],
+        ds.groups[keep],
+        ds.spec,
+        ds.size,
+        pick(ds.splits),
+        ds.skipped,
+        ds.notes + [f"stratified subsample of {n_images} images"],
+    )
+
+
+def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str) -> Dataset:
+    if spec.kind == "synthetic":
+        n = n_images or 900
+        images, labels = synthetic.generate(n, size, seed)
+        groups = np.array([f"phantom{i}" for i in range(n)])
+        return Dataset(images, labels, groups, str(spec), size)
+    if spec.kind == "medmnist":
+        raw, labels, splits = readers.read_medmnist(spec.path)
+        if raw.ndim == 4:
+            raw = raw.mean(axis=-1)
+        scale = 255.0 if raw.max() > 1 else 1.0
+        images = np.stack(
+            [readers.fit_square(x.astype(np.float32) / scale, size, f"{spec.path}[{i}]") for i, x in enumerate(raw)]
+        )
+        groups = np.array([f"img{i}" for i in range(len(raw))])
+        return Dataset(images, labels.astype(np.int64), groups, str(spec), size, np.array(splits))
+    if spec.kind == "nih":
+        records = readers.read_nih(spec.path, spec.options.get("finding"))
+    elif spec.kind == "folder":
+        records = readers.read_folder(spec.path)
+    else:
+        records = readers.read_dicom(spec.path)
+    reader = readers.read_dicom_image if spec.kind == "dicom" else readers.read_image
+    images, keep, skipped = readers.decode_all(records.paths, size, reader, on_error)
+    labels = np.asarray(records.labels, np.int64)[keep]
+    readers._check_two_classes(labels.tolist(), f"{spec} after skipping unreadable images")
+    splits = None if records.splits is None else np.asarray(records.splits)[keep]
+    return Dataset(
+        images, labels, np.asarray(records.groups, str)[keep], str(spec), size, splits, skipped, records.notes
+    )
+
+
+def _source_stamp(spec: Spec) -> str:
+    """Cheap identity of the files behind a spec (names, sizes, mtimes) for the array cache key."""
+    if spec.path is None:
+        return ""
+    if spec.path.is_file():
+        files = [spec.path]
+    elif spec.path.is_dir():
+        files = sorted(p for p in spec.path.rglob("*") if p.is_file())
+    else:
+        return "missing"
+    return hashlib.sha256(
+        "".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in files).encode()
+    ).hexdigest()
+
+
+def load_dataset(
+    spec: str, size: int, n_images: int | None = None, seed: int = 0, on_error: str = "skip", cache: bool = True
+) -> Dataset:
+    """Load a data source at size × size; `n_images` caps it (stratified). Cached on disk by
+    spec + size + count + seed + the source files' stamp."""
+    if on_error not in ("skip", "raise"):
+        raise AecryptError(f"on_error={on_error!r}; valid: 'skip' (warn and count) or 'raise'")
+    if not isinstance(size, int) or size < 8:
+        raise AecryptError(f"size must be an integer ≥ 8, got {size!r}")
+    parsed = parse_spec(spec)
+    key = hashlib.sha256(
+        json.dumps([CACHE_VERSION, str(parsed), size, n_images, seed, _source_stamp(parsed)]).encode()
+    ).hexdigest()[:24]
+    cached = paths.data_cache() / f"{key}.npz"
+    if cache and parsed.kind != "synthetic" and cached.is_file():
+        with np.load(cached, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            return Dataset(
+                z["images"],
+                z["labels"],
+                z["groups"],
+                meta["spec"],
+                size,
+                z["splits"] if "splits" in z else None,
+                meta["skipped"],
+                meta["notes"],
+            )
+    ds = _read(parsed, size, n_images, seed, on_error)
+    if parsed.kind != "synthetic" and n_images:
+        ds = _subsample(ds, n_images, seed)
+    if cache and parsed.kind != "synthetic":  # phantoms are faster to regenerate than to read back
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        extra = {} if ds.splits is None else {"splits": ds.splits.astype(str)}
+        tmp = cached.with_suffix(".tmp.npz")
+        np.savez(
+            tmp,
+            images=ds.images,
+            labels=ds.labels,
+            groups=ds.groups.astype(str),
+            meta=json.dumps({"spec": ds.spec, "skipped": ds.skipped, "notes": ds.notes}),
+            **extra,
+        )
+        tmp.replace(cached)
+    return ds
+
+
+def split_indices(ds: Dataset, test_fraction: float, val_fraction: float, seed: int) -> dict[str, np.ndarray]:
+    """Train / val / test indices: the source's own split if it has one, else stratified and
+    patient-wise (no patient in two parts), seeded."""
+    idx = np.arange(len(ds))
+    if ds.splits is not None and set(np.unique(ds.splits)) >= {"train", "test"}:
+        parts = {s: idx[ds.splits == s] for s in ("train", "val", "test")}
+        if len(parts["val"]) == 0:
+            parts["train"], parts["val"] = _grouped_split(ds, parts["train"], val_fraction, seed)
+        return parts
+    rest, test = _grouped_split(ds, idx, test_fraction, seed)
+    train, val = _grouped_split(ds, rest, val_fraction / (1 - test_fraction), seed + 1)
+    return {"train": train, "val": val, "test": test}
+
+
+def _grouped_split(ds: Dataset, idx: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    n_splits = max(2, round(1 / fraction))
+    labels, groups = ds.labels[idx], ds.groups[idx]
+    per_class = np.bincount(labels, minlength=2)
+    if per_class.min() < n_splits or len(np.unique(groups)) < n_splits:
+        raise AecryptError(
+            f"too few images to split ({per_class[0]} negative, {per_class[1]} positive, "
+            f"{len(np.unique(groups))} patients): need at least {n_splits} of each; use more images"
+        )
+    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    keep, held = next(folds.split(idx, labels, groups))
+    return idx[keep], idx[held]

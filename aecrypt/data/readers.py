@@ -1,0 +1,276 @@
+"""Readers for real image layouts. Each returns file-level records; decoding to arrays is shared."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from .. import AecryptError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+NEGATIVE_NAMES = ("normal", "negative", "no_finding", "no finding", "healthy", "0")
+SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
+NIH_NAME = re.compile(r"^(\d{8})_\d{3}\.png$")
+
+
+class UnreadableImageWarning(UserWarning):
+    """Some images could not be decoded and were skipped (the warning counts and names them)."""
+
+
+@dataclass
+class Records:
+    """What a layout reader finds: one entry per image file."""
+
+    paths: list[Path]
+    labels: list[int]
+    groups: list[str]
+    splits: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _require_dir(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise AecryptError(f"{what} {path} does not exist")
+    if not path.is_dir():
+        raise AecryptError(f"{what} {path} is not a directory")
+    return path
+
+
+def _patient_from_name(path: Path) -> str:
+    m = NIH_NAME.match(path.name)
+    return m.group(1) if m else path.stem
+
+
+def _check_two_classes(labels: list[int], source: str) -> None:
+    present = set(labels)
+    if present != {0, 1}:
+        only = "negative" if present == {0} else "positive" if present == {1} else "no"
+        raise AecryptError(f"{source} has {only} images only; a classifier needs both classes (negative and positive)")
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+def to_unit_gray(img: Image.Image) -> np.ndarray:
+    """Any Pillow image (8/16-bit, float, RGB, RGBA, palette) → float32 grayscale in [0, 1]."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(img, dtype=np.float32) / 65535.0
+    if img.mode in ("I", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        top = 65535.0 if arr.max() > 255 else 255.0 if arr.max() > 1 else 1.0
+        return np.clip(arr / top, 0, 1)
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA"):  # composite on black: transparent pixels carry no density
+        background = Image.new("RGBA", img.size, (0, 0, 0, 255))
+        img = Image.alpha_composite(background, img.convert("RGBA"))
+    return np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+
+
+def fit_square(arr: np.ndarray, size: int, source: str) -> np.ndarray:
+    """Centre-crop to a square, then area-resize to size × size."""
+    h, w = arr.shape
+    if min(h, w) < size:
+        raise AecryptError(
+            f"{source} is {w}×{h}, smaller than the requested {size}×{size}; "
+            f"choose a size ≤ {min(h, w)} or use larger images"
+        )
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = Image.fromarray(np.ascontiguousarray(arr[top : top + side, left : left + side]), mode="F")
+    return np.asarray(square.resize((size, size), Image.Resampling.BOX), dtype=np.float32)
+
+
+def read_image(path: Path, size: int) -> np.ndarray:
+    try:
+        with Image.open(path) as img:
+            img.load()  # force decoding now, so truncated files fail here
+            arr = to_unit_gray(img)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UnreadableImage(f"{path}: {exc}") from None
+    return fit_square(arr, size, str(path))
+
+
+class UnreadableImage(Exception):
+    pass
+
+
+def decode_all(
+    paths: list[Path], size: int, reader=read_image, on_error: str = "skip"
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Decode every path; return images, a mask of the ones kept, and the skipped files' messages."""
+    images = np.zeros((len(paths), size, size), np.float32)
+    keep = np.ones(len(paths), bool)
+    skipped: list[str] = []
+    for i, path in enumerate(paths):
+        try:
+            images[i] = reader(path, size)
+        except UnreadableImage as exc:
+            if on_error == "raise":
+                raise AecryptError(f"cannot decode image {exc}") from None
+            keep[i] = False
+            skipped.append(str(exc))
+    if skipped:
+        shown = "; ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")
+        warnings.warn(f"skipped {len(skipped)} unreadable image(s): {shown}", UnreadableImageWarning, stacklevel=2)
+    if not keep.any():
+        raise AecryptError(f"none of the {len(paths)} images could be decoded: {skipped[0]}")
+    return images[keep], keep, skipped
+
+
+# --- layouts ----------------------------------------------------------------------------------
+
+
+def _is_negative(name: str) -> bool:
+    return name.lower().replace("-", "_") in NEGATIVE_NAMES
+
+
+def _class_folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def read_folder(root: Path) -> Records:
+    """One sub-folder per class (NORMAL/ vs. anything else), optionally under train/ val/ test/.
+    An optional labels.csv with a `file` column (relative path) and `patient_id` gives patient ids."""
+    _require_dir(root, "image folder")
+    top = _class_folders(root)
+    if not top:
+        raise AecryptError(
+            f"image folder {root} has no sub-folders; expected one folder per class, e.g. NORMAL/ PNEUMONIA/"
+        )
+    split_level = all(p.name.lower() in SPLIT_NAMES for p in top)
+    parts = [(SPLIT_NAMES[p.name.lower()], p) for p in top] if split_level else [(None, root)]
+    paths, labels, splits = [], [], []
+    for split, base in parts:
+        classes = _class_folders(base)
+        negatives = [c for c in classes if _is_negative(c.name)]
+        if len(negatives) != 1 or len(classes) < 2:
+            raise AecryptError(
+                f"{base} has class folders {[c.name for c in classes]}; expected exactly one negative folder "
+                f"named one of {list(NEGATIVE_NAMES)} (any case) and at least one positive folder"
+            )
+        for c in classes:
+            found = _images_in(c)
+            paths += found
+            labels += [0 if c in negatives else 1] * len(found)
+            splits += [split] * len(found)
+    if not paths:
+        raise AecryptError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    _check_two_classes(labels, f"image folder {root}")
+    groups = [_patient_from_name(p) for p in paths]
+    labels_csv = root / "labels.csv"
+    if labels_csv.is_file():
+        table = pd.read_csv(labels_csv, dtype=str)
+        column = next((c for c in ("file", "filename", "path") if c in table.columns), None)
+        if column is None:
+            raise AecryptError(f"{labels_csv} needs a 'file' column with image paths relative to {root}")
+        known = {p.relative_to(root).as_posix(): i for i, p in enumerate(paths)}
+        unknown = sorted(set(table[column]) - set(known))
+        if unknown:
+            raise AecryptError(f"{labels_csv} names {len(unknown)} image(s) not found under {root}: {unknown[:5]}")
+        if "patient_id" in table.columns:
+            for name, pid in zip(table[column], table["patient_id"], strict=True):
+                groups[known[name]] = str(pid)
+    return Records(paths, labels, groups, splits if split_level else None)
+
+
+def read_nih(root: Path, finding: str | None = None) -> Records:
+    """NIH ChestX-ray14 release: Data_Entry_2017.csv + PNGs in images*/ folders.
+    Negative = 'No Finding'; positive = any finding, or the named one (other rows are left out)."""
+    _require_dir(root, "NIH folder")
+    csv = root / "Data_Entry_2017.csv"
+    if not csv.is_file():
+        raise AecryptError(f"NIH folder {root} has no Data_Entry_2017.csv (the release's label file)")
+    table = pd.read_csv(csv, dtype=str)
+    needed = {"Image Index", "Finding Labels", "Patient ID"}
+    if missing := needed - set(table.columns):
+        raise AecryptError(f"{csv} lacks column(s) {sorted(missing)}; found {list(table.columns)}")
+    files = {p.name: p for d in sorted(root.glob("images*")) if d.is_dir() for p in _images_in(d)}
+    if not files:
+        raise AecryptError(f"NIH folder {root} has no PNGs in images*/ folders")
+    unknown = sorted(set(files) - set(table["Image Index"]))
+    if unknown:
+        raise AecryptError(f"{len(unknown)} image(s) under {root} are not in {csv.name}: {unknown[:5]}")
+    table = table[table["Image Index"].isin(files)]  # a partial download is normal: keep what is here
+    findings = table["Finding Labels"].str.split("|")
+    negative = table["Finding Labels"].eq("No Finding")
+    positive = ~negative if finding is None else findings.apply(lambda f: finding in f)
+    if finding is not None and not positive.any():
+        known = sorted({f for fs in findings for f in fs} - {"No Finding"})
+        raise AecryptError(f"no image has finding {finding!r}; findings present: {known}")
+    table = table[negative | positive]
+    labels = positive[table.index].astype(int).tolist()
+    _check_two_classes(labels, f"NIH folder {root}")
+    paths = [files[name] for name in table["Image Index"]]
+    notes = [f"{len(files) - len(paths)} image(s) with other findings left out"] if len(paths) < len(files) else []
+    return Records(paths, labels, table["Patient ID"].tolist(), notes=notes)
+
+
+def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """MedMNIST .npz: {train,val,test}_{images,labels}. Label 0 = negative, anything else positive."""
+    if not path.is_file():
+        raise AecryptError(f"MedMNIST file {path} does not exist")
+    try:
+        arrays = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise AecryptError(f"MedMNIST file {path} cannot be read as .npz: {exc}") from None
+    images, labels, splits = [], [], []
+    for split in ("train", "val", "test"):
+        if f"{split}_images" not in arrays:
+            continue
+        x = arrays[f"{split}_images"]
+        y = np.asarray(arrays[f"{split}_labels"]).reshape(len(x), -1)[:, 0]
+        images.append(x)
+        labels.append((y != 0).astype(int))
+        splits += [split] * len(x)
+    if not images:
+        raise AecryptError(f"{path} has none of train_images/val_images/test_images; keys: {list(arrays.keys())}")
+    return np.concatenate(images), np.concatenate(labels), splits
+
+
+def read_dicom(root: Path) -> Records:
+    """DICOM files (*.dcm) under root, with labels.csv: `file` (relative path), `label` (0/1 or class
+    name) and optionally `patient_id` (else each file is its own group)."""
+    _require_dir(root, "DICOM folder")
+    labels_csv = root / "labels.csv"
+    if not labels_csv.is_file():
+        raise AecryptError(f"DICOM folder {root} needs a labels.csv with columns file,label[,patient_id]")
+    table = pd.read_csv(labels_csv, dtype=str)
+    if not {"file", "label"} <= set(table.columns):
+        raise AecryptError(f"{labels_csv} needs columns 'file' and 'label'; found {list(table.columns)}")
+    paths = [root / f for f in table["file"]]
+    unknown = [f for f, p in zip(table["file"], paths, strict=True) if not p.is_file()]
+    if unknown:
+        raise AecryptError(f"{labels_csv} names {len(unknown)} file(s) not found under {root}: {unknown[:5]}")
+    labels = [0 if _is_negative(str(v)) else 1 for v in table["label"]]
+    _check_two_classes(labels, f"DICOM folder {root}")
+    groups = table["patient_id"].tolist() if "patient_id" in table.columns else [Path(f).stem for f in table["file"]]
+    return Records(paths, labels, groups)
+
+
+def read_dicom_image(path: Path, size: int) -> np.ndarray:
+    import pydicom  # only DICOM users pay its import
+
+    try:
+        ds = pydicom.dcmread(path)
+        arr = ds.pixel_array.astype(np.float32)
+    except Exception as exc:  # pydicom raises many types for broken files
+        raise UnreadableImage(f"{path}: {exc}") from None
+    if arr.ndim == 3:  # colour or multi-frame: average to one gray frame
+        arr = arr.mean(axis=-1 if arr.shape[-1] in (3, 4) else 0)
+    arr = arr * float(getattr(ds, "RescaleSlope", 1)) + float(getattr(ds, "RescaleIntercept", 0))
+    lo, hi = float(arr.min()), float(arr.max())
+    arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+    if getattr(ds, "PhotometricInterpretation", "") == "MONOCHROME1":  # 0 = white: invert
+        arr = 1.0 - arr
+    return fit_square(arr, size, str(path))

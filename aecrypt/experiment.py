@@ -1,0 +1,312 @@
+"""The steps of one run, in the order notebooks/experiment.ipynb calls them.
+
+data → train the autoencoder (one training of max epochs; the history gives every checkpoint) →
+encoder → paper cipher → decrypt → decoder for every image → classifier on retrieved images →
+metrics on the held-out split → the run's files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from . import AecryptError, cipher, metrics, models, runtime
+from .data import Dataset, load_dataset, split_indices
+from .profiles import get_profile
+from .runs import combination_label
+
+N_SAMPLES = 4  # images kept for Fig. 4
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines one run. Validated on construction."""
+
+    profile: str = "tiny"
+    data: str = ""  # empty: the profile's default source
+    loss: str = "mse"
+    optimizer: str = "adam"
+    depth: int = 3
+    activation: str = "relu"
+    seed: int = 0
+    key_image: str = ""  # empty: key from the seed
+
+    def __post_init__(self):
+        p = get_profile(self.profile)
+        object.__setattr__(self, "data", self.data or p.default_data)
+        object.__setattr__(self, "loss", models.validate_loss(self.loss))
+        object.__setattr__(self, "optimizer", models.validate_optimizer(self.optimizer))
+        object.__setattr__(self, "activation", models.validate_activation(self.activation))
+        object.__setattr__(self, "depth", models.validate_depth(int(self.depth), p.size))
+
+    @property
+    def settings(self):
+        return get_profile(self.profile)
+
+    @property
+    def label(self) -> str:
+        """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2."""
+        return combination_label(self.loss, self.optimizer, self.activation, self.depth)
+
+
+@dataclass
+class Split:
+    dataset: Dataset
+    index: dict[str, np.ndarray]
+
+    def x(self, part: str) -> np.ndarray:
+        return self.dataset.images[self.index[part]][..., None]
+
+    def y(self, part: str) -> np.ndarray:
+        return self.dataset.labels[self.index[part]]
+
+
+def start(cfg: RunConfig) -> None:
+    """Seed every generator; the same config then gives the same metrics on CPU."""
+    keras.utils.set_random_seed(cfg.seed)
+
+
+def load_data(cfg: RunConfig) -> Split:
+    p = cfg.settings
+    ds = load_dataset(cfg.data, p.size, p.n_images, cfg.seed)
+    return Split(ds, split_indices(ds, p.test_fraction, p.val_fraction, cfg.seed))
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._t)
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """A diverged run is a result to record, not something to train on for more epochs."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs and not np.isfinite(logs.get("loss", 0.0)):
+            raise AecryptError(f"autoencoder loss became {logs['loss']} at epoch {epoch + 1} (diverged)")
+
+
+def _history_frame(history: keras.callbacks.History, model: str, seconds: list[float]) -> pd.DataFrame:
+    frame = pd.DataFrame(history.history)
+    frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+    frame.insert(0, "model", model)
+    frame["seconds"] = seconds
+    return frame
+
+
+@dataclass
+class Trained:
+    ae: models.Autoencoder
+    history: pd.DataFrame
+
+
+def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained:
+    p = cfg.settings
+    ae = models.build_autoencoder(p.size, cfg.depth, cfg.activation)
+    models.compile_autoencoder(ae, cfg.loss, cfg.optimizer)
+    timer = EpochTimer()
+    hist = ae.autoencoder.fit(
+        split.x("train"),
+        split.x("train"),
+        validation_data=(split.x("val"), split.x("val")),
+        epochs=p.ae_epochs,
+        batch_size=p.batch_size,
+        shuffle=True,
+        verbose=verbose,
+        callbacks=[timer, StopOnNaN()],
+    )
+    return Trained(ae, _history_frame(hist, "autoencoder", timer.seconds))
+
+
+@dataclass
+class Retrieved:
+    """Images after encoder → cipher → decrypt → decoder, per split, and what the cipher did."""
+
+    images: dict[str, np.ndarray]
+    latent_shape: tuple[int, ...]
+    cipher_max_error: float
+    domain_violations: float  # fraction of latent entries with z + K < 0
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def retrieve(cfg: RunConfig, trained: Trained, split: Split) -> Retrieved:
+    p = cfg.settings
+    enc, dec = trained.ae.encoder, trained.ae.decoder
+    h, w, _ = models.latent_shape(p.size, cfg.depth)
+    paper = cipher.make_paper_cipher((h, w), cfg.key_image or None, cfg.seed, negative="ignore")
+    images, max_error, violations, total = {}, 0.0, 0, 0
+    samples = {}
+    for part in ("train", "val", "test"):
+        latent = enc.predict(split.x(part), batch_size=p.batch_size, verbose=0)
+        encrypted = paper.encrypt(latent)
+        decrypted = paper.decrypt(encrypted)
+        max_error = max(max_error, float(np.max(np.abs(decrypted - latent))))
+        violations += paper.domain_violations(latent)
+        total += latent.size
+        images[part] = dec.predict(decrypted, batch_size=p.batch_size, verbose=0)
+        if part == "test":
+            k = min(N_SAMPLES, len(latent))
+            samples = {
+                "original": split.x("test")[:k, ..., 0],
+                "latent_mean": latent[:k].mean(axis=-1),
+                "encrypted_mean": encrypted[:k].mean(axis=-1),
+                "encrypted_channel0": encrypted[:k, ..., 0],
+                "retrieved": images[part][:k, ..., 0],
+                "without_cipher": dec.predict(latent[:k], verbose=0)[..., 0],
+                "decrypted_as_written": dec.predict(np.nan_to_num(paper.decrypt_as_written(encrypted[:k])), verbose=0)[
+                    ..., 0
+                ],
+                "labels": split.y("test")[:k],
+                "key": paper.key,
+            }
+    return Retrieved(images, (h, w, models.latent_shape(p.size, cfg.depth)[2]), max_error, violations / total, samples)
+
+
+@dataclass
+class Classified:
+    history: pd.DataFrame
+    scores: np.ndarray  # test-set probabilities of "positive"
+    train_accuracy: float
+    test_accuracy: float
+
+
+def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, name="classifier") -> Classified:
+    """Train the fixed two-layer CNN and score the test split."""
+    p = cfg.settings
+    keras.utils.set_random_seed(cfg.seed + 1)  # same initial weights whatever the autoencoder did
+    model = models.build_classifier(p.size)
+    timer = EpochTimer()
+    hist = model.fit(
+        train_x,
+        train_y,
+        validation_data=(val_x, val_y),
+        epochs=p.clf_epochs,
+        batch_size=p.batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=[timer],
+    )
+    scores = model.predict(test_x, batch_size=p.batch_size, verbose=0).ravel()
+    train_acc = float(model.evaluate(train_x, train_y, batch_size=p.batch_size, verbose=0)[1])
+    test_acc = float(metrics.classification_metrics(test_y, scores)["accuracy"])
+    return Classified(_history_frame(hist, name, timer.seconds), scores, train_acc, test_acc)
+
+
+def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Classified:
+    r = retrieved.images
+    return classify(cfg, r["train"], split.y("train"), r["val"], split.y("val"), r["test"], split.y("test"))
+
+
+def classify_original(cfg: RunConfig, split: Split) -> Classified:
+    """The same classifier on the original images: what the autoencoder and cipher cost it."""
+    return classify(
+        cfg,
+        split.x("train"),
+        split.y("train"),
+        split.x("val"),
+        split.y("val"),
+        split.x("test"),
+        split.y("test"),
+        name="classifier_original",
+    )
+
+
+def cipher_timing(latent_shape: tuple[int, ...], repeats: int = 20, seed: int = 0) -> dict[str, float]:
+    """Seconds to encrypt + decrypt one latent with the paper's cipher and with AES-GCM."""
+    rng = np.random.default_rng(seed)
+    z = rng.random((1, *latent_shape), dtype=np.float32)
+    out = {}
+    for c in (cipher.PaperCipher(cipher.key_from_seed(*latent_shape[:2], seed)), cipher.AeadCipher()):
+        t = time.perf_counter()
+        for _ in range(repeats):
+            c.decrypt(c.encrypt(z))
+        out[f"cipher_seconds_{c.name.replace('-', '_')}"] = (time.perf_counter() - t) / repeats
+    return out
+
+
+def collect_metrics(
+    cfg: RunConfig, split: Split, trained: Trained, retrieved: Retrieved, clf: Classified, original: Classified
+) -> dict:
+    p = cfg.settings
+    test_y = split.y("test")
+    m: dict = {}
+    m.update(metrics.reconstruction_metrics(split.x("test"), retrieved.images["test"]))
+    ae_hist = trained.history
+    for c in p.checkpoints:
+        m[f"loss_at_{c}"] = float(ae_hist.loc[ae_hist.epoch == c, "loss"].iloc[0])
+    m["final_loss"] = float(ae_hist["loss"].iloc[-1])
+    m["final_val_loss"] = float(ae_hist["val_loss"].iloc[-1])
+    m.update(metrics.classification_metrics(test_y, clf.scores))
+    m["train_accuracy"] = clf.train_accuracy
+    m["test_accuracy"] = clf.test_accuracy
+    orig = metrics.classification_metrics(test_y, original.scores)
+    m.update({f"original_{k}": v for k, v in orig.items()})
+    m["cipher_max_error"] = retrieved.cipher_max_error
+    m["cipher_domain_violations"] = retrieved.domain_violations
+    latent_elements = int(np.prod(retrieved.latent_shape))
+    m["latent_elements"] = latent_elements
+    m["image_elements"] = p.size * p.size
+    m["latent_to_image_ratio"] = latent_elements / (p.size * p.size)
+    m["seconds_per_epoch"] = float(np.median(ae_hist["seconds"]))
+    m["ae_seconds"] = float(ae_hist["seconds"].sum())
+    m.update(cipher_timing(retrieved.latent_shape, seed=cfg.seed))
+    m["n_train"], m["n_val"], m["n_test"] = (int(len(split.index[k])) for k in ("train", "val", "test"))
+    m["n_test_positive"] = int(test_y.sum())
+    return m
+
+
+def write_outputs(
+    out_dir: str | Path,
+    cfg: RunConfig,
+    split: Split,
+    trained: Trained,
+    retrieved: Retrieved,
+    clf: Classified,
+    original: Classified,
+    run_metrics: dict,
+    started: float,
+) -> Path:
+    """Write the run's files (the folder the sweep hashes and collects)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    run_metrics = dict(run_metrics, total_seconds=time.perf_counter() - started)
+    (out / "metrics.json").write_text(json.dumps(run_metrics, indent=2, sort_keys=True))
+    (out / "config.json").write_text(
+        json.dumps(asdict(cfg) | {"label": cfg.label, "profile_settings": cfg.settings.to_dict()}, indent=2)
+    )
+    pd.concat([trained.history, clf.history, original.history], ignore_index=True).to_csv(
+        out / "history.csv", index=False
+    )
+    roc = metrics.roc_points(split.y("test"), clf.scores)
+    pd.DataFrame(roc).to_csv(out / "roc.csv", index=False)
+    cm = metrics.confusion(split.y("test"), clf.scores)
+    pd.DataFrame(
+        cm, index=["actual_negative", "actual_positive"], columns=["predicted_negative", "predicted_positive"]
+    ).to_csv(out / "confusion.csv")
+    pd.DataFrame({"label": split.y("test"), "score": clf.scores, "score_original": original.scores}).to_csv(
+        out / "scores.csv", index=False
+    )
+    np.savez_compressed(out / "samples.npz", **retrieved.samples)
+    (out / "data.json").write_text(
+        json.dumps(
+            split.dataset.summary()
+            | {
+                "fingerprint": split.dataset.fingerprint,
+                "split_sizes": {k: int(len(v)) for k, v in split.index.items()},
+            },
+            indent=2,
+        )
+    )
+    (out / "env.json").write_text(json.dumps(runtime.describe(), indent=2))
+    return out

@@ -1,0 +1,64 @@
+"""Process-level settings that must be made before Keras is imported: threads and determinism."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+
+def configure(threads: int | None = None, deterministic: bool = True) -> None:
+    """Call before `import keras`. `threads` caps intra-op threads so parallel runs do not
+    oversubscribe the cores; determinism makes the same run give identical metrics on CPU."""
+    if threads:
+        for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+            os.environ[var] = str(threads)
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    if deterministic:
+        os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep run notebooks readable
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def describe() -> dict:
+    """Versions, backend and hardware of this process (written to each run's env.json)."""
+    import keras
+    import numpy
+    import sklearn
+
+    from . import __version__
+
+    info = {
+        "aecrypt": __version__,
+        "python": sys.version.split()[0],
+        "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        "numpy": numpy.__version__,
+        "scikit_learn": sklearn.__version__,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "threads": os.environ.get("TF_NUM_INTRAOP_THREADS") or os.environ.get("OMP_NUM_THREADS") or "all",
+        "deterministic": os.environ.get("TF_DETERMINISTIC_OPS") == "1",
+    }
+    backend = info["keras_backend"]
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            info["backend_version"] = tf.__version__
+            info["accelerators"] = [d.name for d in tf.config.list_physical_devices("GPU")]
+        elif backend == "jax":
+            import jax
+
+            info["backend_version"] = jax.__version__
+            info["accelerators"] = [str(d) for d in jax.devices() if d.platform != "cpu"]
+        elif backend == "torch":
+            import torch
+
+            info["backend_version"] = torch.__version__
+            info["accelerators"] = [torch.cuda.get_device_name(0)] if torch.cuda.is_available() else []
+    except Exception as exc:  # describing the hardware must never fail a run
+        info["accelerators_error"] = repr(exc)
+    return info

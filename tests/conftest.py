@@ -1,0 +1,35 @@
+"""Shared fixtures. Tests that need the real NIH samples read ../shared/data/ and skip, saying why,
+where it is absent (a user's fresh clone); CI has it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from aecrypt import paths
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Each test session gets its own array cache, so tests never read a developer's cache."""
+    monkeypatch.setenv("AECRYPT_CACHE", str(tmp_path_factory.getbasetemp() / "data-cache"))
+
+
+def shared(name: str):
+    path = paths.SHARED_DATA / name
+    if not path.is_dir():
+        pytest.skip(f"real X-ray sample {path} is absent (it lives in ../shared/data beside the checkout; CI has it)")
+    return path
+
+
+@pytest.fixture
+def nih_sample():
+    return shared("nih-chestxray14-sample")
+
+
+@pytest.fixture
+def cxr_real():
+    return shared("cxr-real-128")

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from aecrypt import AecryptError, metrics
+
+
+def test_reconstruction_metrics_hand_computed():
+    a = np.zeros((2, 8, 8), np.float32)
+    b = a.copy()
+    b[0, :4] = 0.5  # image 0: half the pixels off by 0.5
+    m = metrics.reconstruction_metrics(a, b)
+    # image 0: mse 0.125, mae 0.25; image 1: identical
+    assert m["mse"] == pytest.approx(0.0625)
+    assert m["mae"] == pytest.approx(0.125)
+    assert m["psnr"] == pytest.approx((10 * np.log10(1 / 0.125) + 100) / 2)
+    assert metrics.reconstruction_metrics(a, a)["ssim"] == pytest.approx(1.0)
+
+
+def test_reconstruction_accepts_channel_axis_and_rejects_mismatch():
+    x = np.random.default_rng(0).random((3, 16, 16, 1))
+    assert metrics.reconstruction_metrics(x, x)["mse"] == 0.0
+    with pytest.raises(AecryptError, match="differ in shape"):
+        metrics.reconstruction_metrics(x, x[:2])
+
+
+def test_classification_metrics_hand_computed():
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 0])
+    s = np.array([0.9, 0.8, 0.2, 0.7, 0.1, 0.1, 0.3, 0.4])
+    m = metrics.classification_metrics(y, s)
+    # predictions: 1 1 0 1 0 0 0 0 -> TP 2, FN 1, FP 1, TN 4
+    assert m["recall"] == pytest.approx(2 / 3)
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["f1"] == pytest.approx(2 / 3)
+    assert m["accuracy"] == pytest.approx(6 / 8)
+    # AUC: pairs (pos, neg) ranked correctly: 0.9 and 0.8 beat all 5; 0.2 beats 0.1, 0.1 -> 12/15
+    assert m["auc"] == pytest.approx(12 / 15)
+    assert metrics.confusion(y, s).tolist() == [[4, 1], [1, 2]]
+    roc = metrics.roc_points(y, s)
+    assert roc["fpr"][0] == 0 and roc["tpr"][-1] == 1
+
+
+def test_auc_is_nan_with_one_class_and_lengths_must_match():
+    assert np.isnan(metrics.classification_metrics([0, 0], [0.1, 0.2])["auc"])
+    with pytest.raises(AecryptError, match="3 labels but 2 scores"):
+        metrics.classification_metrics([0, 1, 0], [0.1, 0.2])
