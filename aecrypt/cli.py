@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -73,32 +71,11 @@ def cmd_data(args) -> int:
 
 def cmd_book(args) -> int:
     """Build the HTML book from existing results (the sweep comes first; `make book` does both)."""
-    env = dict(os.environ, AECRYPT_PROFILE=args.profile)
-    if args.results:
-        env["AECRYPT_RESULTS"] = str(Path(args.results).resolve())
-    if not paths.summary_csv(args.profile, Path(args.results) if args.results else None).is_file():
-        raise AecryptError(f"no results for profile {args.profile!r}; run `aecrypt sweep --profile {args.profile}`")
-    build = Path(args.build).resolve() if args.build else paths.BUILD
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyter_book",
-        "build",
-        str(paths.ROOT),
-        "--config",
-        str(paths.ROOT / "_config.yml"),
-        "--toc",
-        str(paths.BOOK / "_toc.yml"),
-        "--path-output",
-        str(build),
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
-    code = subprocess.call(cmd, env=env, cwd=paths.ROOT)
-    if code == 0:
-        print(f"book: {build / '_build' / 'html' / 'index.html'}")
-    return code
+    from .book import build
+
+    index = build(args.profile, Path(args.results) if args.results else None, Path(args.build) if args.build else None)
+    print(f"book: {index}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -160,6 +160,7 @@ def retrieve(cfg: RunConfig, trained: Trained, split: Split) -> Retrieved:
             samples = {
                 "original": split.x("test")[:k, ..., 0],
                 "latent_mean": latent[:k].mean(axis=-1),
+                "latent_channel0": latent[:k, ..., 0],
                 "encrypted_mean": encrypted[:k].mean(axis=-1),
                 "encrypted_channel0": encrypted[:k, ..., 0],
                 "retrieved": images[part][:k, ..., 0],

@@ -30,11 +30,11 @@ def _bars(ax, frame: pd.DataFrame, columns: Mapping[str, str], ylabel: str, titl
     sns.barplot(long, x="label", y="value", hue="metric", ax=ax, order=list(frame["label"]))
     ax.set_xlabel("combination (loss + optimizer + activation + encoder depth)")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, pad=24)
     ax.tick_params(axis="x", rotation=60)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
-    ax.legend(title=None, ncols=len(columns), loc="upper left", bbox_to_anchor=(0, 1.0))
+    ax.legend(title=None, ncols=len(columns), loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
 
 
 def _wide(summary: pd.DataFrame) -> tuple[plt.Figure, plt.Axes]:
@@ -118,7 +118,8 @@ def fig7_loss_checkpoints(summary: pd.DataFrame, checkpoints: list[int]) -> plt.
             f"training loss ({loss.upper()})",
             f"{loss.upper()} runs",
         )
-        ax.set_yscale("log")
+        ax.set_yscale("log")  # losses fall by orders of magnitude between checkpoints
+        ax.set_ylim(bottom=float(part[[f"loss_at_{c}" for c in checkpoints]].min().min()) / 2)
     return fig
 
 
@@ -151,7 +152,7 @@ def fig9_accuracy(summary: pd.DataFrame) -> plt.Figure:
     ax.set_ylim(0, 1.12)
     majority = 1 - ok["n_test_positive"].iloc[0] / ok["n_test"].iloc[0]
     ax.axhline(majority, color="0.3", ls="--", lw=1, label="always 'negative'")
-    ax.legend(title=None, ncols=3, loc="upper left")
+    ax.legend(title=None, ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
     return fig
 
 
@@ -250,4 +251,23 @@ def phantom_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 8, tit
         axes[row, 0].set_ylabel("negative" if cls == 0 else "positive")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def ciphertext_leak(samples: Mapping[str, np.ndarray]) -> plt.Figure:
+    """What an eavesdropper learns: from one known pair (z₁, E₁) the key, √E₁ − z₁ = K; from two
+    ciphertexts alone, the difference of their latents, √E₁ − √E₂ = z₁ − z₂ (the key cancels)."""
+    use_style()
+    z, e = samples["latent_channel0"], samples["encrypted_channel0"]
+    panels = [("latent z₁ (channel 0)", z[0]), ("ciphertext E₁ = (z₁ + K)²", e[0]), ("key K", samples["key"]),
+              ("√E₁ − z₁: the key, from one pair", np.sqrt(e[0]) - z[0]), ("z₁ − z₂ (secret)", z[0] - z[1]),
+              ("√E₁ − √E₂: no key needed", np.sqrt(e[0]) - np.sqrt(e[1]))]
+    fig, axes = plt.subplots(1, 6, figsize=(15, 3.2), layout="constrained")
+    for ax, (title, img) in zip(axes, panels, strict=True):
+        im = ax.imshow(img)
+        ax.set_title(title, fontsize=8.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        fig.colorbar(im, ax=ax, shrink=0.75)
     return fig
