@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from . import paths
 
@@ -47,7 +48,7 @@ def fig4_pipeline(samples: Mapping[str, np.ndarray], index: int = 0) -> plt.Figu
     use_style()
     panels = [
         ("A  original", samples["original"][index], "image intensity"),
-        ("B  encrypted latent, channel mean", samples["encrypted_mean"][index], "E = (z + K)²"),
+        ("B  encrypted (channel mean)", samples["encrypted_mean"][index], "E = (z + K)²"),
         ("C  retrieved", samples["retrieved"][index], "image intensity"),
         ("C − A", samples["retrieved"][index] - samples["original"][index], "difference"),
     ]
@@ -204,6 +205,8 @@ def best_panel(
     ax_e.plot(clf["epoch"], clf["val_loss"], ls="--", label="val loss")
     ax_e.set(title="E  classifier training", xlabel="epoch", ylabel="accuracy / loss")
     ax_e.legend(fontsize=8)
+    for ax in (ax_a, ax_b, ax_e):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     fig.suptitle(f"Best autoencoder combination: {label}")
     return fig
 
@@ -259,9 +262,14 @@ def ciphertext_leak(samples: Mapping[str, np.ndarray]) -> plt.Figure:
     ciphertexts alone, the difference of their latents, √E₁ − √E₂ = z₁ − z₂ (the key cancels)."""
     use_style()
     z, e = samples["latent_channel0"], samples["encrypted_channel0"]
-    panels = [("latent z₁ (channel 0)", z[0]), ("ciphertext E₁ = (z₁ + K)²", e[0]), ("key K", samples["key"]),
-              ("√E₁ − z₁: the key, from one pair", np.sqrt(e[0]) - z[0]), ("z₁ − z₂ (secret)", z[0] - z[1]),
-              ("√E₁ − √E₂: no key needed", np.sqrt(e[0]) - np.sqrt(e[1]))]
+    panels = [
+        ("latent z₁ (channel 0)", z[0]),
+        ("ciphertext E₁ = (z₁ + K)²", e[0]),
+        ("key K", samples["key"]),
+        ("√E₁ − z₁: the key, from one pair", np.sqrt(e[0]) - z[0]),
+        ("z₁ − z₂ (secret)", z[0] - z[1]),
+        ("√E₁ − √E₂: no key needed", np.sqrt(e[0]) - np.sqrt(e[1])),
+    ]
     fig, axes = plt.subplots(1, 6, figsize=(15, 3.2), layout="constrained")
     for ax, (title, img) in zip(axes, panels, strict=True):
         im = ax.imshow(img)

@@ -258,12 +258,14 @@ def claims(results: Results) -> pd.DataFrame:
 def run_table(results: Results, link_prefix: str = "../runs/") -> pd.DataFrame:
     """Every run of the build with a link to its executed notebook (HTML copied by `aecrypt book`)."""
     table = results.summary.copy()
+
     def link(r):
         return (
             f'<a href="{link_prefix}{r["run_id"]}.html">{r["run_id"]}</a>'
             if r["status"] in ("ok", "failed") and isinstance(r["run_id"], str)
             else ""
         )
+
     table["notebook"] = table.apply(link, axis=1)
     cols = ["label", "status", "notebook", "mse", "auc", "seconds_per_epoch", "run_seconds", "note", "error"]
     return table[[c for c in cols if c in table.columns]]
@@ -277,10 +279,39 @@ def factor_effects(results: Results, metric: str) -> pd.DataFrame:
     for factor in ("loss", "optimizer", "depth", "activation"):
         medians = ok.groupby(factor)[metric].median()
         if len(medians) > 1:
-            rows.append({"factor": factor, "lowest": f"{medians.idxmin()} ({medians.min():.3g})",
-                         "highest": f"{medians.idxmax()} ({medians.max():.3g})",
-                         "spread": medians.max() - medians.min()})
+            rows.append(
+                {
+                    "factor": factor,
+                    "lowest": f"{medians.idxmin()} ({medians.min():.3g})",
+                    "highest": f"{medians.idxmax()} ({medians.max():.3g})",
+                    "spread": medians.max() - medians.min(),
+                }
+            )
     return pd.DataFrame(rows).sort_values("spread", ascending=False, ignore_index=True) if rows else pd.DataFrame()
+
+
+def layer_frame(model) -> pd.DataFrame:
+    """The model's layer table for a page: whole-number filters, blanks where a column does not apply."""
+    from .models import layer_table
+
+    frame = pd.DataFrame(layer_table(model))
+    frame["filters"] = frame["filters"].astype("Int64")
+    return frame.astype(object).where(frame.notna(), "")
+
+
+def difficulty_sentence(original_auc: float) -> str:
+    """How hard the classification task is in this build, from the classifier's AUC on the originals."""
+    if original_auc < 0.6:
+        return (
+            f"On the original images (no autoencoder, no cipher) the classifier reaches a median ROC-AUC of "
+            f"only {original_auc:.2f} in this build: at this scale it does not learn the task, so differences "
+            "in classification metrics between combinations are noise here."
+        )
+    return (
+        f"On the original images (no autoencoder, no cipher) the same classifier reaches a median ROC-AUC of "
+        f"{original_auc:.2f} on the test split: the task is neither trivial nor hopeless, so differences "
+        "between combinations can show. (The phantoms are calibrated for 0.80–0.95 at the default profile.)"
+    )
 
 
 def effects_sentence(results: Results, metric: str, name: str) -> str:
@@ -288,8 +319,10 @@ def effects_sentence(results: Results, metric: str, name: str) -> str:
     if effects.empty:
         return f"No hyperparameter varies in this build, so no factor's effect on {name} can be seen."
     top = effects.iloc[0]
-    return (f"Of the hyperparameters, **{top['factor']}** moves the median {name} most: from {top['lowest']} to "
-            f"{top['highest']}.")
+    return (
+        f"Of the hyperparameters, **{top['factor']}** moves the median {name} most: from {top['lowest']} to "
+        f"{top['highest']}."
+    )
 
 
 # --- per-figure notes ------------------------------------------------------------------------
@@ -303,8 +336,9 @@ PAPER_SAYS = {
     "Fig. 8": "Recall, precision, F1 and AUC per combination; the abstract names MSE + RMSprop + ReLU + 3 as the "
     "best classification result.",
     "Fig. 9": "Train and test accuracy per combination (no values stated in the text).",
-    "Best": "For the best autoencoder combination: loss falls over epochs in training and validation; MSE and MAE "
-    "fall with epochs; classification metrics, confusion matrix and classifier iterations are shown.",
+    "best-combination panel": "For the best autoencoder combination: loss falls over epochs in training and "
+    "validation; MSE and MAE fall with epochs; classification metrics, confusion matrix and classifier iterations "
+    "are shown.",
     "Fig. 10": "MSLE + Adagrad + ReLU + 2 has the best ROC curve, followed by MSLE + Adam + ReLU + 2 and "
     "MSLE + Adam + ReLU + 3 (the text also calls the last one 'five CNN').",
 }

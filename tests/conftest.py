@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from aecrypt import paths
+from aecrypt import paths, sweep
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -33,3 +33,11 @@ def nih_sample():
 @pytest.fixture
 def cxr_real():
     return shared("cxr-real-128")
+
+
+@pytest.fixture(scope="session")
+def tiny_sweep(tmp_path_factory):
+    """One tiny sweep of the tiny grid, shared by the tests below (and the book tests)."""
+    root = tmp_path_factory.mktemp("results")
+    report = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root)
+    return root, report

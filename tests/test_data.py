@@ -40,12 +40,15 @@ def test_phantoms_have_chest_anatomy_and_positives_carry_lesions():
 # --- spec parsing ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("imagenet:/x", "unknown data source 'imagenet:/x'; valid: synthetic | nih:DIR"),
-    ("folder:", "folder: needs a path"),
-    ("synthetic:5", "'synthetic' takes no argument"),
-    ("folder:/x?finding=a", r"folder: unknown option\(s\) \['finding'\]"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("imagenet:/x", "unknown data source 'imagenet:/x'; valid: synthetic | nih:DIR"),
+        ("folder:", "folder: needs a path"),
+        ("synthetic:5", "'synthetic' takes no argument"),
+        ("folder:/x?finding=a", r"folder: unknown option\(s\) \['finding'\]"),
+    ],
+)
 def test_bad_specs_name_the_valid_forms(spec, message):
     with pytest.raises(AecryptError, match=message):
         parse_spec(spec)
@@ -106,8 +109,17 @@ def make_nih(root, n=12, rng=None):
         name = f"{i // 2:08d}_{i % 2:03d}.png"  # two images per patient
         finding = "No Finding" if i % 4 < 2 else ("Pneumonia|Effusion" if i % 8 < 4 else "Atelectasis")
         _png(root / "images_001" / "images" / name, _gray(rng))
-        rows.append({"Image Index": name, "Finding Labels": finding, "Follow-up #": i % 2,
-                     "Patient ID": i // 2, "Patient Age": 50, "Patient Gender": "F", "View Position": "PA"})
+        rows.append(
+            {
+                "Image Index": name,
+                "Finding Labels": finding,
+                "Follow-up #": i % 2,
+                "Patient ID": i // 2,
+                "Patient Age": 50,
+                "Patient Gender": "F",
+                "View Position": "PA",
+            }
+        )
     rows.append({"Image Index": "99999999_000.png", "Finding Labels": "No Finding", "Patient ID": 99999999})
     pd.DataFrame(rows).to_csv(root / "Data_Entry_2017.csv", index=False)
     return root
@@ -205,7 +217,8 @@ def test_corrupt_and_truncated_images_are_skipped_with_a_count_or_fail_by_name(t
 def test_labels_file_with_unknown_image_names(tmp_path):
     root = make_folder(tmp_path / "xr", n=4)
     pd.DataFrame({"file": ["NORMAL/normal_0.png", "NORMAL/ghost.png"], "patient_id": [1, 2]}).to_csv(
-        root / "labels.csv", index=False)
+        root / "labels.csv", index=False
+    )
     with pytest.raises(AecryptError, match=r"labels.csv names 1 image\(s\) not found .*ghost.png"):
         load_dataset(f"folder:{root}", 32, cache=False)
 
@@ -257,16 +270,24 @@ def test_preprocessed_arrays_are_cached(tmp_path, monkeypatch):
 
 def test_cli_data_summary_prints_json(tmp_path):
     root = make_folder(tmp_path / "xr", n=5)
-    out = subprocess.run([sys.executable, "-m", "aecrypt.cli", "data", "--data", f"folder:{root}", "--size", "32",
-                          "--summary"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "aecrypt.cli", "data", "--data", f"folder:{root}", "--size", "32", "--summary"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert summary["images"] == 10 and summary["classes"] == {"negative": 5, "positive": 5}
 
 
 def test_cli_errors_have_no_traceback(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "aecrypt.cli", "data", "--data", f"folder:{tmp_path}/x"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "aecrypt.cli", "data", "--data", f"folder:{tmp_path}/x"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert out.stderr.startswith("aecrypt: error: image folder") and "Traceback" not in out.stderr
 

@@ -23,8 +23,19 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
 
 
 def test_layout_of_the_design_card_exists():
-    for entry in ("aecrypt", "notebooks/experiment.ipynb", "book/_toc.yml", "tests", "grids/paper.yaml",
-                  "environment.yml", "_config.yml", "Makefile", "pyproject.toml", "README.md", ".ci/run"):
+    for entry in (
+        "aecrypt",
+        "notebooks/experiment.ipynb",
+        "book/_toc.yml",
+        "tests",
+        "grids/paper.yaml",
+        "environment.yml",
+        "_config.yml",
+        "Makefile",
+        "pyproject.toml",
+        "README.md",
+        ".ci/run",
+    ):
         assert (paths.ROOT / entry).exists(), entry
 
 

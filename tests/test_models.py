@@ -24,8 +24,10 @@ PAPER_DEPTH3 = [
 
 def test_depth3_is_exactly_the_papers_layer_list():
     ae = models.build_autoencoder(64, 3, "relu")
-    rows = [(r["layer"], r["type"], r["output_shape"], r["filters"], r["activation"])
-            for r in models.layer_table(ae.autoencoder)]
+    rows = [
+        (r["layer"], r["type"], r["output_shape"], r["filters"], r["activation"])
+        for r in models.layer_table(ae.autoencoder)
+    ]
     assert rows == PAPER_DEPTH3
     for layer in ae.autoencoder.layers:
         for sub in getattr(layer, "layers", []):
@@ -58,11 +60,14 @@ def test_depth_that_does_not_divide_the_size_lists_valid_depths():
         models.build_autoencoder(200, 5)
 
 
-@pytest.mark.parametrize(("kind", "call"), [
-    ("loss", lambda: models.validate_loss("hinge")),
-    ("optimizer", lambda: models.make_optimizer("adadelta")),
-    ("activation", lambda: models.build_autoencoder(32, 2, "softplusx")),
-])
+@pytest.mark.parametrize(
+    ("kind", "call"),
+    [
+        ("loss", lambda: models.validate_loss("hinge")),
+        ("optimizer", lambda: models.make_optimizer("adadelta")),
+        ("activation", lambda: models.build_autoencoder(32, 2, "softplusx")),
+    ],
+)
 def test_unknown_names_list_the_valid_choices(kind, call):
     with pytest.raises(AecryptError, match=f"unknown {kind} .*valid {kind}s: "):
         call()

@@ -1,0 +1,134 @@
+"""The book: builds with warnings as errors, every page renders in a real browser with its figures,
+numbers follow the results (never stale), and the real-data build carries the NIH attribution."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aecrypt import book, paths, sweep
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def toc_pages() -> list[str]:
+    toc = yaml.safe_load((paths.BOOK / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for c in toc["chapters"]]
+
+
+@pytest.fixture(scope="session")
+def tiny_book(tiny_sweep, tmp_path_factory):
+    root, _ = tiny_sweep
+    index = book.build("tiny", root, tmp_path_factory.mktemp("book"))
+    return root, index.parent
+
+
+def test_the_book_builds_at_tiny_with_warnings_as_errors(tiny_book):
+    _, html = tiny_book
+    for page in toc_pages():
+        assert (html / f"{page}.html").is_file(), page
+    runs_html = list((html / "runs").glob("*.html"))
+    assert len(runs_html) >= 2
+    # every run link on the Reproducing page points at an exported run notebook
+    links = re.findall(r'href="\.\./runs/([0-9a-f]+)\.html"', (html / "book" / "reproducing.html").read_text())
+    assert links and all((html / "runs" / f"{rid}.html").is_file() for rid in links)
+
+
+def test_every_results_page_says_which_data_and_profile_it_shows(tiny_book):
+    _, html = tiny_book
+    for page in toc_pages():
+        text = (html / f"{page}.html").read_text()
+        assert "Profile <strong>tiny</strong>" in text and "not the paper’s NIH X-rays" in text, page
+
+
+def test_claims_table_is_rendered_with_verdicts(tiny_book):
+    _, html = tiny_book
+    text = (html / "book" / "claims.html").read_text()
+    for claim in (
+        "best autoencoder combination",
+        "best classification combination",
+        "more epochs decrease the loss",
+        "compresses the image",
+        "secures",
+        "s per epoch",
+    ):
+        assert claim in text, claim
+    assert "cannot tell at this scale" in text and "not reproduced" in text
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="no Chromium: install it with `apt-get install chromium` (.ci/run does)")
+def test_every_page_renders_in_a_real_browser_with_all_figures_loaded(tiny_book):
+    from playwright.sync_api import sync_playwright
+
+    _, html = tiny_book
+    flags = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=flags)
+        page = browser.new_page()
+        figures_seen = 0
+        for name in toc_pages():
+            page.goto((html / f"{name}.html").as_uri())
+            page.wait_for_load_state("load")
+            widths = page.evaluate("Array.from(document.images).map(i => [i.src, i.complete, i.naturalWidth])")
+            for src, complete, width in widths:
+                assert complete and width > 0, f"{name}: image {src} did not load"
+            figures_seen += sum("_images" in src for src, _, _ in widths)
+            body = page.inner_text("article")
+            assert "Traceback" not in body and not re.search(r"\bError\b", body), name
+        browser.close()
+    assert figures_seen >= 10  # Figs. 4-10, the best panel, samples and the leak figure
+
+
+def test_figures_are_never_stale(tiny_sweep, tmp_path):
+    """Change a result, rebuild: the page shows the new number."""
+    root, _ = tiny_sweep
+    copy = tmp_path / "results"
+    shutil.copytree(root, copy)
+    summary = sweep.collect("tiny", copy)
+    run = paths.runs_dir("tiny", copy) / summary.loc[summary["status"] == "ok", "run_id"].iloc[0]
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["mse"] = 0.000123456
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    sweep.write_summary("tiny", copy)
+    html = book.build("tiny", copy, tmp_path / "book").parent
+    assert "0.000123" in (html / "book" / "autoencoder.html").read_text()
+
+
+def test_the_real_profile_builds_on_the_shared_nih_sample(cxr_real, tmp_path):
+    report = sweep.run_sweep(
+        "real", paths.GRIDS / "smoke.yaml", data=f"folder:{cxr_real}", quiet=True, results_root=tmp_path / "results"
+    )
+    assert not report.failures and report.executed == 4
+    html = book.build("real", tmp_path / "results", tmp_path / "book").parent
+    for page in ("book/method", "book/fig4", "book/intro"):
+        text = (html / f"{page}.html").read_text()
+        assert "NIH Clinical Center" in text and "ChestX-ray8" in text, page
+        assert "synthetic chest-radiograph phantoms" not in text
+    assert "cxr-real-128" in (html / "book" / "fig5.html").read_text()
+
+
+def test_the_book_refuses_to_build_without_results(tmp_path):
+    from aecrypt import AecryptError
+
+    with pytest.raises(AecryptError, match="no results for profile 'tiny'"):
+        book.build("tiny", tmp_path, tmp_path / "b")
+
+
+def test_config_has_launch_and_repository_buttons():
+    config = yaml.safe_load((paths.ROOT / "_config.yml").read_text())
+    assert config["launch_buttons"]["binderhub_url"] and config["launch_buttons"]["colab_url"]
+    assert config["html"]["use_repository_button"] and config["repository"]["url"]
+    assert config["execute"]["execute_notebooks"] == "force"
+    assert Path(paths.BOOK / "_toc.yml").is_file()

@@ -1,0 +1,336 @@
+"""The sweep engine at the tiny profile: cache, resume, invalidation, executors, failures, results table."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aecrypt import AecryptError, paths, runs, sweep
+
+TIMING = {
+    "ae_seconds",
+    "seconds_per_epoch",
+    "total_seconds",
+    "run_seconds",
+    "cipher_seconds_paper",
+    "cipher_seconds_aes_gcm",
+}
+
+
+def write_grid(path: Path, combos: list[tuple], extra: list[dict] | None = None) -> Path:
+    lines = ["name: test", "extra:"]
+    for loss, opt, depth in combos:
+        lines.append(f"  - {{loss: {loss}, optimizer: {opt}, depth: {depth}, activation: relu}}")
+    for e in extra or []:
+        lines.append("  - " + json.dumps(e))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def metric_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in summary.columns if c not in TIMING and c not in ("error", "note")]
+    return summary[cols].sort_values("run_id").reset_index(drop=True)
+
+
+# --- grids -----------------------------------------------------------------------------------
+
+
+def test_grid_validation_lists_every_problem_at_once(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\ncolour: red\ngrid:\n  loss: [mse, hinge]\n  optimizer: [adam]\n  depth: [2, 7]\n"
+        "extra:\n  - {loss: mse, optimizer: adamax, depth: 3, activation: relu, speed: 11}\n"
+    )
+    with pytest.raises(AecryptError) as info:
+        sweep.load_grid(bad)
+    message = str(info.value)
+    for part in (
+        "6 problem(s)",
+        "unknown top-level key(s) ['colour']",
+        "missing key(s) ['activation']",
+        "unknown loss 'hinge'",
+        "depth 7 is not one of",
+        "unknown optimizer 'adamax'",
+        "extra[0]: unknown key(s) ['speed']",
+    ):
+        assert part in message, part
+    with pytest.raises(AecryptError, match="does not exist; grids in"):
+        sweep.load_grid(tmp_path / "missing.yaml")
+
+
+def test_paper_grid_has_the_papers_sixteen_and_marked_extras():
+    grid = sweep.load_grid(paths.GRIDS / "paper.yaml")
+    product = [c for c in grid.combinations if not c.note]
+    extras = [c for c in grid.combinations if c.note]
+    assert len(product) == 16 and {c.activation for c in product} == {"relu"}
+    assert {(c.loss, c.optimizer, c.depth) for c in product} == {
+        (lo, o, d) for lo in ("mse", "msle") for o in ("adam", "adagrad", "rmsprop", "sgd") for d in (2, 3)
+    }
+    assert any(c.depth == 5 and c.loss == "msle" and c.optimizer == "adam" for c in extras)
+
+
+def test_depths_that_do_not_fit_the_profile_are_skipped_with_a_reason():
+    plan = sweep.plan_sweep("paper", paths.GRIDS / "paper.yaml")
+    assert len(plan.skipped) == 2 and all("does not fit 200×200" in r for _, r in plan.skipped)
+    assert len(sweep.plan_sweep("default", paths.GRIDS / "paper.yaml").skipped) == 0
+
+
+# --- run identity ----------------------------------------------------------------------------
+
+
+def _ids(plan) -> dict[str, str]:
+    return {spec.label: rid for spec, rid in plan.runs}
+
+
+def test_run_ids_change_exactly_with_their_inputs(tmp_path, monkeypatch):
+    grid = write_grid(tmp_path / "g.yaml", [("mse", "adam", 2), ("msle", "adam", 2)])
+    base = _ids(sweep.plan_sweep("tiny", grid))
+    assert base == _ids(sweep.plan_sweep("tiny", grid))  # stable
+    # one grid entry changed: only that run's id is new
+    changed = _ids(sweep.plan_sweep("tiny", write_grid(tmp_path / "g2.yaml", [("mse", "adam", 2), ("msle", "sgd", 2)])))
+    assert changed["MSE+Adam+ReLU+2"] == base["MSE+Adam+ReLU+2"] and "MSLE+Adam+ReLU+2" not in changed
+    # the template's code changed: every id is new
+    nb = json.loads(paths.TEMPLATE.read_text())
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "print('one more line')",
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
+    (tmp_path / "t.ipynb").write_text(json.dumps(nb))
+    assert not set(_ids(sweep.plan_sweep("tiny", grid, template=tmp_path / "t.ipynb")).values()) & set(base.values())
+    # the aecrypt source changed: every id is new
+    monkeypatch.setattr(runs, "source_hash", lambda: "edited")
+    assert not set(_ids(sweep.plan_sweep("tiny", grid)).values()) & set(base.values())
+
+
+def test_source_hash_sees_a_one_line_edit(tmp_path, monkeypatch):
+    copy = tmp_path / "aecrypt"
+    import shutil
+
+    shutil.copytree(paths.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(paths, "PACKAGE", copy)
+    before = runs.source_hash()
+    (copy / "metrics.py").write_text((copy / "metrics.py").read_text() + "\n# one more line\n")
+    assert runs.source_hash() != before
+
+
+def test_real_data_fingerprint_follows_the_content(tmp_path):
+    from tests.test_data import make_folder
+
+    root = make_folder(tmp_path / "xr", n=6)
+    spec = runs.RunSpec("tiny", f"folder:{root}", "mse", "adam", 2)
+    first = runs.data_fingerprint(spec)
+    from PIL import Image
+
+    Image.fromarray(np.zeros((48, 48), np.uint8)).save(root / "NORMAL" / "normal_0.png")
+    assert runs.data_fingerprint(spec) != first
+
+
+# --- sweeps ----------------------------------------------------------------------------------
+
+
+def test_a_sweep_writes_complete_runs_and_the_summary(tiny_sweep):
+    root, report = tiny_sweep
+    assert report.executed == 2 and not report.failures
+    summary = pd.read_csv(paths.summary_csv("tiny", root))
+    assert list(summary["status"]) == ["ok", "ok"] and set(summary["label"]) == {"MSE+Adam+ReLU+2", "MSLE+Adam+ReLU+2"}
+    for column in (
+        "mse",
+        "mae",
+        "psnr",
+        "ssim",
+        "loss_at_1",
+        "loss_at_2",
+        "recall",
+        "precision",
+        "f1",
+        "auc",
+        "train_accuracy",
+        "test_accuracy",
+        "cipher_max_error",
+        "seconds_per_epoch",
+        "total_seconds",
+    ):
+        assert summary[column].notna().all(), column
+    assert (summary["cipher_max_error"] < 1e-5).all() and (summary["latent_to_image_ratio"] == 16).all()
+    run = paths.runs_dir("tiny", root) / summary["run_id"].iloc[0]
+    for name in (
+        "experiment.ipynb",
+        "params.json",
+        "metrics.json",
+        "history.csv",
+        "roc.csv",
+        "confusion.csv",
+        "samples.npz",
+        "env.json",
+        "data.json",
+        "kernel.log",
+    ):
+        assert (run / name).is_file(), name
+    history = pd.read_csv(run / "history.csv")
+    assert set(history["model"]) == {"autoencoder", "classifier", "classifier_original"}
+    assert {"loss", "val_loss", "mse", "mae"} <= set(history.columns)
+    env = json.loads((run / "env.json").read_text())
+    assert env["keras_backend"] == "tensorflow" and env["threads"] == "1"
+    assert not list(paths.runs_dir("tiny", root).glob(".tmp-*"))
+
+
+def test_a_second_sweep_executes_nothing(tiny_sweep):
+    root, _ = tiny_sweep
+    started = time.perf_counter()
+    again = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root)
+    assert again.executed == 0 and again.cached == 2
+    assert time.perf_counter() - started < 30  # no kernel was started (a run takes longer than this on its own)
+
+
+def test_a_changed_grid_entry_reruns_only_that_run(tiny_sweep, tmp_path):
+    root, _ = tiny_sweep
+    grid = write_grid(tmp_path / "g.yaml", [("mse", "adam", 2), ("msle", "rmsprop", 2)])
+    report = sweep.run_sweep("tiny", grid, quiet=True, results_root=root)
+    assert report.executed == 1 and report.cached == 1
+    summary = sweep.collect("tiny", root)
+    assert set(summary["label"]) == {"MSE+Adam+ReLU+2", "MSLE+RMSprop+ReLU+2"}
+    sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root)  # restore for later tests
+
+
+def test_dask_cluster_gives_the_same_summary_as_local_workers(tiny_sweep, tmp_path):
+    from dask.distributed import LocalCluster
+
+    root, _ = tiny_sweep
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        report = sweep.run_sweep(
+            "tiny", paths.GRIDS / "tiny.yaml", scheduler=cluster.scheduler_address, quiet=True, results_root=tmp_path
+        )
+    assert report.executed == 2 and not report.failures
+    local = metric_frame(sweep.collect("tiny", root))
+    remote = metric_frame(sweep.collect("tiny", tmp_path))
+    # same ids (same inputs) and, with fixed seeds and deterministic ops, identical metrics
+    pd.testing.assert_frame_equal(local, remote)
+
+
+def _cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "aecrypt.cli", *args], capture_output=True, text=True, **kwargs)
+
+
+def test_a_failing_run_is_recorded_and_does_not_stop_the_others(tmp_path):
+    bad_key = tmp_path / "key.png"
+    bad_key.write_bytes(b"not a picture")
+    grid = write_grid(
+        tmp_path / "g.yaml",
+        [("mse", "adam", 2)],
+        [
+            {
+                "loss": "msle",
+                "optimizer": "adam",
+                "depth": 2,
+                "activation": "relu",
+                "key_image": str(bad_key),
+                "note": "broken key",
+            }
+        ],
+    )
+    out = _cli("sweep", "--profile", "tiny", "--grid", str(grid), "--results", str(tmp_path / "r"), timeout=600)
+    assert out.returncode == 1
+    assert "1 run(s) failed:" in out.stderr and "cannot be read as an image" in out.stderr
+    assert "[2/2]" in out.stderr and "elapsed" in out.stderr and "left" in out.stderr  # progress lines
+    summary = pd.read_csv(tmp_path / "r" / "tiny" / "summary.csv", keep_default_na=False)
+    status = dict(zip(summary["label"], summary["status"], strict=True))
+    assert status == {"MSE+Adam+ReLU+2": "ok", "MSLE+Adam+ReLU+2": "failed"}
+    assert "cannot be read as an image" in summary.loc[summary["status"] == "failed", "error"].iloc[0]
+    failed = list((tmp_path / "r" / "tiny" / "failed").iterdir())
+    assert len(failed) == 1 and (failed[0] / "experiment.ipynb").is_file()
+
+
+def test_kill_minus_nine_leaves_no_partial_run_and_a_rerun_finishes_the_rest(tmp_path):
+    grid = write_grid(tmp_path / "g.yaml", [("mse", "adam", 2), ("msle", "adam", 2)])
+    results = tmp_path / "r"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aecrypt.cli",
+            "sweep",
+            "--profile",
+            "tiny",
+            "--grid",
+            str(grid),
+            "--workers",
+            "1",
+            "--results",
+            str(results),
+            "--quiet",
+        ],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    runs_dir = paths.runs_dir("tiny", results)
+    deadline = time.time() + 300
+    while time.time() < deadline and not [p for p in runs_dir.glob("*") if not p.name.startswith(".")]:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep, its workers and their kernels
+    proc.wait()
+    done = [p for p in runs_dir.iterdir() if not p.name.startswith(".")]
+    assert len(done) == 1 and all(runs.is_complete(p) for p in done)
+    report = sweep.run_sweep("tiny", grid, quiet=True, results_root=results)
+    assert report.executed == 1 and report.cached == 1
+    assert list(sweep.collect("tiny", results)["status"]) == ["ok", "ok"]
+    assert not list(runs_dir.glob(".tmp-*"))
+
+
+def test_quiet_prints_nothing_and_results_rewrites_the_table(tiny_sweep):
+    root, _ = tiny_sweep
+    out = _cli("sweep", "--profile", "tiny", "--results", str(root), "--quiet", timeout=300)
+    assert out.returncode == 0 and "sweep" not in out.stderr
+    paths.summary_csv("tiny", root).unlink()
+    out = _cli("results", "--profile", "tiny", "--results", str(root), timeout=300)
+    assert out.returncode == 0 and paths.summary_csv("tiny", root).is_file()
+
+
+def test_a_run_made_by_hand_can_be_added(tiny_sweep, tmp_path):
+    import papermill
+
+    root, _ = tiny_sweep
+    papermill.execute_notebook(
+        str(paths.TEMPLATE),
+        str(tmp_path / "out.ipynb"),
+        progress_bar=False,
+        parameters={
+            "profile": "tiny",
+            "loss": "mae",
+            "optimizer": "rmsprop",
+            "depth": 2,
+            "output_dir": str(tmp_path / "my-run"),
+        },
+    )
+    out = _cli(
+        "add",
+        str(tmp_path / "my-run"),
+        "--profile",
+        "tiny",
+        "--notebook",
+        str(tmp_path / "out.ipynb"),
+        "--results",
+        str(root),
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    summary = sweep.collect("tiny", root)
+    added = summary[summary["label"] == "MAE+RMSprop+ReLU+2"]
+    assert len(added) == 1 and added["status"].iloc[0] == "ok" and added["note"].iloc[0] == "added by hand"
+    assert (paths.runs_dir("tiny", root) / added["run_id"].iloc[0] / "experiment.ipynb").is_file()
+    out = _cli("add", str(tmp_path), "--profile", "tiny", "--results", str(root), timeout=300)
+    assert out.returncode == 2 and "has no config.json" in out.stderr
