@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from . import AecryptError
+from . import AecryptError, paths
 
 #: The paper reports the autoencoder loss after these epochs (Fig. 7).
 PAPER_CHECKPOINTS = (10, 25, 50)
@@ -34,48 +34,51 @@ class Profile:
         return asdict(self) | {"checkpoints": list(self.checkpoints)}
 
 
+_COMMON = {"batch_size": 32, "test_fraction": 0.2, "val_fraction": 0.15, "clf_epochs": 20}
+
+
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("tiny", 32, 120, 2, 2, 16, 0.25, 0.15, "synthetic", "tiny.yaml", "tests and CI: seconds per run"),
         Profile(
-            "default",
-            64,
-            600,
-            10,
-            20,
-            32,
-            0.2,
-            0.15,
-            "synthetic",
-            "paper.yaml",
-            "what `make book` runs: every paper combination on synthetic phantoms, minutes on 2 cores",
+            name="tiny",
+            size=32,
+            n_images=120,
+            ae_epochs=2,
+            default_data="synthetic",
+            default_grid="tiny.yaml",
+            description="tests and CI: seconds per run",
+            **_COMMON | {"clf_epochs": 2, "batch_size": 16, "test_fraction": 0.25},
         ),
         Profile(
-            "paper",
-            200,
-            9000,
-            50,
-            20,
-            32,
-            0.2,
-            0.15,
-            "synthetic",
-            "paper.yaml",
-            "the paper's scale: 200x200, 9000 images, 50 epochs (GPU territory)",
+            name="default",
+            size=64,
+            n_images=600,
+            ae_epochs=10,
+            default_data="synthetic",
+            default_grid="paper.yaml",
+            description="what `make book` runs: every paper combination on synthetic phantoms, minutes on 2 cores",
+            **_COMMON,
         ),
         Profile(
-            "real",
-            64,
-            None,
-            10,
-            20,
-            32,
-            0.2,
-            0.15,
-            "folder:../shared/data/cxr-real-128",
-            "smoke.yaml",
-            "real X-rays: the shared NIH sample, or any --data you give",
+            name="paper",
+            size=200,
+            n_images=9000,
+            ae_epochs=50,
+            default_data="synthetic",
+            default_grid="paper.yaml",
+            description="the paper's scale: 200x200, 9000 images, 50 epochs (GPU territory)",
+            **_COMMON,
+        ),
+        Profile(
+            name="real",
+            size=64,
+            n_images=None,
+            ae_epochs=10,
+            default_data=f"folder:{paths.SHARED_DATA / 'cxr-real-128'}",
+            default_grid="smoke.yaml",
+            description="real X-rays: the shared NIH sample, or any --data you give",
+            **_COMMON,
         ),
     )
 }

@@ -37,9 +37,17 @@ def main() -> None:
     base, _ = synthetic.generate(min(1000, args.images), args.size, seed=0)
     x = np.resize(base, (args.images, args.size, args.size))[..., None]
     generated = time.perf_counter() - t
-    out = {"backend": keras.backend.backend(), "keras": keras.__version__, "machine": platform.node(),
-           "cpu_count": os.cpu_count(), "images": args.images, "size": args.size, "batch_size": args.batch_size,
-           "phantom_seconds": round(generated, 2), "runs": []}
+    out = {
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "machine": platform.node(),
+        "cpu_count": os.cpu_count(),
+        "images": args.images,
+        "size": args.size,
+        "batch_size": args.batch_size,
+        "phantom_seconds": round(generated, 2),
+        "runs": [],
+    }
     try:
         import jax
 
@@ -56,9 +64,14 @@ def main() -> None:
             ae.autoencoder.fit(x, x, epochs=1, batch_size=args.batch_size, verbose=0)
             seconds.append(time.perf_counter() - t)
         steady = seconds[1:] or seconds
-        out["runs"].append({"depth": depth, "latent": list(models.latent_shape(args.size, depth)),
-                            "epoch_seconds": [round(s, 3) for s in seconds],
-                            "steady_epoch_seconds": round(float(np.median(steady)), 3)})
+        out["runs"].append(
+            {
+                "depth": depth,
+                "latent": list(models.latent_shape(args.size, depth)),
+                "epoch_seconds": [round(s, 3) for s in seconds],
+                "steady_epoch_seconds": round(float(np.median(steady)), 3),
+            }
+        )
         print(json.dumps(out["runs"][-1]), flush=True)
     print(json.dumps(out, indent=2))
 
