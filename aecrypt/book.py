@@ -33,7 +33,7 @@ def build(profile: str, results_root: Path | None = None, build_dir: Path | None
     root = (results_root or paths.results_root()).resolve()
     if not paths.summary_csv(profile, root).is_file():
         raise AecryptError(f"no results for profile {profile!r} in {root}; run `aecrypt sweep --profile {profile}`")
-    build_dir = (build_dir or paths.BUILD).resolve()
+    build_dir = (build_dir or paths.ROOT).resolve()  # jupyter-book writes <build_dir>/_build/html
     env = dict(os.environ, AECRYPT_PROFILE=profile, AECRYPT_RESULTS=str(root), TF_CPP_MIN_LOG_LEVEL="2")
     cmd = [
         str(Path(sys.executable).with_name("jupyter-book")),  # the venv's own console script

@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("book", help="build the HTML book from a profile's results")
     common(p, data=False)
-    p.add_argument("--build", help="output folder (default: _build/)")
+    p.add_argument("--build", help="output folder; the HTML goes to BUILD/_build/html (default: the repository)")
     p.set_defaults(func=cmd_book)
     return parser
 

@@ -11,7 +11,6 @@ NOTEBOOKS = ROOT / "notebooks"
 TEMPLATE = NOTEBOOKS / "experiment.ipynb"
 GRIDS = ROOT / "grids"
 BOOK = ROOT / "book"
-BUILD = ROOT / "_build"
 STYLE = PACKAGE / "aecrypt.mplstyle"
 # The shared real samples live beside the checkout, never inside it.
 SHARED_DATA = ROOT.parent / "shared" / "data"
