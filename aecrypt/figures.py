@@ -24,23 +24,26 @@ def _ok(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[summary["status"] == "ok"]
 
 
-def _bars(ax, frame: pd.DataFrame, columns: Mapping[str, str], ylabel: str, title: str) -> None:
-    """Grouped bars: one group per combination (in table order), one bar per column."""
+def _bars(ax, frame: pd.DataFrame, columns: Mapping[str, str], xlabel: str, title: str) -> None:
+    """Grouped horizontal bars: one row per combination (in table order), one bar per column.
+    Horizontal, so that combination names stay readable at the page width."""
     long = frame.melt(id_vars="label", value_vars=list(columns), var_name="metric", value_name="value")
     long["metric"] = long["metric"].map(columns)
-    sns.barplot(long, x="label", y="value", hue="metric", ax=ax, order=list(frame["label"]))
-    ax.set_xlabel("combination (loss + optimizer + activation + encoder depth)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, pad=24)
-    ax.tick_params(axis="x", rotation=60)
-    for label in ax.get_xticklabels():
-        label.set_horizontalalignment("right")
+    sns.barplot(long, y="label", x="value", hue="metric", ax=ax, order=list(frame["label"]), orient="h")
+    ax.set_ylabel("combination (loss + optimizer + activation + depth)")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, pad=22)
+    ax.grid(axis="y", visible=False)
     ax.legend(title=None, ncols=len(columns), loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
 
 
-def _wide(summary: pd.DataFrame) -> tuple[plt.Figure, plt.Axes]:
+def _height(n_rows: int, n_bars: int) -> float:
+    return 1.6 + n_rows * (0.16 + 0.07 * n_bars)
+
+
+def _wide(summary: pd.DataFrame, n_bars: int) -> tuple[plt.Figure, plt.Axes]:
     use_style()
-    return plt.subplots(figsize=(max(8.0, 0.55 * len(summary) + 3), 4.8), layout="constrained")
+    return plt.subplots(figsize=(8.5, _height(len(summary), n_bars)), layout="constrained")
 
 
 def fig4_pipeline(samples: Mapping[str, np.ndarray], index: int = 0) -> plt.Figure:
@@ -90,7 +93,7 @@ def fig5_class_counts(counts: Mapping[str, int], data_label: str) -> plt.Figure:
 def fig6_reconstruction(summary: pd.DataFrame) -> plt.Figure:
     """Fig. 6: MSE and MAE of the retrieved test images per combination."""
     ok = _ok(summary)
-    fig, ax = _wide(ok)
+    fig, ax = _wide(ok, 2)
     _bars(
         ax,
         ok,
@@ -106,28 +109,24 @@ def fig7_loss_checkpoints(summary: pd.DataFrame, checkpoints: list[int]) -> plt.
     (MSE and MSLE values are on different scales and are not comparable)."""
     ok = _ok(summary)
     losses = list(dict.fromkeys(ok["loss"]))
+    cols = {f"loss_at_{c}": f"epoch {c}" for c in checkpoints}
     use_style()
+    heights = [_height(int((ok["loss"] == loss).sum()), len(cols)) for loss in losses]
     fig, axes = plt.subplots(
-        1, len(losses), figsize=(max(8.0, 0.55 * len(ok) + 3), 4.8), layout="constrained", squeeze=False
+        len(losses), 1, figsize=(8.5, sum(heights)), layout="constrained", squeeze=False, height_ratios=heights
     )
-    for ax, loss in zip(axes[0], losses, strict=True):
+    for ax, loss in zip(axes[:, 0], losses, strict=True):
         part = ok[ok["loss"] == loss]
-        _bars(
-            ax,
-            part,
-            {f"loss_at_{c}": f"epoch {c}" for c in checkpoints},
-            f"training loss ({loss.upper()})",
-            f"{loss.upper()} runs",
-        )
-        ax.set_yscale("log")  # losses fall by orders of magnitude between checkpoints
-        ax.set_ylim(bottom=float(part[[f"loss_at_{c}" for c in checkpoints]].min().min()) / 2)
+        _bars(ax, part, cols, f"training loss ({loss.upper()}, log scale)", f"{loss.upper()} runs")
+        ax.set_xscale("log")  # losses fall by orders of magnitude between checkpoints
+        ax.set_xlim(left=float(part[list(cols)].min().min()) / 2)
     return fig
 
 
 def fig8_classification(summary: pd.DataFrame) -> plt.Figure:
     """Fig. 8: recall, precision, F1 and ROC-AUC of the classifier on retrieved test images."""
     ok = _ok(summary)
-    fig, ax = _wide(ok)
+    fig, ax = _wide(ok, 4)
     _bars(
         ax,
         ok,
@@ -135,14 +134,14 @@ def fig8_classification(summary: pd.DataFrame) -> plt.Figure:
         "score",
         "Classifier on retrieved images (test split)",
     )
-    ax.set_ylim(0, 1.12)
+    ax.set_xlim(0, 1)
     return fig
 
 
 def fig9_accuracy(summary: pd.DataFrame) -> plt.Figure:
     """Fig. 9: train and test accuracy of the classifier on retrieved images."""
     ok = _ok(summary)
-    fig, ax = _wide(ok)
+    fig, ax = _wide(ok, 2)
     _bars(
         ax,
         ok,
@@ -150,9 +149,9 @@ def fig9_accuracy(summary: pd.DataFrame) -> plt.Figure:
         "accuracy",
         "Classifier accuracy on retrieved images",
     )
-    ax.set_ylim(0, 1.12)
+    ax.set_xlim(0, 1)
     majority = 1 - ok["n_test_positive"].iloc[0] / ok["n_test"].iloc[0]
-    ax.axhline(majority, color="0.3", ls="--", lw=1, label="always 'negative'")
+    ax.axvline(majority, color="0.3", ls="--", lw=1, label="always 'negative'")
     ax.legend(title=None, ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
     return fig
 
