@@ -213,7 +213,7 @@ def best_panel(
 def fig10_roc(rocs: Mapping[str, pd.DataFrame], aucs: Mapping[str, float]) -> plt.Figure:
     """Fig. 10: ROC curves of the classifier on retrieved images, one per combination."""
     use_style()
-    fig, ax = plt.subplots(figsize=(8, 6.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 8.5 + 0.12 * len(rocs)), layout="constrained")
     palette = sns.color_palette("colorblind", len(rocs))
     styles = ["-", "--", ":", "-."]
     for i, (label, roc) in enumerate(rocs.items()):
@@ -233,7 +233,7 @@ def fig10_roc(rocs: Mapping[str, pd.DataFrame], aucs: Mapping[str, float]) -> pl
         ylim=(0, 1.01),
         title="ROC of the classifier on retrieved images (test split)",
     )
-    ax.legend(fontsize=7.5, loc="lower right", ncols=2 if len(rocs) > 9 else 1)
+    ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2)
     ax.set_aspect("equal")
     return fig
 
@@ -269,10 +269,10 @@ def ciphertext_leak(samples: Mapping[str, np.ndarray]) -> plt.Figure:
         ("z₁ − z₂ (secret)", z[0] - z[1]),
         ("√E₁ − √E₂: no key needed", np.sqrt(e[0]) - np.sqrt(e[1])),
     ]
-    fig, axes = plt.subplots(1, 6, figsize=(15, 3.2), layout="constrained")
-    for ax, (title, img) in zip(axes, panels, strict=True):
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6.6), layout="constrained")
+    for ax, (title, img) in zip(axes.ravel(), panels, strict=True):
         im = ax.imshow(img)
-        ax.set_title(title, fontsize=8.5)
+        ax.set_title(title, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
