@@ -141,37 +141,40 @@ class Retrieved:
 
 
 def retrieve(cfg: RunConfig, trained: Trained, split: Split) -> Retrieved:
+    """Every image of every split through encoder → encrypt → decrypt → decoder (one batch of calls,
+    so Keras traces each model once)."""
     p = cfg.settings
     enc, dec = trained.ae.encoder, trained.ae.decoder
-    h, w, _ = models.latent_shape(p.size, cfg.depth)
-    paper = cipher.make_paper_cipher((h, w), cfg.key_image or None, cfg.seed, negative="ignore")
-    images, max_error, violations, total = {}, 0.0, 0, 0
-    samples = {}
-    for part in ("train", "val", "test"):
-        latent = enc.predict(split.x(part), batch_size=p.batch_size, verbose=0)
-        encrypted = paper.encrypt(latent)
-        decrypted = paper.decrypt(encrypted)
-        max_error = max(max_error, float(np.max(np.abs(decrypted - latent))))
-        violations += paper.domain_violations(latent)
-        total += latent.size
-        images[part] = dec.predict(decrypted, batch_size=p.batch_size, verbose=0)
-        if part == "test":
-            k = min(N_SAMPLES, len(latent))
-            samples = {
-                "original": split.x("test")[:k, ..., 0],
-                "latent_mean": latent[:k].mean(axis=-1),
-                "latent_channel0": latent[:k, ..., 0],
-                "encrypted_mean": encrypted[:k].mean(axis=-1),
-                "encrypted_channel0": encrypted[:k, ..., 0],
-                "retrieved": images[part][:k, ..., 0],
-                "without_cipher": dec.predict(latent[:k], verbose=0)[..., 0],
-                "decrypted_as_written": dec.predict(np.nan_to_num(paper.decrypt_as_written(encrypted[:k])), verbose=0)[
-                    ..., 0
-                ],
-                "labels": split.y("test")[:k],
-                "key": paper.key,
-            }
-    return Retrieved(images, (h, w, models.latent_shape(p.size, cfg.depth)[2]), max_error, violations / total, samples)
+    shape = models.latent_shape(p.size, cfg.depth)
+    paper = cipher.make_paper_cipher(shape[:2], cfg.key_image or None, cfg.seed, negative="ignore")
+    parts = ("train", "val", "test")
+    latent = enc.predict(np.concatenate([split.x(part) for part in parts]), batch_size=p.batch_size, verbose=0)
+    encrypted = paper.encrypt(latent)
+    decrypted = paper.decrypt(encrypted)
+    k = min(N_SAMPLES, len(split.index["test"]))
+    test = slice(len(latent) - len(split.index["test"]), len(latent))
+    other_reading = np.nan_to_num(paper.decrypt_as_written(encrypted[test][:k]))
+    # the retrieved images, then the samples decoded without the cipher and with the text's other reading
+    decoded = dec.predict(
+        np.concatenate([decrypted, latent[test][:k], other_reading]), batch_size=p.batch_size, verbose=0
+    )
+    bounds = np.cumsum([0] + [len(split.index[part]) for part in parts])
+    images = {part: decoded[bounds[i] : bounds[i + 1]] for i, part in enumerate(parts)}
+    extra = decoded[bounds[-1] :]
+    samples = {
+        "original": split.x("test")[:k, ..., 0],
+        "latent_mean": latent[test][:k].mean(axis=-1),
+        "latent_channel0": latent[test][:k, ..., 0],
+        "encrypted_mean": encrypted[test][:k].mean(axis=-1),
+        "encrypted_channel0": encrypted[test][:k, ..., 0],
+        "retrieved": images["test"][:k, ..., 0],
+        "without_cipher": extra[:k, ..., 0],
+        "decrypted_as_written": extra[k:, ..., 0],
+        "labels": split.y("test")[:k],
+        "key": paper.key,
+    }
+    max_error = float(np.max(np.abs(decrypted - latent)))
+    return Retrieved(images, shape, max_error, paper.domain_violations(latent) / latent.size, samples)
 
 
 @dataclass

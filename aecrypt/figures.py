@@ -68,6 +68,26 @@ def fig4_pipeline(samples: Mapping[str, np.ndarray], index: int = 0) -> plt.Figu
     return fig
 
 
+def decryption_readings(samples: Mapping[str, np.ndarray], index: int = 0) -> plt.Figure:
+    """The same test image decoded three ways: without the cipher, after the exact inverse √E − K, and
+    after the paper text's other order, √(E − K)."""
+    use_style()
+    panels = [
+        ("original", samples["original"][index]),
+        ("decoded, no cipher", samples["without_cipher"][index]),
+        ("decrypted √E − K, decoded", samples["retrieved"][index]),
+        ("decrypted √(E − K), decoded", samples["decrypted_as_written"][index]),
+    ]
+    fig, axes = plt.subplots(1, 4, figsize=(11, 3.2), layout="constrained")
+    for ax, (title, img) in zip(axes, panels, strict=True):
+        ax.imshow(img, vmin=0, vmax=1)
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    return fig
+
+
 def fig5_class_counts(counts: Mapping[str, int], data_label: str) -> plt.Figure:
     """Fig. 5: negative and positive counts of the data used, beside the paper's 5800 / 3200."""
     use_style()

@@ -173,6 +173,8 @@ def compute_run(
                     str(scratch / "experiment.ipynb"),
                     parameters=params,
                     kernel_name="python3",
+                    # C-level output (TensorFlow's start-up log) goes to kernel.log, not into the notebook
+                    extra_arguments=["--IPKernelApp.capture_fd_output=False"],
                     progress_bar=False,
                     log_output=False,
                     cwd=str(scratch),
