@@ -55,7 +55,7 @@ def fig4_pipeline(samples: Mapping[str, np.ndarray], index: int = 0) -> plt.Figu
         ("C  retrieved", samples["retrieved"][index], "image intensity"),
         ("C − A", samples["retrieved"][index] - samples["original"][index], "difference"),
     ]
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.4), layout="constrained")
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), layout="constrained")
     for ax, (title, img, unit) in zip(axes, panels, strict=True):
         diff = title.startswith("C −")
         lim = float(np.abs(img).max()) or 1.0
