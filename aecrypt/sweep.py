@@ -199,8 +199,8 @@ def plan_sweep(
 class Progress:
     """One line per finished run: done/total, elapsed, estimate of what is left."""
 
-    def __init__(self, total: int, workers: int, quiet: bool = False, stream=sys.stderr):
-        self.total, self.workers, self.quiet, self.stream = total, workers, quiet, stream
+    def __init__(self, total: int, quiet: bool = False, stream=sys.stderr):
+        self.total, self.quiet, self.stream = total, quiet, stream
         self.done, self.started = 0, time.perf_counter()
 
     def say(self, text: str) -> None:
@@ -272,11 +272,12 @@ def run_sweep(
     todo = [(spec, rid) for spec, rid in plan.runs if not runs.is_complete(pdir / "runs" / rid)]
     workers = workers or min(default_workers(), max(1, len(todo)))
     threads = threads or max(1, (os.cpu_count() or 1) // workers)
-    progress = Progress(len(todo), workers, quiet)
+    progress = Progress(len(todo), quiet)
     where = f"dask scheduler {scheduler}" if scheduler else f"{workers} local worker(s) × {threads} thread(s)"
     progress.say(
         f"sweep {plan.grid.name} · profile {profile} · data {plan.data}: {len(plan.runs)} run(s), "
-        f"{len(plan.runs) - len(todo)} cached, {len(todo)} to run on {where}"
+        f"{len(plan.runs) - len(todo)} cached, "
+        + (f"{len(todo)} to run on {where}" if todo else "nothing to run")
         + (f"; {len(plan.skipped)} skipped" if plan.skipped else "")
     )
     for combo, reason in plan.skipped:
