@@ -212,6 +212,8 @@ def store_run(result: RunResult, profile_dir: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)
+    if result.ok:  # an earlier failure of the same run is now obsolete
+        shutil.rmtree(profile_dir / "failed" / result.run_id, ignore_errors=True)
     return target
 
 

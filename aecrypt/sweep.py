@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -293,11 +292,7 @@ def run_sweep(
         )
         for result in results:
             runs.store_run(result, pdir)
-            if result.ok:
-                failed_copy = pdir / "failed" / result.run_id
-                if failed_copy.exists():  # an earlier failure of the same run is now obsolete
-                    shutil.rmtree(failed_copy)
-            else:
+            if not result.ok:
                 failures.append((result.spec.label, result.error))
             progress.finished(result)
     summary_path = write_summary(profile, results_root)
