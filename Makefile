@@ -13,18 +13,34 @@ GRID    ?=
 WORKERS ?=
 SWEEP_ARGS = --profile $(PROFILE) $(if $(DATA),--data $(DATA)) $(if $(GRID),--grid $(GRID)) $(if $(WORKERS),--workers $(WORKERS))
 
-.PHONY: setup test book sweep results lab bench lint clean clean-all
+# ISA=AVX2 runs everything as on a CPU without AVX-512 (oneDNN for TensorFlow, XLA for JAX), to check
+# the time targets on a machine that has it: make book ISA=AVX2
+ISA     ?=
+ifneq ($(ISA),)
+export ONEDNN_MAX_CPU_ISA := $(ISA)
+export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
+endif
+
+.PHONY: setup lock test book sweep results lab bench bench-memory lint clean clean-all
 
 setup: $(STAMP)
 
-# Re-installs only when pyproject.toml changes; the editable install picks up source edits.
-$(STAMP): pyproject.toml
+# Installs the locked versions (exact, hash-checked); re-installs only when the lock changes, and the
+# editable install picks up source edits.
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "aecrypt needs Python >= 3.11 (found $$($(PYTHON) --version)); set PYTHON=python3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
+
+# After editing pyproject's dependencies: resolve them again (newest versions that fit), then install.
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 \
+		-o requirements.lock
+	$(BIN)/python -m aecrypt.lockfile
 
 test: setup
 	$(BIN)/python -m pytest -q -ra
@@ -44,7 +60,10 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=.
 
 bench: setup
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-memory: setup
+	$(BIN)/python benchmarks/memory.py
 
 lint: setup
 	$(BIN)/ruff check aecrypt tests benchmarks

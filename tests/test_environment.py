@@ -1,25 +1,55 @@
-"""The repository's shape: environment.yml equals pyproject's dependencies; the layout is real."""
+"""The repository's shape: pyproject, requirements.lock and environment.yml agree; the layout is real."""
 
 import re
-import tomllib
 
 import yaml
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
-from aecrypt import paths
+from aecrypt import lockfile, paths
 
 
-def _norm(req: str) -> str:
-    return re.sub(r"\s+", "", req).lower()
+def _lock_pins() -> dict[str, list[lockfile.Pin]]:
+    pins: dict[str, list[lockfile.Pin]] = {}
+    for pin in lockfile.read_lock(lockfile.LOCK.read_text()):
+        pins.setdefault(canonicalize_name(pin.name), []).append(pin)
+    return pins
 
 
-def test_environment_yml_lists_the_same_dependencies_as_pyproject():
-    project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_norm(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
-    env = yaml.safe_load((paths.ROOT / "environment.yml").read_text())
+def test_the_lock_pins_every_project_requirement_to_a_version_it_allows():
+    pins = _lock_pins()
+    python = {"python_version": "3.11", "python_full_version": "3.11.7", "sys_platform": "linux"}
+    for text in lockfile.project_requirements():
+        req = Requirement(text)
+        candidates = pins.get(canonicalize_name(req.name), [])
+        here = [p for p in candidates if not p.marker or Marker(p.marker).evaluate(python)]
+        assert len(here) == 1, f"{req.name}: {len(here)} pins for Python 3.11 on Linux"
+        assert req.specifier.contains(here[0].version, prereleases=True), f"{req} vs locked {here[0].version}"
+    # every locked line carries hashes (pip installs it with --require-hashes)
+    text = lockfile.LOCK.read_text()
+    assert len(pins) > 50
+    assert all("--hash=sha256:" in block for block in re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2]))
+
+
+def test_the_lock_was_made_from_pyproject_with_the_dev_extra_and_make_setup_installs_it():
+    assert lockfile.LOCK_COMMAND in lockfile.LOCK.read_text().replace("\n#    ", " ")
+    makefile = (paths.ROOT / "Makefile").read_text()
+    assert "--require-hashes -r requirements.lock" in makefile and "aecrypt.lockfile" in makefile
+
+
+def test_environment_yml_is_generated_from_the_lock():
+    assert lockfile.ENVIRONMENT_YML.read_text() == lockfile.render_environment(
+        lockfile.read_lock(lockfile.LOCK.read_text())
+    ), "environment.yml is stale: run `make lock`"
+    env = yaml.safe_load(lockfile.ENVIRONMENT_YML.read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    listed = {_norm(r) for r in pip if not r.startswith("-e")}
-    assert listed == wanted
-    assert any(_norm(r).startswith("jupyter-book>=1.0.4,<2") for r in project["dependencies"])
+    locked = {canonicalize_name(p.name) for p in lockfile.read_lock(lockfile.LOCK.read_text())}
+    assert {canonicalize_name(Requirement(r).name) for r in pip if not r.startswith("-e")} == locked
+
+
+def test_jupyter_book_stays_on_the_offline_major_version():
+    assert any(re.sub(r"\s+", "", r).startswith("jupyter-book>=1.0.4,<2") for r in lockfile.project_requirements())
 
 
 def test_layout_of_the_design_card_exists():
