@@ -49,3 +49,17 @@ def validate_depth(depth: int, input_size: int) -> int:
 def latent_shape(input_size: int, depth: int) -> tuple[int, int, int]:
     side = input_size // 2 ** (depth - 1)
     return (side, side, BASE_FILTERS * 2 ** (depth - 1))
+
+
+def combination_label(loss: str, optimizer: str, activation: str, depth: int) -> str:
+    """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2."""
+    opt = {
+        "adam": "Adam",
+        "adagrad": "Adagrad",
+        "rmsprop": "RMSprop",
+        "sgd": "SGD",
+        "adamw": "AdamW",
+        "nadam": "Nadam",
+    }.get(optimizer, optimizer)
+    act = {"relu": "ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU"}.get(activation, activation.capitalize())
+    return f"{loss.upper()}+{opt}+{act}+{depth}"

@@ -1,13 +1,19 @@
 """The steps of one run, in the order notebooks/experiment.ipynb calls them.
 
 data → train the autoencoder (one training of max epochs; the history gives every checkpoint) →
-encoder → paper cipher → decrypt → decoder for every image → classifier on retrieved images →
-metrics on the held-out split → the run's files.
+encoder → paper cipher → decrypt → decoder for every image, streamed in chunks → classifier on
+retrieved images → metrics on the held-out split → the run's files.
+
+The classifier on the *original* images does not depend on the combination: notebooks/baseline.ipynb
+trains it once per (data, profile, seed) and every run of that seed shares it (`sweep.collect`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import resource
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,11 +23,41 @@ import numpy as np
 import pandas as pd
 
 from . import AecryptError, cipher, metrics, models, runtime
-from .data import Dataset, load_dataset, split_indices
+from .choices import combination_label
+from .data import Dataset, load_dataset, split_by_counts, split_indices
 from .profiles import get_profile
-from .runs import combination_label
 
 N_SAMPLES = 4  # images kept for Fig. 4
+PARTS = ("train", "val", "test")
+#: Latents are never all in memory at once: retrieval streams chunks of about this many bytes of latent
+#: (at 200², depth 2 one latent is 2.5 MB, so all 9000 would be 23 GB).
+LATENT_CHUNK_BYTES = 64 * 2**20
+
+
+class StageClock:
+    """Wall seconds per stage of a run, written to metrics.json as seconds_<stage>. `startup` is the
+    time from the kernel process's start to the clock's creation (kernel launch and imports)."""
+
+    def __init__(self):
+        import psutil
+
+        self.started = time.perf_counter()
+        self.seconds = {"startup": time.time() - psutil.Process().create_time()}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t
+
+    def as_metrics(self) -> dict[str, float]:
+        out = {f"seconds_{k}": v for k, v in self.seconds.items()}
+        out["total_seconds"] = time.perf_counter() - self.started
+        # the peak resident memory of this process so far (Linux reports KiB)
+        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return out
 
 
 @dataclass(frozen=True)
@@ -36,9 +72,10 @@ class RunConfig:
     activation: str = "relu"
     seed: int = 0
     key_image: str = ""  # empty: key from the seed
+    overrides: dict = field(default_factory=dict, hash=False)  # profile settings changed for this run only
 
     def __post_init__(self):
-        p = get_profile(self.profile)
+        p = get_profile(self.profile).with_overrides(self.overrides)
         object.__setattr__(self, "data", self.data or p.default_data)
         object.__setattr__(self, "loss", models.validate_loss(self.loss))
         object.__setattr__(self, "optimizer", models.validate_optimizer(self.optimizer))
@@ -47,7 +84,7 @@ class RunConfig:
 
     @property
     def settings(self):
-        return get_profile(self.profile)
+        return get_profile(self.profile).with_overrides(self.overrides)
 
     @property
     def label(self) -> str:
@@ -61,20 +98,27 @@ class Split:
     index: dict[str, np.ndarray]
 
     def x(self, part: str) -> np.ndarray:
-        return self.dataset.images[self.index[part]][..., None]
+        return self.rows(self.index[part])
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        return self.dataset.images[index][..., None]
 
     def y(self, part: str) -> np.ndarray:
         return self.dataset.labels[self.index[part]]
 
 
 def start(cfg: RunConfig) -> None:
-    """Seed every generator; the same config then gives the same metrics on CPU."""
+    """Seed every generator and set the profile's precision policy; the same config then gives the
+    same metrics on CPU."""
+    keras.mixed_precision.set_global_policy(cfg.settings.dtype_policy)
     keras.utils.set_random_seed(cfg.seed)
 
 
 def load_data(cfg: RunConfig) -> Split:
     p = cfg.settings
     ds = load_dataset(cfg.data, p.size, p.n_images, cfg.seed)
+    if p.split_counts and cfg.data == "synthetic":
+        return Split(ds, split_by_counts(ds, p.split_counts, cfg.seed))
     return Split(ds, split_indices(ds, p.test_fraction, p.val_fraction, cfg.seed))
 
 
@@ -114,7 +158,7 @@ class Trained:
 def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained:
     p = cfg.settings
     ae = models.build_autoencoder(p.size, cfg.depth, cfg.activation)
-    models.compile_autoencoder(ae, cfg.loss, cfg.optimizer)
+    models.compile_autoencoder(ae, cfg.loss, cfg.optimizer, jit_compile=p.jit_compile)
     timer = EpochTimer()
     hist = ae.autoencoder.fit(
         split.x("train"),
@@ -140,41 +184,56 @@ class Retrieved:
     samples: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def _chunk_size(latent: tuple[int, ...], batch_size: int) -> int:
+    """Images per retrieval chunk: about LATENT_CHUNK_BYTES of latent, a whole number of batches."""
+    per_image = 4 * math.prod(latent)
+    return max(batch_size, min(2048, LATENT_CHUNK_BYTES // per_image // batch_size * batch_size))
+
+
 def retrieve(cfg: RunConfig, trained: Trained, split: Split) -> Retrieved:
-    """Every image of every split through encoder → encrypt → decrypt → decoder (one batch of calls,
-    so Keras traces each model once)."""
+    """Every image of every split through encoder → encrypt → decrypt → decoder, a chunk at a time:
+    memory holds the retrieved images (the size of the data set) and one chunk of latents, never all."""
     p = cfg.settings
     enc, dec = trained.ae.encoder, trained.ae.decoder
     shape = models.latent_shape(p.size, cfg.depth)
     paper = cipher.make_paper_cipher(shape[:2], cfg.key_image or None, cfg.seed, negative="ignore")
-    parts = ("train", "val", "test")
-    latent = enc.predict(np.concatenate([split.x(part) for part in parts]), batch_size=p.batch_size, verbose=0)
-    encrypted = paper.encrypt(latent)
-    decrypted = paper.decrypt(encrypted)
+    order = np.concatenate([split.index[part] for part in PARTS])
+    decoded = np.empty((len(order), p.size, p.size, 1), np.float32)
+    max_error, violations = 0.0, 0
+    chunk = _chunk_size(shape, p.batch_size)
+    for start in range(0, len(order), chunk):
+        latent = enc.predict_on_batch(split.rows(order[start : start + chunk]))
+        decrypted = paper.decrypt(paper.encrypt(latent))
+        max_error = max(max_error, float(np.max(np.abs(decrypted - latent))))
+        violations += paper.domain_violations(latent)
+        decoded[start : start + len(latent)] = dec.predict_on_batch(decrypted)
+    bounds = np.cumsum([0] + [len(split.index[part]) for part in PARTS])
+    images = {part: decoded[bounds[i] : bounds[i + 1]] for i, part in enumerate(PARTS)}  # views, no copies
+    samples = _fig4_samples(paper, trained.ae, split, images["test"])
+    return Retrieved(images, shape, max_error, violations / (len(order) * math.prod(shape)), samples)
+
+
+def _fig4_samples(paper: cipher.PaperCipher, ae: models.Autoencoder, split: Split, retrieved_test: np.ndarray) -> dict:
+    """The first test images at every stage, decoded also without the cipher and with the text's other
+    reading of the decryption (Fig. 4 and the decryption-readings figure)."""
     k = min(N_SAMPLES, len(split.index["test"]))
-    test = slice(len(latent) - len(split.index["test"]), len(latent))
-    other_reading = np.nan_to_num(paper.decrypt_as_written(encrypted[test][:k]))
-    # the retrieved images, then the samples decoded without the cipher and with the text's other reading
-    decoded = dec.predict(
-        np.concatenate([decrypted, latent[test][:k], other_reading]), batch_size=p.batch_size, verbose=0
-    )
-    bounds = np.cumsum([0] + [len(split.index[part]) for part in parts])
-    images = {part: decoded[bounds[i] : bounds[i + 1]] for i, part in enumerate(parts)}
-    extra = decoded[bounds[-1] :]
-    samples = {
-        "original": split.x("test")[:k, ..., 0],
-        "latent_mean": latent[test][:k].mean(axis=-1),
-        "latent_channel0": latent[test][:k, ..., 0],
-        "encrypted_mean": encrypted[test][:k].mean(axis=-1),
-        "encrypted_channel0": encrypted[test][:k, ..., 0],
-        "retrieved": images["test"][:k, ..., 0],
+    original = split.rows(split.index["test"][:k])
+    latent = ae.encoder.predict_on_batch(original)
+    encrypted = paper.encrypt(latent)
+    other_reading = np.nan_to_num(paper.decrypt_as_written(encrypted))
+    extra = ae.decoder.predict_on_batch(np.concatenate([latent, other_reading]))
+    return {
+        "original": original[..., 0],
+        "latent_mean": latent.mean(axis=-1),
+        "latent_channel0": latent[..., 0],
+        "encrypted_mean": encrypted.mean(axis=-1),
+        "encrypted_channel0": encrypted[..., 0],
+        "retrieved": retrieved_test[:k, ..., 0],
         "without_cipher": extra[:k, ..., 0],
         "decrypted_as_written": extra[k:, ..., 0],
         "labels": split.y("test")[:k],
         "key": paper.key,
     }
-    max_error = float(np.max(np.abs(decrypted - latent)))
-    return Retrieved(images, shape, max_error, paper.domain_violations(latent) / latent.size, samples)
 
 
 @dataclass
@@ -213,7 +272,8 @@ def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Cl
 
 
 def classify_original(cfg: RunConfig, split: Split) -> Classified:
-    """The same classifier on the original images: what the autoencoder and cipher cost it."""
+    """The same classifier on the original images: what the autoencoder and cipher cost it. Run once
+    per (data, profile, seed) by notebooks/baseline.ipynb, not by every combination."""
     return classify(
         cfg,
         split.x("train"),
@@ -239,11 +299,20 @@ def cipher_timing(latent_shape: tuple[int, ...], repeats: int = 20, seed: int = 
     return out
 
 
-def collect_metrics(
-    cfg: RunConfig, split: Split, trained: Trained, retrieved: Retrieved, clf: Classified, original: Classified
-) -> dict:
-    p = cfg.settings
+def classifier_metrics(split: Split, clf: Classified) -> dict:
+    """The classifier's test metrics, train and test accuracy, and the split sizes."""
     test_y = split.y("test")
+    m = metrics.classification_metrics(test_y, clf.scores)
+    m["train_accuracy"] = clf.train_accuracy
+    m["test_accuracy"] = clf.test_accuracy
+    m["n_train"], m["n_val"], m["n_test"] = (int(len(split.index[k])) for k in PARTS)
+    m["n_test_positive"] = int(test_y.sum())
+    m["clf_seconds"] = float(clf.history["seconds"].sum())
+    return m
+
+
+def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: Retrieved, clf: Classified) -> dict:
+    p = cfg.settings
     m: dict = {}
     m.update(metrics.reconstruction_metrics(split.x("test"), retrieved.images["test"]))
     ae_hist = trained.history
@@ -251,11 +320,7 @@ def collect_metrics(
         m[f"loss_at_{c}"] = float(ae_hist.loc[ae_hist.epoch == c, "loss"].iloc[0])
     m["final_loss"] = float(ae_hist["loss"].iloc[-1])
     m["final_val_loss"] = float(ae_hist["val_loss"].iloc[-1])
-    m.update(metrics.classification_metrics(test_y, clf.scores))
-    m["train_accuracy"] = clf.train_accuracy
-    m["test_accuracy"] = clf.test_accuracy
-    orig = metrics.classification_metrics(test_y, original.scores)
-    m.update({f"original_{k}": v for k, v in orig.items()})
+    m.update(classifier_metrics(split, clf))
     m["cipher_max_error"] = retrieved.cipher_max_error
     m["cipher_domain_violations"] = retrieved.domain_violations
     latent_elements = int(np.prod(retrieved.latent_shape))
@@ -265,9 +330,30 @@ def collect_metrics(
     m["seconds_per_epoch"] = float(np.median(ae_hist["seconds"]))
     m["ae_seconds"] = float(ae_hist["seconds"].sum())
     m.update(cipher_timing(retrieved.latent_shape, seed=cfg.seed))
-    m["n_train"], m["n_val"], m["n_test"] = (int(len(split.index[k])) for k in ("train", "val", "test"))
-    m["n_test_positive"] = int(test_y.sum())
     return m
+
+
+def _write_run_files(out: Path, cfg: RunConfig, split: Split, clf: Classified, run_metrics: dict, clock: StageClock):
+    """The files every run folder has: metrics (with the stage clock), config, classifier outputs,
+    data summary and environment."""
+    out.mkdir(parents=True, exist_ok=True)
+    run_metrics = run_metrics | clock.as_metrics()
+    (out / "metrics.json").write_text(json.dumps(run_metrics, indent=2, sort_keys=True))
+    (out / "config.json").write_text(
+        json.dumps(asdict(cfg) | {"label": cfg.label, "profile_settings": cfg.settings.to_dict()}, indent=2)
+    )
+    pd.DataFrame(metrics.roc_points(split.y("test"), clf.scores)).to_csv(out / "roc.csv", index=False)
+    cm = metrics.confusion(split.y("test"), clf.scores)
+    pd.DataFrame(
+        cm, index=["actual_negative", "actual_positive"], columns=["predicted_negative", "predicted_positive"]
+    ).to_csv(out / "confusion.csv")
+    pd.DataFrame({"label": split.y("test"), "score": clf.scores}).to_csv(out / "scores.csv", index=False)
+    summary = split.dataset.summary() | {
+        "fingerprint": split.dataset.fingerprint,
+        "split_sizes": {k: int(len(v)) for k, v in split.index.items()},
+    }
+    (out / "data.json").write_text(json.dumps(summary, indent=2))
+    (out / "env.json").write_text(json.dumps(runtime.describe(), indent=2))
 
 
 def write_outputs(
@@ -277,40 +363,22 @@ def write_outputs(
     trained: Trained,
     retrieved: Retrieved,
     clf: Classified,
-    original: Classified,
     run_metrics: dict,
-    started: float,
+    clock: StageClock,
 ) -> Path:
-    """Write the run's files (the folder the sweep hashes and collects)."""
+    """Write a combination's run files (the folder the sweep hashes and collects)."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    run_metrics = dict(run_metrics, total_seconds=time.perf_counter() - started)
-    (out / "metrics.json").write_text(json.dumps(run_metrics, indent=2, sort_keys=True))
-    (out / "config.json").write_text(
-        json.dumps(asdict(cfg) | {"label": cfg.label, "profile_settings": cfg.settings.to_dict()}, indent=2)
-    )
-    pd.concat([trained.history, clf.history, original.history], ignore_index=True).to_csv(
-        out / "history.csv", index=False
-    )
-    roc = metrics.roc_points(split.y("test"), clf.scores)
-    pd.DataFrame(roc).to_csv(out / "roc.csv", index=False)
-    cm = metrics.confusion(split.y("test"), clf.scores)
-    pd.DataFrame(
-        cm, index=["actual_negative", "actual_positive"], columns=["predicted_negative", "predicted_positive"]
-    ).to_csv(out / "confusion.csv")
-    pd.DataFrame({"label": split.y("test"), "score": clf.scores, "score_original": original.scores}).to_csv(
-        out / "scores.csv", index=False
-    )
+    _write_run_files(out, cfg, split, clf, run_metrics, clock)
+    pd.concat([trained.history, clf.history], ignore_index=True).to_csv(out / "history.csv", index=False)
     np.savez_compressed(out / "samples.npz", **retrieved.samples)
-    (out / "data.json").write_text(
-        json.dumps(
-            split.dataset.summary()
-            | {
-                "fingerprint": split.dataset.fingerprint,
-                "split_sizes": {k: int(len(v)) for k, v in split.index.items()},
-            },
-            indent=2,
-        )
-    )
-    (out / "env.json").write_text(json.dumps(runtime.describe(), indent=2))
+    return out
+
+
+def write_baseline_outputs(
+    out_dir: str | Path, cfg: RunConfig, split: Split, original: Classified, clock: StageClock
+) -> Path:
+    """Write the shared baseline's files: the classifier on the original images."""
+    out = Path(out_dir)
+    _write_run_files(out, cfg, split, original, classifier_metrics(split, original), clock)
+    original.history.to_csv(out / "history.csv", index=False)
     return out

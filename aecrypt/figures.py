@@ -11,13 +11,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
-from . import paths
+from .runplots import fig4_pipeline, use_style  # noqa: F401  (the run notebook draws Fig. 4 too)
 
 PAPER_COUNTS = {"negative": 5800, "positive": 3200}
-
-
-def use_style() -> None:
-    plt.style.use(paths.STYLE)
 
 
 def _ok(summary: pd.DataFrame) -> pd.DataFrame:
@@ -44,28 +40,6 @@ def _height(n_rows: int, n_bars: int) -> float:
 def _wide(summary: pd.DataFrame, n_bars: int) -> tuple[plt.Figure, plt.Axes]:
     use_style()
     return plt.subplots(figsize=(8.5, _height(len(summary), n_bars)), layout="constrained")
-
-
-def fig4_pipeline(samples: Mapping[str, np.ndarray], index: int = 0) -> plt.Figure:
-    """Fig. 4: A original, B encrypted latent (mean over channels of E = (z + K)²), C retrieved."""
-    use_style()
-    panels = [
-        ("A  original", samples["original"][index], "image intensity"),
-        ("B  encrypted (channel mean)", samples["encrypted_mean"][index], "E = (z + K)²"),
-        ("C  retrieved", samples["retrieved"][index], "image intensity"),
-        ("C − A", samples["retrieved"][index] - samples["original"][index], "difference"),
-    ]
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), layout="constrained")
-    for ax, (title, img, unit) in zip(axes, panels, strict=True):
-        diff = title.startswith("C −")
-        lim = float(np.abs(img).max()) or 1.0
-        im = ax.imshow(img, cmap="RdBu_r" if diff else "gray", vmin=-lim if diff else None, vmax=lim if diff else None)
-        ax.set_title(title)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-        fig.colorbar(im, ax=ax, shrink=0.8, label=unit)
-    return fig
 
 
 def decryption_readings(samples: Mapping[str, np.ndarray], index: int = 0) -> plt.Figure:

@@ -87,8 +87,11 @@ def build_autoencoder(input_size: int = 200, depth: int = 3, activation: str = "
     return Autoencoder(autoencoder, encoder, decoder)
 
 
-def compile_autoencoder(ae: Autoencoder, loss: str, optimizer: str) -> None:
-    ae.autoencoder.compile(optimizer=make_optimizer(optimizer), loss=validate_loss(loss), metrics=["mse", "mae"])
+def compile_autoencoder(ae: Autoencoder, loss: str, optimizer: str, jit_compile: bool | str = False) -> None:
+    """Keras' "auto" would turn XLA on for some backends; the profile decides, so runs stay comparable."""
+    ae.autoencoder.compile(
+        optimizer=make_optimizer(optimizer), loss=validate_loss(loss), metrics=["mse", "mae"], jit_compile=jit_compile
+    )
 
 
 def build_classifier(input_size: int) -> keras.Model:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 
 from . import AecryptError, paths
 
@@ -23,12 +23,46 @@ class Profile:
     default_data: str
     default_grid: str  # file name in grids/
     description: str
+    # Synthetic data only: exact split sizes (phantoms are free, so the test split is sized for the
+    # statistics, apart from the training set). Real data is split by the fractions above.
+    n_train: int | None = None
+    n_val: int | None = None
+    n_test: int | None = None
+    # Numerics: part of every run's identity, and reported by `make bench` before becoming a default.
+    dtype_policy: str = "float32"  # Keras dtype policy, e.g. mixed_bfloat16
+    jit_compile: bool = False  # XLA for the autoencoder's training step
+
+    def __post_init__(self):
+        counts = (self.n_train, self.n_val, self.n_test)
+        if any(c is not None for c in counts):
+            if None in counts:
+                raise AecryptError(f"profile {self.name!r}: give all of n_train, n_val, n_test or none")
+            object.__setattr__(self, "n_images", sum(counts))
+
+    @property
+    def split_counts(self) -> dict[str, int] | None:
+        if self.n_train is None:
+            return None
+        return {"train": self.n_train, "val": self.n_val, "test": self.n_test}
 
     @property
     def checkpoints(self) -> tuple[int, ...]:
         """The paper's 10/25/50 epoch checkpoints scaled to this profile's epochs."""
         scale = self.ae_epochs / PAPER_CHECKPOINTS[-1]
         return tuple(sorted({max(1, round(c * scale)) for c in PAPER_CHECKPOINTS}))
+
+    def with_overrides(self, overrides: dict | None) -> Profile:
+        """This profile with some settings changed (e.g. {"n_images": 1000, "ae_epochs": 1} for a memory
+        or GPU check at the paper's size); unknown keys are an error that lists the valid ones."""
+        if not overrides:
+            return self
+        valid = sorted(f.name for f in fields(self) if f.name != "name")
+        if unknown := set(overrides) - set(valid):
+            raise AecryptError(f"unknown profile setting(s) {sorted(unknown)}; valid: {', '.join(valid)}")
+        counts = {"n_train", "n_val", "n_test"}
+        if "n_images" in overrides and not counts & set(overrides):
+            overrides = overrides | dict.fromkeys(counts)  # a new total replaces exact split sizes
+        return replace(self, name=f"{self.name}+overrides", **overrides)
 
     def to_dict(self) -> dict:
         return asdict(self) | {"checkpoints": list(self.checkpoints)}
@@ -50,14 +84,20 @@ PROFILES: dict[str, Profile] = {
             description="tests and CI: seconds per run",
             **_COMMON | {"clf_epochs": 2, "batch_size": 16, "test_fraction": 0.25},
         ),
+        # Sized by `make bench` for a 2-core machine without AVX-512 (README, Performance page): 32² and
+        # 256 training images cut the autoencoder's work 6× from 64²/390; the test split (520) is what a
+        # paired comparison of two AUCs needs (statistics.paired_auc_test_size); epochs are kept.
         Profile(
             name="default",
-            size=64,
-            n_images=600,
+            size=32,
+            n_images=None,
             ae_epochs=10,
             default_data="synthetic",
             default_grid="paper.yaml",
             description="what `make book` runs: every paper combination on synthetic phantoms, minutes on 2 cores",
+            n_train=256,
+            n_val=64,
+            n_test=520,
             **_COMMON,
         ),
         Profile(

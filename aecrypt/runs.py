@@ -1,12 +1,16 @@
 """One run: its identity (a content hash), its execution (papermill, in its own kernel process)
 and its result folder, written atomically.
 
-Run id = hash(parameters, profile settings, template notebook, aecrypt source, data fingerprint).
-A finished run is never recomputed; any change to those inputs gives a new id.
+Run id = hash of exactly what can change a run's result: its parameters, the profile's settings
+(numerics included: precision policy, XLA), the template's code cells, the source of every `aecrypt`
+module the template imports directly or through other modules (found from the import graph, so the
+book's figures, report and build are outside it), the versions of Keras, its backend and NumPy, and
+the data fingerprint. A finished run is never recomputed; a change to any of those gives a new id.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import json
@@ -17,73 +21,158 @@ import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 from . import AecryptError, choices, paths
+from .choices import combination_label
 from .profiles import get_profile
 
 RUN_FILES_REQUIRED = ("metrics.json", "params.json", "history.csv", "roc.csv", "confusion.csv")
-
-
-def combination_label(loss: str, optimizer: str, activation: str, depth: int) -> str:
-    """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2."""
-    opt = {
-        "adam": "Adam",
-        "adagrad": "Adagrad",
-        "rmsprop": "RMSprop",
-        "sgd": "SGD",
-        "adamw": "AdamW",
-        "nadam": "Nadam",
-    }.get(optimizer, optimizer)
-    act = {"relu": "ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU"}.get(activation, activation.capitalize())
-    return f"{loss.upper()}+{opt}+{act}+{depth}"
+#: The notebooks a run can execute (in notebooks/): one combination, or the shared baseline.
+TEMPLATES = ("experiment", "baseline")
+BASELINE_PARAMETERS = ("profile", "data", "seed")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """The parameters of one run, as the template notebook takes them."""
+    """The parameters of one run, as its template notebook takes them."""
 
     profile: str
     data: str
-    loss: str
-    optimizer: str
-    depth: int
+    loss: str = ""
+    optimizer: str = ""
+    depth: int = 0
     activation: str = "relu"
     seed: int = 0
     key_image: str = ""
     note: str = ""  # why this combination is in the grid (not hashed: it does not change the result)
+    template: str = "experiment"
+
+    @classmethod
+    def baseline(cls, profile: str, data: str, seed: int) -> RunSpec:
+        """The classifier on the original images, shared by every combination of (data, profile, seed)."""
+        return cls(profile, data, activation="", seed=seed, template="baseline")
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.template == "baseline"
 
     @property
     def label(self) -> str:
+        if self.is_baseline:
+            return f"original images (seed {self.seed})"
         return combination_label(self.loss, self.optimizer, self.activation, self.depth)
 
     def parameters(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "note"}
+        """What papermill passes to the template (and what the id hashes)."""
+        params = {k: v for k, v in asdict(self).items() if k not in ("note", "template")}
+        return {k: params[k] for k in BASELINE_PARAMETERS} if self.is_baseline else params
 
 
-def _hash_files(files: list[Path], root: Path) -> str:
-    h = hashlib.sha256()
-    for f in sorted(files):
-        h.update(f.relative_to(root).as_posix().encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()
+def template_path(name: str) -> Path:
+    if name not in TEMPLATES:
+        raise AecryptError(f"unknown run template {name!r}; valid: {', '.join(TEMPLATES)}")
+    return paths.NOTEBOOKS / f"{name}.ipynb"
 
 
-def source_hash() -> str:
-    """Hash of the aecrypt package source (every .py and the style file)."""
-    files = [p for p in paths.PACKAGE.rglob("*") if p.suffix in (".py", ".mplstyle") and "__pycache__" not in p.parts]
-    return _hash_files(files, paths.PACKAGE)
-
-
-def template_hash(template: Path = paths.TEMPLATE) -> str:
-    """Hash of the template's code cells and parameters (not of its outputs or metadata)."""
+def _code_cells(template: Path) -> list[str]:
     nb = json.loads(template.read_text())
-    code = [
+    return [
         c["source"] if isinstance(c["source"], str) else "".join(c["source"])
         for c in nb["cells"]
         if c["cell_type"] == "code"
     ]
-    return hashlib.sha256(json.dumps(code).encode()).hexdigest()
+
+
+def template_hash(template: Path = paths.TEMPLATE) -> str:
+    """Hash of the template's code cells and parameters (not of its outputs or metadata)."""
+    return hashlib.sha256(json.dumps(_code_cells(template)).encode()).hexdigest()
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of an `aecrypt` module (a package's __init__.py), or None if there is none."""
+    parts = module.split(".")[1:]
+    base = paths.PACKAGE.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+    """`aecrypt` modules a piece of code imports, anywhere in it (function-level imports included).
+    `from X import name` counts X.name when that is a module, else X."""
+    package = module if is_package else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            found.add(base)
+            found |= {f"{base}.{a.name}" for a in node.names}
+    return {name for name in found if name.split(".")[0] == "aecrypt" and _module_file(name)}
+
+
+def _with_parents(module: str) -> set[str]:
+    """Importing a.b.c runs a/__init__ and a/b/__init__ first."""
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+
+
+def imported_modules(template: Path = paths.TEMPLATE) -> list[str]:
+    """Every `aecrypt` module the template's code imports, directly or through other modules."""
+    todo = set()
+    for cell in _code_cells(template):
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:  # IPython magics: their imports are not followed
+            continue
+        todo |= _imports(tree, "__main__", False)
+    seen: set[str] = set()
+    while todo:
+        module = todo.pop()
+        for name in _with_parents(module) - seen:
+            seen.add(name)
+            source = _module_file(name)
+            todo |= _imports(ast.parse(source.read_text()), name, source.name == "__init__.py") - seen
+    return sorted(seen)
+
+
+def source_hash(template: Path = paths.TEMPLATE) -> str:
+    """Hash of the source of every `aecrypt` module the template imports (the import graph)."""
+    h = hashlib.sha256()
+    for module in imported_modules(template):
+        source = _module_file(module)
+        h.update(source.relative_to(paths.PACKAGE).as_posix().encode())
+        h.update(source.read_bytes())
+    return h.hexdigest()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def numerics_versions() -> dict[str, str]:
+    """Versions that can change a run's numbers: Keras, its backend (named by KERAS_BACKEND, default
+    tensorflow) and NumPy. Read from package metadata, so planning a sweep imports none of them."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    backend_package = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}.get(backend, backend)
+    return {
+        "keras": _version("keras"),
+        "backend": backend,
+        backend: _version(backend_package),
+        "numpy": _version("numpy"),
+    }
 
 
 def data_fingerprint(spec: RunSpec) -> str:
@@ -99,22 +188,31 @@ def data_fingerprint(spec: RunSpec) -> str:
 
 @dataclass(frozen=True)
 class Fingerprints:
-    """The inputs shared by every run of a sweep, computed once."""
+    """The inputs shared by every run of a sweep, computed once: per template, its code and the source
+    of the modules it imports; and the numerics versions."""
 
-    source: str
-    template: str
+    templates: dict[str, tuple[str, str]]  # name -> (template code hash, imported source hash)
+    versions: dict[str, str]
 
     @classmethod
-    def now(cls, template: Path = paths.TEMPLATE) -> Fingerprints:
-        return cls(source_hash(), template_hash(template))
+    def now(cls, template: Path | None = None) -> Fingerprints:
+        """`template` replaces notebooks/experiment.ipynb (tests)."""
+        found = {}
+        for name in TEMPLATES:
+            path = template if (template and name == "experiment") else template_path(name)
+            found[name] = (template_hash(path), source_hash(path))
+        return cls(found, numerics_versions())
 
 
 def run_id(spec: RunSpec, fingerprints: Fingerprints, data_fp: str) -> str:
+    code, source = fingerprints.templates[spec.template]
     payload = {
+        "template": spec.template,
         "parameters": spec.parameters(),
         "profile": get_profile(spec.profile).to_dict(),
-        "source": fingerprints.source,
-        "template": fingerprints.template,
+        "template_code": code,
+        "source": source,
+        "versions": fingerprints.versions,
         "data": data_fp,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
@@ -239,6 +337,11 @@ def spec_from_run_folder(folder: Path) -> RunSpec:
             f"{folder} is not a finished run: it has no config.json (the template's last cell writes it)"
         )
     cfg = json.loads(config.read_text())
+    if cfg.get("overrides"):
+        raise AecryptError(
+            f"{folder} was run with profile overrides {cfg['overrides']}: its numbers are not comparable with the "
+            f"{cfg['profile']!r} sweep; rerun it without overrides to add it"
+        )
     missing = [n for n in RUN_FILES_REQUIRED if n != "params.json" and not (folder / n).is_file()]
     if missing:
         raise AecryptError(f"{folder} lacks {missing}; rerun the notebook to the end")

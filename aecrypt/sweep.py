@@ -137,6 +137,11 @@ class Plan:
     grid: Grid
     runs: list[tuple[runs.RunSpec, str]]  # (spec, run id), in grid order
     skipped: list[tuple[Combination, str]] = field(default_factory=list)
+    baselines: list[tuple[runs.RunSpec, str]] = field(default_factory=list)  # one per seed, shared
+
+    def pending(self, profile_dir: Path) -> list[tuple[runs.RunSpec, str]]:
+        """Baselines and runs without a complete folder: what a sweep would execute (baselines first)."""
+        return [(s, rid) for s, rid in self.baselines + self.runs if not runs.is_complete(profile_dir / "runs" / rid)]
 
     def to_json(self) -> str:
         return json.dumps(
@@ -149,6 +154,7 @@ class Plan:
                     {"run_id": rid, **spec.parameters(), "note": spec.note, "label": spec.label}
                     for spec, rid in self.runs
                 ],
+                "baselines": [{"run_id": rid, **spec.parameters()} for spec, rid in self.baselines],
                 "skipped": [
                     {
                         "label": runs.combination_label(c.loss, c.optimizer, c.activation, c.depth),
@@ -167,7 +173,7 @@ class Plan:
 
 
 def plan_sweep(
-    profile: str, grid_path: str | Path, data: str | None = None, seed: int = 0, template: Path = paths.TEMPLATE
+    profile: str, grid_path: str | Path, data: str | None = None, seed: int = 0, template: Path | None = None
 ) -> Plan:
     """Validate everything and compute every run id, before anything runs."""
     p = get_profile(profile)
@@ -192,7 +198,11 @@ def plan_sweep(
         if run_seed not in data_fps:
             data_fps[run_seed] = runs.data_fingerprint(spec)
         planned.append((spec, runs.run_id(spec, fingerprints, data_fps[run_seed])))
-    return Plan(profile, data_spec, grid, planned, skipped)
+    baselines = []
+    for run_seed, data_fp in data_fps.items():
+        spec = runs.RunSpec.baseline(profile, data_spec, run_seed)
+        baselines.append((spec, runs.run_id(spec, fingerprints, data_fp)))
+    return Plan(profile, data_spec, grid, planned, skipped, baselines)
 
 
 class Progress:
@@ -217,21 +227,23 @@ class Progress:
         )
 
 
-def _local_results(todo, template_text: str, workers: int, threads: int) -> Iterable[runs.RunResult]:
+def _local_results(todo, texts: dict[str, str], workers: int, threads: int) -> Iterable[runs.RunResult]:
     # spawn, not fork: a forked copy of a process that imported TensorFlow or zmq is not safe
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(runs.compute_run, spec, rid, template_text, threads) for spec, rid in todo]
+        futures = [pool.submit(runs.compute_run, spec, rid, texts[spec.template], threads) for spec, rid in todo]
         for future in as_completed(futures):
             yield future.result()
 
 
-def _dask_results(todo, template_text: str, scheduler: str, threads: int) -> Iterable[runs.RunResult]:
+def _dask_results(todo, texts: dict[str, str], scheduler: str, threads: int) -> Iterable[runs.RunResult]:
     from dask.distributed import Client
     from dask.distributed import as_completed as dask_completed
 
     with Client(scheduler) as client:
         futures = [
-            client.submit(runs.compute_run, spec, rid, template_text, threads, False, pure=False, key=f"run-{rid}")
+            client.submit(
+                runs.compute_run, spec, rid, texts[spec.template], threads, False, pure=False, key=f"run-{rid}"
+            )
             for spec, rid in todo
         ]
         for future in dask_completed(futures):
@@ -268,14 +280,15 @@ def run_sweep(
     pdir = paths.profile_dir(profile, results_root)
     pdir.mkdir(parents=True, exist_ok=True)
     runs.clean_partial(pdir)
-    todo = [(spec, rid) for spec, rid in plan.runs if not runs.is_complete(pdir / "runs" / rid)]
+    todo = plan.pending(pdir)
+    n_all = len(plan.runs) + len(plan.baselines)
     workers = workers or min(default_workers(), max(1, len(todo)))
     threads = threads or max(1, (os.cpu_count() or 1) // workers)
     progress = Progress(len(todo), quiet)
     where = f"dask scheduler {scheduler}" if scheduler else f"{workers} local worker(s) × {threads} thread(s)"
     progress.say(
-        f"sweep {plan.grid.name} · profile {profile} · data {plan.data}: {len(plan.runs)} run(s), "
-        f"{len(plan.runs) - len(todo)} cached, "
+        f"sweep {plan.grid.name} · profile {profile} · data {plan.data}: {len(plan.runs)} run(s) + "
+        f"{len(plan.baselines)} shared baseline(s), {n_all - len(todo)} cached, "
         + (f"{len(todo)} to run on {where}" if todo else "nothing to run")
         + (f"; {len(plan.skipped)} skipped" if plan.skipped else "")
     )
@@ -284,21 +297,18 @@ def run_sweep(
     (pdir / "plan.json").write_text(plan.to_json())
     failures = []
     if todo:
-        template_text = paths.TEMPLATE.read_text()
-        results = (
-            _dask_results(todo, template_text, scheduler, threads)
-            if scheduler
-            else _local_results(todo, template_text, workers, threads)
-        )
+        texts = {name: runs.template_path(name).read_text() for name in runs.TEMPLATES}
+        if scheduler:
+            results = _dask_results(todo, texts, scheduler, threads)
+        else:
+            results = _local_results(todo, texts, workers, threads)
         for result in results:
             runs.store_run(result, pdir)
             if not result.ok:
                 failures.append((result.spec.label, result.error))
             progress.finished(result)
     summary_path = write_summary(profile, results_root)
-    report = SweepReport(
-        plan, len(todo), len(plan.runs) - len(todo), failures, time.perf_counter() - started, summary_path
-    )
+    report = SweepReport(plan, len(todo), n_all - len(todo), failures, time.perf_counter() - started, summary_path)
     progress.say(
         f"done in {report.seconds:.0f} s: {report.executed} executed, {report.cached} cached, "
         f"{len(failures)} failed · table: {summary_path}"
@@ -318,6 +328,7 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
     entries = plan["runs"] + _read_json(pdir / "added.json").get("runs", [])
     if not entries and not plan["skipped"]:
         raise AecryptError(f"no runs in {pdir}; run `aecrypt sweep --profile {profile}` first")
+    originals = _baseline_metrics(pdir, plan.get("baselines", []))
     rows = []
     for entry in entries:
         rid = entry["run_id"]
@@ -330,6 +341,7 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
         if runs.is_complete(ok_dir):
             row |= {"status": "ok", "error": ""} | _read_json(ok_dir / "metrics.json")
             row["run_seconds"] = _read_json(ok_dir / "status.json").get("seconds")
+            row |= originals.get((entry.get("data"), entry.get("seed")), {})
         elif failed_dir.is_dir():
             row |= {"status": "failed", "error": _read_json(failed_dir / "status.json").get("error", "")}
         else:
@@ -341,6 +353,20 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
             | {"profile": profile, "status": "skipped", "error": entry["reason"]}
         )
     return pd.DataFrame(rows)
+
+
+def _baseline_metrics(pdir: Path, baselines: list[dict]) -> dict[tuple, dict]:
+    """(data, seed) -> the shared baseline's metrics as original_* columns, and its run id."""
+    out = {}
+    for entry in baselines:
+        folder = pdir / "runs" / entry["run_id"]
+        if runs.is_complete(folder):
+            m = _read_json(folder / "metrics.json")
+            keys = ("auc", "recall", "precision", "f1", "accuracy", "train_accuracy", "test_accuracy")
+            out[(entry["data"], entry["seed"])] = {f"original_{k}": m.get(k) for k in keys} | {
+                "baseline_run_id": entry["run_id"]
+            }
+    return out
 
 
 def write_summary(profile: str, results_root: Path | None = None) -> Path:

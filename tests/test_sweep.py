@@ -23,6 +23,8 @@ TIMING = {
     "run_seconds",
     "cipher_seconds_paper",
     "cipher_seconds_aes_gcm",
+    "clf_seconds",
+    "peak_rss_mb",
 }
 
 
@@ -37,7 +39,8 @@ def write_grid(path: Path, combos: list[tuple], extra: list[dict] | None = None)
 
 
 def metric_frame(summary: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in summary.columns if c not in TIMING and c not in ("error", "note")]
+    skip = TIMING | {"error", "note"}
+    cols = [c for c in summary.columns if c not in skip and not c.startswith("seconds_")]
     return summary[cols].sort_values("run_id").reset_index(drop=True)
 
 
@@ -111,20 +114,61 @@ def test_run_ids_change_exactly_with_their_inputs(tmp_path, monkeypatch):
     )
     (tmp_path / "t.ipynb").write_text(json.dumps(nb))
     assert not set(_ids(sweep.plan_sweep("tiny", grid, template=tmp_path / "t.ipynb")).values()) & set(base.values())
-    # the aecrypt source changed: every id is new
-    monkeypatch.setattr(runs, "source_hash", lambda: "edited")
+    # the source a run imports changed: every id is new
+    monkeypatch.setattr(runs, "source_hash", lambda *args: "edited")
     assert not set(_ids(sweep.plan_sweep("tiny", grid)).values()) & set(base.values())
 
 
-def test_source_hash_sees_a_one_line_edit(tmp_path, monkeypatch):
-    copy = tmp_path / "aecrypt"
+@pytest.fixture
+def package_copy(tmp_path, monkeypatch):
+    """A copy of the aecrypt source that the run-id code reads instead of the real one."""
     import shutil
 
+    copy = tmp_path / "aecrypt"
     shutil.copytree(paths.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(paths, "PACKAGE", copy)
-    before = runs.source_hash()
-    (copy / "metrics.py").write_text((copy / "metrics.py").read_text() + "\n# one more line\n")
-    assert runs.source_hash() != before
+    return copy
+
+
+def _pending_after(tiny_sweep) -> tuple[int, int]:
+    root, _ = tiny_sweep
+    plan = sweep.plan_sweep("tiny", paths.GRIDS / "tiny.yaml")
+    return len(plan.pending(paths.profile_dir("tiny", root))), len(plan.runs) + len(plan.baselines)
+
+
+def test_a_book_figure_edit_reruns_nothing(tiny_sweep, package_copy):
+    assert _pending_after(tiny_sweep) == (0, 3)
+    for module in ("figures.py", "report.py", "book.py", "cli.py", "sweep.py", "runs.py"):
+        (package_copy / module).write_text((package_copy / module).read_text() + "\n# edited\n")
+    assert _pending_after(tiny_sweep) == (0, 3)
+    assert "aecrypt.figures" not in runs.imported_modules() and "aecrypt.runplots" in runs.imported_modules()
+
+
+@pytest.mark.parametrize("module", ["models.py", "data/synthetic.py", "runplots.py", "__init__.py"])
+def test_an_edit_to_code_a_run_imports_reruns_every_run(tiny_sweep, package_copy, module):
+    """models and synthetic are imported through experiment and data, not by the template itself."""
+    (package_copy / module).write_text((package_copy / module).read_text() + "\n# edited\n")
+    pending, total = _pending_after(tiny_sweep)
+    # runplots is drawn by combination runs only: the shared baseline does not import it
+    assert pending == (total - 1 if module == "runplots.py" else total)
+
+
+def test_a_new_keras_or_numpy_version_reruns_every_run(tiny_sweep, monkeypatch):
+    real = runs._version
+    for package in ("keras", "tensorflow", "numpy"):
+        monkeypatch.setattr(runs, "_version", lambda name, p=package: "99.0" if name == p else real(name))
+        assert _pending_after(tiny_sweep) == (3, 3), package
+    monkeypatch.setattr(runs, "_version", real)
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert _pending_after(tiny_sweep) == (3, 3)
+
+
+def test_the_cpu_is_recorded_but_not_part_of_the_id(tiny_sweep, monkeypatch):
+    root, _ = tiny_sweep
+    env = json.loads(next(paths.runs_dir("tiny", root).glob("*/env.json")).read_text())
+    assert env["cpu_count"] and env["processor"]
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert _pending_after(tiny_sweep)[0] == 0
 
 
 def test_real_data_fingerprint_follows_the_content(tmp_path):
@@ -144,7 +188,7 @@ def test_real_data_fingerprint_follows_the_content(tmp_path):
 
 def test_a_sweep_writes_complete_runs_and_the_summary(tiny_sweep):
     root, report = tiny_sweep
-    assert report.executed == 2 and not report.failures
+    assert report.executed == 3 and not report.failures  # two combinations and the shared baseline
     summary = pd.read_csv(paths.summary_csv("tiny", root))
     assert list(summary["status"]) == ["ok", "ok"] and set(summary["label"]) == {"MSE+Adam+ReLU+2", "MSLE+Adam+ReLU+2"}
     for column in (
@@ -181,7 +225,15 @@ def test_a_sweep_writes_complete_runs_and_the_summary(tiny_sweep):
     ):
         assert (run / name).is_file(), name
     history = pd.read_csv(run / "history.csv")
-    assert set(history["model"]) == {"autoencoder", "classifier", "classifier_original"}
+    assert set(history["model"]) == {"autoencoder", "classifier"}
+    # the classifier on the original images ran once and both combinations carry its numbers
+    assert summary["baseline_run_id"].nunique() == 1 and summary["original_auc"].nunique() == 1
+    baseline = paths.runs_dir("tiny", root) / summary["baseline_run_id"].iloc[0]
+    assert set(pd.read_csv(baseline / "history.csv")["model"]) == {"classifier_original"}
+    assert json.loads((baseline / "metrics.json").read_text())["auc"] == summary["original_auc"].iloc[0]
+    for stage in ("startup", "data", "autoencoder", "retrieve", "classifier", "metrics"):
+        assert (summary[f"seconds_{stage}"] > 0).all(), stage
+    assert (summary["peak_rss_mb"] > 100).all()
     assert {"loss", "val_loss", "mse", "mae"} <= set(history.columns)
     env = json.loads((run / "env.json").read_text())
     assert env["keras_backend"] == "tensorflow" and env["threads"] == "1"
@@ -192,7 +244,7 @@ def test_a_second_sweep_executes_nothing(tiny_sweep):
     root, _ = tiny_sweep
     before = {p.name: p.stat().st_mtime_ns for p in paths.runs_dir("tiny", root).iterdir()}
     again = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root)
-    assert again.executed == 0 and again.cached == 2
+    assert again.executed == 0 and again.cached == 3
     assert {p.name: p.stat().st_mtime_ns for p in paths.runs_dir("tiny", root).iterdir()} == before
 
 
@@ -200,7 +252,7 @@ def test_a_changed_grid_entry_reruns_only_that_run(tiny_sweep, tmp_path):
     root, _ = tiny_sweep
     grid = write_grid(tmp_path / "g.yaml", [("mse", "adam", 2), ("msle", "rmsprop", 2)])
     report = sweep.run_sweep("tiny", grid, quiet=True, results_root=root)
-    assert report.executed == 1 and report.cached == 1
+    assert report.executed == 1 and report.cached == 2  # the baseline is shared, not rerun
     summary = sweep.collect("tiny", root)
     assert set(summary["label"]) == {"MSE+Adam+ReLU+2", "MSLE+RMSprop+ReLU+2"}
     sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root)  # restore for later tests
@@ -214,7 +266,7 @@ def test_dask_cluster_gives_the_same_summary_as_local_workers(tiny_sweep, tmp_pa
         report = sweep.run_sweep(
             "tiny", paths.GRIDS / "tiny.yaml", scheduler=cluster.scheduler_address, quiet=True, results_root=tmp_path
         )
-    assert report.executed == 2 and not report.failures
+    assert report.executed == 3 and not report.failures
     local = metric_frame(sweep.collect("tiny", root))
     remote = metric_frame(sweep.collect("tiny", tmp_path))
     # same ids (same inputs) and, with fixed seeds and deterministic ops, identical metrics
@@ -245,7 +297,7 @@ def test_a_failing_run_is_recorded_and_does_not_stop_the_others(tmp_path):
     out = _cli("sweep", "--profile", "tiny", "--grid", str(grid), "--results", str(tmp_path / "r"), timeout=600)
     assert out.returncode == 1
     assert "1 run(s) failed:" in out.stderr and "cannot be read as an image" in out.stderr
-    assert "[2/2]" in out.stderr and "elapsed" in out.stderr and "left" in out.stderr  # progress lines
+    assert "[3/3]" in out.stderr and "elapsed" in out.stderr and "left" in out.stderr  # progress lines
     summary = pd.read_csv(tmp_path / "r" / "tiny" / "summary.csv", keep_default_na=False)
     status = dict(zip(summary["label"], summary["status"], strict=True))
     assert status == {"MSE+Adam+ReLU+2": "ok", "MSLE+Adam+ReLU+2": "failed"}
@@ -284,9 +336,9 @@ def test_kill_minus_nine_leaves_no_partial_run_and_a_rerun_finishes_the_rest(tmp
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep, its workers and their kernels
     proc.wait()
     done = [p for p in runs_dir.iterdir() if not p.name.startswith(".")]
-    assert len(done) == 1 and all(runs.is_complete(p) for p in done)
+    assert 1 <= len(done) < 3 and all(runs.is_complete(p) for p in done)
     report = sweep.run_sweep("tiny", grid, quiet=True, results_root=results)
-    assert report.executed == 1 and report.cached == 1
+    assert report.executed == 3 - len(done) and report.cached == len(done)
     assert list(sweep.collect("tiny", results)["status"]) == ["ok", "ok"]
     assert not list(runs_dir.glob(".tmp-*"))
 

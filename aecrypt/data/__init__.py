@@ -214,6 +214,21 @@ def split_indices(ds: Dataset, test_fraction: float, val_fraction: float, seed: 
     return {"train": train, "val": val, "test": test}
 
 
+def split_by_counts(ds: Dataset, counts: dict[str, int], seed: int) -> dict[str, np.ndarray]:
+    """Train / val / test of exactly the given sizes, stratified and seeded. For sources with one image
+    per patient (the phantoms): with repeated patients, use `split_indices`."""
+    if len(np.unique(ds.groups)) != len(ds):
+        raise AecryptError(f"{ds.spec}: split sizes need one image per patient; this source has repeats")
+    if sum(counts.values()) != len(ds):
+        raise AecryptError(f"split sizes {counts} add up to {sum(counts.values())}, but {ds.spec} has {len(ds)} images")
+    idx = np.arange(len(ds))
+    rest, test = next(StratifiedShuffleSplit(1, test_size=counts["test"], random_state=seed).split(idx, ds.labels))
+    keep, val = next(
+        StratifiedShuffleSplit(1, test_size=counts["val"], random_state=seed + 1).split(rest, ds.labels[rest])
+    )
+    return {"train": np.sort(rest[keep]), "val": np.sort(rest[val]), "test": np.sort(test)}
+
+
 def _grouped_split(ds: Dataset, idx: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     n_splits = max(2, round(1 / fraction))
     labels, groups = ds.labels[idx], ds.groups[idx]
