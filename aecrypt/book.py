@@ -1,8 +1,12 @@
 """Build the HTML book from a profile's results: Jupyter Book 1 with warnings as errors, then the
-executed run notebooks exported to HTML beside it so every page can link to the runs that fed it."""
+executed run notebooks exported to HTML beside it so every page can link to the runs that fed it.
+
+A build whose inputs are all unchanged (pages, configuration, the aecrypt source, the results table and
+run folders, the bench record) is skipped: the HTML already shows exactly those results."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -28,12 +32,42 @@ def export_run_notebooks(profile: str, html_dir: Path, results_root: Path | None
     return count
 
 
-def build(profile: str, results_root: Path | None = None, build_dir: Path | None = None) -> Path:
-    """Build the book for `profile`; return the path of its index.html."""
+STAMP = ".aecrypt-inputs"
+
+
+def inputs_hash(profile: str, results_root: Path) -> str:
+    """Everything a build reads. Run folders are content-addressed and never rewritten, so their names
+    (with the tables that list them) stand for their content."""
+    from importlib import metadata
+
+    h = hashlib.sha256(f"{profile}|{metadata.version('jupyter-book')}".encode())
+    pdir = paths.profile_dir(profile, results_root)
+    files = [paths.ROOT / "_config.yml", paths.bench_json(results_root), results_root / "memory.json"]
+    files += sorted(paths.BOOK.glob("*.md")) + sorted(paths.BOOK.glob("*.yml"))
+    files += sorted(p for p in paths.PACKAGE.rglob("*") if p.suffix in (".py", ".mplstyle"))
+    files += [pdir / name for name in ("summary.csv", "plan.json", "added.json")]
+    files += sorted(pdir.glob("failed/*/status.json"))
+    for f in files:
+        h.update(str(f).encode())
+        h.update(f.read_bytes() if f.is_file() else b"absent")
+    for kind in ("runs", "failed"):
+        h.update(" ".join(sorted(p.name for p in (pdir / kind).glob("*") if p.is_dir())).encode())
+    return h.hexdigest()
+
+
+def build(profile: str, results_root: Path | None = None, build_dir: Path | None = None, force: bool = False) -> Path:
+    """Build the book for `profile` (unless every input is as at the last build); return its index.html."""
     root = (results_root or paths.results_root()).resolve()
     if not paths.summary_csv(profile, root).is_file():
         raise AecryptError(f"no results for profile {profile!r} in {root}; run `aecrypt sweep --profile {profile}`")
     build_dir = (build_dir or paths.ROOT).resolve()  # jupyter-book writes <build_dir>/_build/html
+    html = build_dir / "_build" / "html"
+    stamp = html / STAMP
+    inputs = inputs_hash(profile, root)
+    if not force and (html / "index.html").is_file() and stamp.is_file() and stamp.read_text() == inputs:
+        print(f"book: up to date with the {profile!r} results (nothing changed since the last build)")
+        return html / "index.html"
+    stamp.unlink(missing_ok=True)  # a build that fails half-way must not look current
     env = dict(os.environ, AECRYPT_PROFILE=profile, AECRYPT_RESULTS=str(root), TF_CPP_MIN_LOG_LEVEL="2")
     cmd = [
         str(Path(sys.executable).with_name("jupyter-book")),  # the venv's own console script
@@ -48,9 +82,11 @@ def build(profile: str, results_root: Path | None = None, build_dir: Path | None
         "-W",
         "-n",
         "--keep-going",
+        # Sphinx re-reads only pages whose source changed; the results changed, so every page must run again
+        "--all",
     ]
     if subprocess.call(cmd, env=env, cwd=paths.ROOT) != 0:
         raise AecryptError(f"the book did not build cleanly for profile {profile!r} (see the messages above)")
-    html = build_dir / "_build" / "html"
     export_run_notebooks(profile, html, root)
+    stamp.write_text(inputs)
     return html / "index.html"

@@ -73,7 +73,9 @@ def cmd_book(args) -> int:
     """Build the HTML book from existing results (the sweep comes first; `make book` does both)."""
     from .book import build
 
-    index = build(args.profile, Path(args.results) if args.results else None, Path(args.build) if args.build else None)
+    index = build(
+        args.profile, Path(args.results) if args.results else None, Path(args.build) if args.build else None, args.force
+    )
     print(f"book: {index}")
     return 0
 
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("book", help="build the HTML book from a profile's results")
     common(p, data=False)
     p.add_argument("--build", help="output folder; the HTML goes to BUILD/_build/html (default: the repository)")
+    p.add_argument("--force", action="store_true", help="rebuild even if no input changed since the last build")
     p.set_defaults(func=cmd_book)
     return parser
 

@@ -36,3 +36,8 @@ def runs_dir(profile: str, root: Path | None = None) -> Path:
 
 def summary_csv(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "summary.csv"
+
+
+def bench_json(root: Path | None = None) -> Path:
+    """The last `make bench` record of this machine (the book's Performance page reads it)."""
+    return (root or results_root()) / "bench.json"

@@ -128,10 +128,12 @@ def banner(results: Results) -> str:
         source = f"`{results.data_spec}`"
     counts = results.summary["status"].value_counts().to_dict()
     status = ", ".join(f"{n} {s}" for s, n in counts.items())
+    env = results.run_json(results.ok["run_id"].iloc[0], "env.json") if len(results.ok) else {}
+    backend = f" Keras {env['keras']} on {env['keras_backend']} {env.get('backend_version', '')}." if env else ""
     text = (
         f"```{{admonition}} This build\n:class: note\nProfile **{results.profile}** ({p.size}×{p.size} images, "
-        f"{p.ae_epochs} autoencoder epochs, {p.clf_epochs} classifier epochs) on {source}. Runs: {status}. "
-        f"The paper used 9000 NIH chest X-rays at 200×200 and 50 epochs.\n```"
+        f"{p.ae_epochs} autoencoder epochs, {p.clf_epochs} classifier epochs) on {source}. Runs: {status}."
+        f"{backend} The paper used 9000 NIH chest X-rays at 200×200 and 50 epochs.\n```"
     )
     if results.is_nih:
         text += f"\n\n```{{admonition}} Data attribution\n:class: tip\n{NIH_ATTRIBUTION}\n```"
@@ -399,3 +401,52 @@ def size_table(samples: dict[str, np.ndarray], latent_shape: tuple[int, int, int
     table = pd.DataFrame(rows, columns=["what is sent", "bytes"])
     table["× the raw image"] = (table["bytes"] / img.size).round(2)
     return table
+
+
+# --- performance -----------------------------------------------------------------------------
+
+
+def bench_record(root: Path | None = None) -> dict | None:
+    """The last `make bench` record (results/bench.json), or None where no benchmark has run."""
+    path = paths.bench_json(root)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def memory_record(root: Path | None = None) -> dict | None:
+    """The last `make bench-memory` record (results/memory.json), or None."""
+    path = (root or paths.results_root()) / "memory.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def record_table(rows: list[dict]) -> pd.DataFrame:
+    """Rows of a bench record as a table, blanks where a row has no value."""
+    frame = pd.DataFrame(rows).astype(object)
+    return frame.where(frame.notna(), "")
+
+
+def machine_sentence(record: dict) -> str:
+    m, peak = record["machine"], record["peak"]
+    limit = "" if m["isa_limit"] == "none" else f", instruction set limited to {m['isa_limit']}"
+    return (
+        f"Measured {record['date']} on **{m['model']}**, {m['cores']} cores, vector extensions "
+        f"{', '.join(m['vector_extensions']) or 'none'}{limit}. Peak (fp32 GEMM {peak['n']}² through "
+        f"{peak['backend']} on {peak['threads']} threads): **{peak['gflops']:.0f} GFLOP/s**."
+    )
+
+
+def paper_epoch_table(record: dict) -> pd.DataFrame:
+    """Seconds per epoch of 9000 images at 200², extrapolated from this machine's measured throughput,
+    beside the paper's 9-16 s."""
+    lo, hi = PAPER_EPOCH_SECONDS
+    rows = [
+        {"where": "the paper (hardware not stated)", "seconds per epoch, 9000 images at 200²": f"{lo:.0f}–{hi:.0f}"}
+    ]
+    for row in record["training"]:
+        if row.get("size") == 200 and "images_per_s" in row:
+            rows.append(
+                {
+                    "where": f"this machine, {row['backend']} {row['numerics']}",
+                    "seconds per epoch, 9000 images at 200²": f"{9000 / row['images_per_s']:.0f}",
+                }
+            )
+    return pd.DataFrame(rows)

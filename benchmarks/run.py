@@ -1,113 +1,247 @@
-"""`make bench`: the speed figures the book and notes quote, measured side by side in one run.
+"""`make bench`: the project's performance record. Every comparison is measured side by side in this one
+run, on this machine, each configuration in a process of its own (benchmarks/measure.py). Prints a
+table and writes results/bench.json, which the book's Performance page shows.
 
-1. synthetic phantoms: seconds for 1000 images at 64×64 (target: a few seconds)
-2. the paper's cipher vs. AES-256-GCM: encrypt + decrypt of one latent, at the default and the paper's size
-3. data loading: the shared real sample, cold vs. cached (skipped when ../shared/data is absent)
-4. autoencoder epoch at 200×200 on this machine, extrapolated to the paper's 9000 images
+    make bench                   # everything (about 10 minutes on 2 cores)
+    make bench BENCH_ARGS=--quick    # without the make-book timings
+    make bench ISA=AVX2          # as on a CPU without AVX-512 (ONEDNN_MAX_CPU_ISA, XLA_FLAGS)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+MEASURE = HERE / "measure.py"
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
 
-def best_of(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+def cpu() -> dict:
+    """CPU model, cores and the vector extensions the runs can use."""
+    model, flags = platform.processor() or platform.machine(), set()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
+    return {
+        "model": model,
+        "cores": os.cpu_count(),
+        "vector_extensions": [f for f in VECTOR_FLAGS if f in flags],
+        "isa_limit": limit or "none",
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        # bf16 needs AVX512_BF16 (or AMX) and no limit below AVX-512
+        "bf16": ("avx512_bf16" in flags or "amx_bf16" in flags) and (not limit or "AVX512" in limit.upper()),
+    }
 
 
-def bench_phantoms() -> dict:
-    from aecrypt.data import synthetic
+def measure(*args: str, backend: str = "tensorflow") -> dict:
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run(
+        [sys.executable, str(MEASURE), *args], capture_output=True, text=True, env=env, cwd=HERE.parent
+    )
+    if out.returncode:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
-    return {"phantoms_1000_at_64_s": round(best_of(lambda: synthetic.generate(1000, 64, 0), 3), 3)}
+
+def backends() -> list[str]:
+    return [b for b, module in (("tensorflow", "tensorflow"), ("jax", "jax"), ("torch", "torch")) if find_spec(module)]
 
 
-def bench_ciphers() -> list[dict]:
-    from aecrypt import cipher
-    from aecrypt.choices import latent_shape
-
+def bench_training(peak: float, machine: dict) -> list[dict]:
+    """The paper autoencoder (depth 3, batch 32, Adam, MSE) at 32² (the default profile), 64² and 200²,
+    under each backend and numerics option, against TensorFlow fp32 at the same size."""
+    images = {32: 320, 64: 384, 200: 64}
+    variants = [("tensorflow", "fp32", [])]
+    variants.append(("tensorflow", "XLA (jit_compile)", ["--jit"]))
+    if machine["bf16"]:
+        variants.append(("tensorflow", "mixed_bfloat16", ["--policy", "mixed_bfloat16"]))
+    variants += [(b, "fp32 (jit)", []) for b in backends() if b != "tensorflow"]
     rows = []
-    for size in (64, 200):
-        shape = latent_shape(size, 3)
-        z = np.random.default_rng(0).random((1, *shape), dtype=np.float32)
-        paper = cipher.PaperCipher(cipher.key_from_seed(*shape[:2], 0))
-        aead = cipher.AeadCipher()
-        t_paper = best_of(lambda p=paper, z=z: p.decrypt(p.encrypt(z)), 50)
-        t_aead = best_of(lambda a=aead, z=z: a.decrypt(a.encrypt(z)), 50)
-        rows.append(
-            {
-                "image": f"{size}x{size}",
-                "latent": "x".join(map(str, shape)),
-                "paper_cipher_us": round(t_paper * 1e6, 1),
-                "aes_gcm_us": round(t_aead * 1e6, 1),
-                "aes_over_paper": round(t_aead / t_paper, 2),
+    for size, n in images.items():
+        base = None
+        for backend, numerics, extra in variants:
+            r = measure("train", "--size", str(size), "--images", str(n), *extra, backend=backend)
+            row = {"size": size, "backend": backend, "numerics": numerics}
+            if "error" in r:
+                rows.append(row | {"error": r["error"]})
+                continue
+            row |= {
+                "epoch_s": round(r["steady_epoch_seconds"], 3),
+                "images_per_s": round(r["images_per_second"], 1),
+                "gflops": round(r["gflops"], 1),
+                "of_peak": round(r["gflops"] / peak, 2),
+                "final_loss": r["final_loss"],
             }
-        )
+            base = base or row
+            row["speed_vs_fp32"] = round(base["epoch_s"] / row["epoch_s"], 2)
+            row["loss_change"] = f"{(row['final_loss'] - base['final_loss']) / base['final_loss']:+.1%}"
+            rows.append(row)
+    if not machine["bf16"]:
+        rows.append({"backend": "tensorflow", "numerics": "mixed_bfloat16", "error": "no AVX512_BF16 (or limited)"})
     return rows
 
 
-def bench_loading() -> dict:
-    from aecrypt import paths
+def bench_workers(peak: float) -> list[dict]:
+    """The sweep's choice: one worker with all threads, or one single-threaded worker per core, both
+    training the default profile's model (32², depth 3) at once; aggregate throughput."""
+    cores = os.cpu_count() or 1
+    args = ["train", "--size", "32", "--images", "320"]
+    rows = []
+    for workers, threads in ((1, cores), (cores, 1)):
+        env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+        procs = [
+            subprocess.Popen(
+                [sys.executable, str(MEASURE), *args, "--threads", str(threads)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=env,
+            )
+            for _ in range(workers)
+        ]
+        results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        total = sum(r["images_per_second"] for r in results)
+        gflops = sum(r["gflops"] for r in results)
+        rows.append(
+            {
+                "workers": workers,
+                "threads_each": threads,
+                "images_per_s": round(total, 1),
+                "gflops": round(gflops, 1),
+                "of_peak": round(gflops / peak, 2),
+            }
+        )
+    for row in rows:
+        row["vs_one_worker"] = round(row["images_per_s"] / rows[0]["images_per_s"], 2)
+    return rows
 
+
+def _timed(cmd: list[str], env: dict) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def bench_book() -> tuple[dict, list[dict]]:
+    """Cold and warm `make book` at default (sweep + book, in a scratch results folder), the cost of one
+    more combination, and the per-run overhead read from the cold sweep's run folders."""
+    from aecrypt import paths, sweep
+
+    aecrypt = str(Path(sys.executable).with_name("aecrypt"))
+    with tempfile.TemporaryDirectory(prefix="aecrypt-bench-") as scratch:
+        scratch = Path(scratch)
+        env = dict(os.environ, AECRYPT_RESULTS=str(scratch / "results"))
+        sweep_cmd = [aecrypt, "sweep", "--profile", "default", "--quiet"]
+        book_cmd = [aecrypt, "book", "--profile", "default", "--build", str(scratch / "book")]
+        out = {}
+        for state in ("cold", "warm"):
+            out[f"{state}_sweep_s"] = round(_timed(sweep_cmd, env), 1)
+            out[f"{state}_book_s"] = round(_timed(book_cmd, env), 1)
+            out[f"{state}_total_s"] = round(out[f"{state}_sweep_s"] + out[f"{state}_book_s"], 1)
+        grid = scratch / "plus-one.yaml"
+        grid.write_text(
+            (paths.GRIDS / "paper.yaml").read_text()
+            + "  - {loss: mae, optimizer: adam, depth: 3, activation: relu, note: one more combination}\n"
+        )
+        out["add_one_combination_s"] = round(_timed([*sweep_cmd, "--grid", str(grid)], env), 1)
+        table = sweep.collect("default", scratch / "results")
+    ok = table[table["status"] == "ok"]
+    compute = ok[["seconds_autoencoder", "seconds_retrieve", "seconds_classifier", "seconds_metrics"]].sum(axis=1)
+    overhead = ok["run_seconds"] - compute
+    runs = {
+        "runs": len(ok),
+        "median_run_s": round(float(ok["run_seconds"].median()), 1),
+        "median_startup_s": round(float(ok["seconds_startup"].median()), 2),
+        "median_data_s": round(float(ok["seconds_data"].median()), 3),
+        "median_overhead_s": round(float(overhead.median()), 2),
+        "overhead_share": round(float((overhead / ok["run_seconds"]).median()), 2),
+        "median_training_s": round(float((ok["seconds_autoencoder"] + ok["seconds_classifier"]).median()), 1),
+    }
+    return out, [runs]
+
+
+def bench_small() -> dict:
+    """Phantoms, the two ciphers on one latent, and loading the shared real sample (cold vs. cached)."""
+    from aecrypt import cipher, paths
+    from aecrypt.choices import latent_shape
+    from aecrypt.data import load_dataset, synthetic
+
+    def best_of(fn, repeats):
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    out = {"phantoms_1000_at_64_s": round(best_of(lambda: synthetic.generate(1000, 64, 0), 3), 3)}
+    shape = latent_shape(200, 3)
+    z = np.random.default_rng(0).random((1, *shape), dtype=np.float32)
+    paper, aead = cipher.PaperCipher(cipher.key_from_seed(*shape[:2], 0)), cipher.AeadCipher()
+    out["paper_cipher_200px_us"] = round(best_of(lambda: paper.decrypt(paper.encrypt(z)), 50) * 1e6, 1)
+    out["aes_gcm_200px_us"] = round(best_of(lambda: aead.decrypt(aead.encrypt(z)), 50) * 1e6, 1)
     sample = paths.SHARED_DATA / "cxr-real-128"
-    if not sample.is_dir():
-        return {"loading": f"skipped: {sample} absent"}
-    from aecrypt.data import load_dataset
-
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["AECRYPT_CACHE"] = cache
-        t = time.perf_counter()
-        load_dataset(f"folder:{sample}", 64)
-        cold = time.perf_counter() - t
-        warm = best_of(lambda: load_dataset(f"folder:{sample}", 64), 3)
-    return {
-        "cxr_real_128_cold_s": round(cold, 3),
-        "cxr_real_128_cached_s": round(warm, 4),
-        "cold_over_cached": round(cold / warm, 1),
-    }
+    if sample.is_dir():
+        with tempfile.TemporaryDirectory() as cache:
+            os.environ["AECRYPT_CACHE"] = cache
+            out["cxr_real_128_cold_s"] = round(best_of(lambda: load_dataset(f"folder:{sample}", 64), 1), 3)
+            out["cxr_real_128_cached_s"] = round(best_of(lambda: load_dataset(f"folder:{sample}", 64), 3), 4)
+    return out
 
 
-def bench_epoch(images: int = 256) -> dict:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run(
-        [sys.executable, str(HERE / "paper_epoch.py"), "--images", str(images), "--epochs", "2", "--depths", "3"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    result = json.loads(out.stdout[out.stdout.index("{\n") :])
-    steady = result["runs"][0]["steady_epoch_seconds"]
-    return {
-        "epoch_200px_depth3_images": images,
-        "epoch_s": steady,
-        "extrapolated_9000_images_epoch_s": round(steady * 9000 / images, 1),
-        "backend": result["backend"],
-        "cpu_count": result["cpu_count"],
-    }
+def table(rows: list[dict]) -> str:
+    from aecrypt.report import record_table
+
+    return record_table(rows).to_string(index=False)
 
 
 def main() -> None:
-    print("phantoms:", json.dumps(bench_phantoms()))
-    print("ciphers (encrypt + decrypt one latent, best of 50):")
-    for row in bench_ciphers():
-        print("  ", json.dumps(row))
-    print("loading:", json.dumps(bench_loading()))
-    print("epoch at the paper's size on this machine:", json.dumps(bench_epoch()))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="skip the make-book timings (several minutes)")
+    parser.add_argument("--out", help="JSON file (default: results/bench.json)")
+    args = parser.parse_args()
+    from aecrypt import cost, paths
+
+    machine = cpu()
+    print(f"CPU: {machine['model']} · {machine['cores']} cores · {' '.join(machine['vector_extensions'])}")
+    print(f"instruction-set limit: {machine['isa_limit']} · FLOP convention: {cost.FLOP_CONVENTION}\n")
+    record = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine, "flop_convention": cost.FLOP_CONVENTION}
+    peak = measure("peak")
+    record["peak"] = peak
+    print(f"peak: fp32 GEMM {peak['n']}² on {peak['threads']} threads: {peak['gflops']:.0f} GFLOP/s\n")
+    record["training"] = bench_training(peak["gflops"], machine)
+    print("autoencoder training (depth 3, batch 32, Adam), steady epochs:\n" + table(record["training"]) + "\n")
+    record["workers"] = bench_workers(peak["gflops"])
+    print("one worker with all threads vs one worker per core (32², depth 3):\n" + table(record["workers"]) + "\n")
+    if not args.quick:
+        record["book"], record["runs"] = bench_book()
+        print("make book at default (seconds):\n" + table([record["book"]]) + "\n")
+        print("per-run overhead in the cold sweep:\n" + table(record["runs"]) + "\n")
+    record["small"] = bench_small()
+    print("small things:\n" + table([record["small"]]))
+    out = Path(args.out) if args.out else paths.results_root() / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2, default=str))
+    print(f"\nwritten: {out}")
+    shutil.rmtree(HERE / "__pycache__", ignore_errors=True)
 
 
 if __name__ == "__main__":

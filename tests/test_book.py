@@ -91,26 +91,41 @@ def test_every_page_renders_in_a_real_browser_with_all_figures_loaded(tiny_book)
     assert figures_seen >= 10  # Figs. 4-10, the best panel, samples and the leak figure
 
 
-def test_figures_are_never_stale(tiny_sweep, tmp_path):
-    """Change a result, rebuild: the page shows the new number."""
-    root, _ = tiny_sweep
+def test_figures_are_never_stale_and_an_unchanged_build_is_skipped(tiny_book, tmp_path):
+    """Nothing changed: the build is skipped (the HTML is already current). Change a result, rebuild:
+    the page shows the new number."""
+    root, html = tiny_book
+    page = html / "book" / "autoencoder.html"
+    before = page.stat().st_mtime_ns
+    assert book.build("tiny", root, html.parent.parent) == html / "index.html"
+    assert page.stat().st_mtime_ns == before  # skipped: nothing was rewritten
     copy = tmp_path / "results"
     shutil.copytree(root, copy)
+    shutil.copytree(html.parent.parent, tmp_path / "book")  # the same HTML, stamp included
     summary = sweep.collect("tiny", copy)
     run = paths.runs_dir("tiny", copy) / summary.loc[summary["status"] == "ok", "run_id"].iloc[0]
     metrics = json.loads((run / "metrics.json").read_text())
     metrics["mse"] = 0.000123456
     (run / "metrics.json").write_text(json.dumps(metrics))
     sweep.write_summary("tiny", copy)
-    html = book.build("tiny", copy, tmp_path / "book").parent
-    assert "0.000123" in (html / "book" / "autoencoder.html").read_text()
+    rebuilt = book.build("tiny", copy, tmp_path / "book").parent
+    assert "0.000123" in (rebuilt / "book" / "autoencoder.html").read_text()
+
+
+def test_the_performance_page_says_how_to_measure_where_no_benchmark_ran(tiny_book):
+    root, html = tiny_book
+    assert not paths.bench_json(root).exists()
+    text = re.sub(r"<[^>]+>", "", (html / "book" / "performance.html").read_text())
+    assert "No benchmark on this machine yet" in text and "make bench" in text and "9–16 s per epoch" in text
+    assert "520" in text  # the default profile's test split, and why it has that size
+    assert re.search(r"Keras 3[\d.]+ on tensorflow \d", text)  # the banner names the backend
 
 
 def test_the_real_profile_builds_on_the_shared_nih_sample(cxr_real, tmp_path):
     report = sweep.run_sweep(
         "real", paths.GRIDS / "smoke.yaml", data=f"folder:{cxr_real}", quiet=True, results_root=tmp_path / "results"
     )
-    assert not report.failures and report.executed == 4
+    assert not report.failures and report.executed == 5  # four combinations and the shared baseline
     html = book.build("real", tmp_path / "results", tmp_path / "book").parent
     for page in ("book/method", "book/fig4", "book/intro"):
         text = (html / f"{page}.html").read_text()
@@ -132,3 +147,11 @@ def test_config_has_launch_and_repository_buttons():
     assert config["html"]["use_repository_button"] and config["repository"]["url"]
     assert config["execute"]["execute_notebooks"] == "force"
     assert Path(paths.BOOK / "_toc.yml").is_file()
+
+
+def test_the_paper_epoch_is_extrapolated_from_the_measured_throughput():
+    from aecrypt import report
+
+    record = {"training": [{"size": 200, "backend": "tensorflow", "numerics": "fp32", "images_per_s": 15.0}]}
+    table = report.paper_epoch_table(record)
+    assert list(table.iloc[:, 1]) == ["9–16", "600"]  # 9000 images / 15 per second
