@@ -70,7 +70,10 @@ def build(profile: str, results_root: Path | None = None, build_dir: Path | None
     stamp.unlink(missing_ok=True)  # a build that fails half-way must not look current
     env = dict(os.environ, AECRYPT_PROFILE=profile, AECRYPT_RESULTS=str(root), TF_CPP_MIN_LOG_LEVEL="2")
     cmd = [
-        str(Path(sys.executable).with_name("jupyter-book")),  # the venv's own console script
+        sys.executable,
+        "-m",
+        "aecrypt.book",  # jupyter-book's own command line, with pages executed in parallel (see _main)
+        str(os.cpu_count() or 1),
         "build",
         str(paths.ROOT),
         "--config",
@@ -90,3 +93,43 @@ def build(profile: str, results_root: Path | None = None, build_dir: Path | None
     export_run_notebooks(profile, html, root)
     stamp.write_text(inputs)
     return html / "index.html"
+
+
+#: Extensions jupyter-book always loads that declare nothing about parallel reading, so Sphinx would fall back
+#: to a serial read (and warn, which -W makes an error). Both keep no per-page state while pages are read:
+PARALLEL_SAFE = {
+    # replaces how the main process numbers sections, after every page is read
+    "sphinx_multitoc_numbering": "numbering runs after reading",
+    # registers nodes and transforms that act only for the LaTeX builder
+    "sphinx_jupyterbook_latex": "LaTeX-only transforms",
+}
+
+
+def _declare_parallel_safe(module_name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(module_name)
+    setup = module.setup
+
+    def declared_setup(app):
+        return (setup(app) or {}) | {"parallel_read_safe": True, "parallel_write_safe": True}
+
+    module.setup = declared_setup
+
+
+def _main() -> int:
+    """`python -m aecrypt.book JOBS build …`: jupyter-book's command line, with Sphinx reading (and so
+    executing) JOBS pages at a time. Its command line has no such option; its build function has."""
+    import jupyter_book.sphinx
+    from jupyter_book.cli.main import main
+
+    jobs = int(sys.argv.pop(1))
+    build_sphinx = jupyter_book.sphinx.build_sphinx
+    jupyter_book.sphinx.build_sphinx = lambda *args, **kwargs: build_sphinx(*args, **kwargs | {"jobs": jobs})
+    for name in PARALLEL_SAFE:
+        _declare_parallel_safe(name)
+    return main()
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
