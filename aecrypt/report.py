@@ -273,6 +273,14 @@ def run_table(results: Results, link_prefix: str = "../runs/") -> pd.DataFrame:
     return table[[c for c in cols if c in table.columns]]
 
 
+def baseline_links(results: Results, link_prefix: str = "../runs/") -> str:
+    """Links to the shared baseline runs (the classifier on the original images, one per seed)."""
+    if "baseline_run_id" not in results.ok:
+        return "no baseline run finished"
+    pairs = results.ok[["seed", "baseline_run_id"]].dropna().drop_duplicates().sort_values("seed")
+    return ", ".join(f'<a href="{link_prefix}{r}.html">seed {int(s)}</a>' for s, r in pairs.itertuples(index=False))
+
+
 def factor_effects(results: Results, metric: str) -> pd.DataFrame:
     """For each hyperparameter that varies: the median of `metric` per level, and the spread
     (largest − smallest median), largest spread first."""

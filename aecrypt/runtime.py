@@ -20,6 +20,34 @@ def configure(threads: int | None = None, deterministic: bool = True) -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def cpu_info() -> dict:
+    """CPU model, cores, the vector extensions the runs can use, and any instruction-set limit in force
+    (recorded in env.json and by `make bench`; deliberately not part of a run's id)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    cpuinfo = "/proc/cpuinfo"
+    if os.path.isfile(cpuinfo):
+        with open(cpuinfo) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
+    return {
+        "model": model,
+        "cores": os.cpu_count(),
+        "vector_extensions": [f for f in VECTOR_FLAGS if f in flags],
+        "isa_limit": limit or "none",
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        # bf16 needs AVX512_BF16 (or AMX) and no limit below AVX-512
+        "bf16": ("avx512_bf16" in flags or "amx_bf16" in flags) and (not limit or "AVX512" in limit.upper()),
+    }
+
+
 def describe() -> dict:
     """Versions, backend and hardware of this process (written to each run's env.json)."""
     import keras
@@ -41,6 +69,7 @@ def describe() -> dict:
         "cpu_count": os.cpu_count(),
         "threads": os.environ.get("TF_NUM_INTRAOP_THREADS") or os.environ.get("OMP_NUM_THREADS") or "all",
         "deterministic": os.environ.get("TF_DETERMINISTIC_OPS") == "1",
+        "cpu": cpu_info(),
     }
     backend = info["keras_backend"]
     try:

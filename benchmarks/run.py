@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -25,30 +24,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 MEASURE = HERE / "measure.py"
-VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
-
-
-def cpu() -> dict:
-    """CPU model, cores and the vector extensions the runs can use."""
-    model, flags = platform.processor() or platform.machine(), set()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    limit = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
-    return {
-        "model": model,
-        "cores": os.cpu_count(),
-        "vector_extensions": [f for f in VECTOR_FLAGS if f in flags],
-        "isa_limit": limit or "none",
-        "xla_flags": os.environ.get("XLA_FLAGS", ""),
-        # bf16 needs AVX512_BF16 (or AMX) and no limit below AVX-512
-        "bf16": ("avx512_bf16" in flags or "amx_bf16" in flags) and (not limit or "AVX512" in limit.upper()),
-    }
 
 
 def measure(*args: str, backend: str = "tensorflow") -> dict:
@@ -219,8 +194,9 @@ def main() -> None:
     parser.add_argument("--out", help="JSON file (default: results/bench.json)")
     args = parser.parse_args()
     from aecrypt import cost, paths
+    from aecrypt.runtime import cpu_info
 
-    machine = cpu()
+    machine = cpu_info()
     print(f"CPU: {machine['model']} · {machine['cores']} cores · {' '.join(machine['vector_extensions'])}")
     print(f"instruction-set limit: {machine['isa_limit']} · FLOP convention: {cost.FLOP_CONVENTION}\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine, "flop_convention": cost.FLOP_CONVENTION}
