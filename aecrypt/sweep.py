@@ -341,7 +341,8 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
         if runs.is_complete(ok_dir):
             row |= {"status": "ok", "error": ""} | _read_json(ok_dir / "metrics.json")
             row["run_seconds"] = _read_json(ok_dir / "status.json").get("seconds")
-            row |= originals.get((entry.get("data"), entry.get("seed")), {})
+            # a baseline that failed or has not run leaves its columns empty, not absent
+            row |= originals.get((entry.get("data"), entry.get("seed")), dict.fromkeys(BASELINE_COLUMNS))
         elif failed_dir.is_dir():
             row |= {"status": "failed", "error": _read_json(failed_dir / "status.json").get("error", "")}
         else:
@@ -355,6 +356,10 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+BASELINE_METRICS = ("auc", "recall", "precision", "f1", "accuracy", "train_accuracy", "test_accuracy")
+BASELINE_COLUMNS = tuple(f"original_{k}" for k in BASELINE_METRICS) + ("baseline_run_id",)
+
+
 def _baseline_metrics(pdir: Path, baselines: list[dict]) -> dict[tuple, dict]:
     """(data, seed) -> the shared baseline's metrics as original_* columns, and its run id."""
     out = {}
@@ -362,10 +367,8 @@ def _baseline_metrics(pdir: Path, baselines: list[dict]) -> dict[tuple, dict]:
         folder = pdir / "runs" / entry["run_id"]
         if runs.is_complete(folder):
             m = _read_json(folder / "metrics.json")
-            keys = ("auc", "recall", "precision", "f1", "accuracy", "train_accuracy", "test_accuracy")
-            out[(entry["data"], entry["seed"])] = {f"original_{k}": m.get(k) for k in keys} | {
-                "baseline_run_id": entry["run_id"]
-            }
+            values = [m.get(k) for k in BASELINE_METRICS] + [entry["run_id"]]
+            out[(entry["data"], entry["seed"])] = dict(zip(BASELINE_COLUMNS, values, strict=True))
     return out
 
 

@@ -386,3 +386,16 @@ def test_a_run_made_by_hand_can_be_added(tiny_sweep, tmp_path):
     assert (paths.runs_dir("tiny", root) / added["run_id"].iloc[0] / "experiment.ipynb").is_file()
     out = _cli("add", str(tmp_path), "--profile", "tiny", "--results", str(root), timeout=300)
     assert out.returncode == 2 and "has no config.json" in out.stderr
+
+
+def test_runs_whose_baseline_is_missing_keep_empty_original_columns(tiny_sweep, tmp_path):
+    import shutil
+
+    root, _ = tiny_sweep
+    copy = tmp_path / "results"
+    shutil.copytree(root, copy)
+    summary = sweep.collect("tiny", copy)
+    shutil.rmtree(paths.runs_dir("tiny", copy) / summary["baseline_run_id"].iloc[0])
+    again = sweep.collect("tiny", copy)
+    assert list(again["status"]) == ["ok", "ok"]  # the combinations themselves are fine
+    assert again["original_auc"].isna().all() and again["baseline_run_id"].isna().all()
