@@ -273,6 +273,41 @@ def run_table(results: Results, link_prefix: str = "../runs/") -> pd.DataFrame:
     return table[[c for c in cols if c in table.columns]]
 
 
+def profile_table() -> pd.DataFrame:
+    """Every profile as one readable row: size, images and how they are split, epochs, numerics, purpose."""
+    from .profiles import PROFILES
+
+    rows = []
+    for p in PROFILES.values():
+        if p.split_counts:
+            images = f"{p.n_images} ({p.n_train} / {p.n_val} / {p.n_test})"
+        else:
+            images = f"{p.n_images or 'all'} ({1 - p.test_fraction - p.val_fraction:.0%} / {p.val_fraction:.0%} / "
+            images += f"{p.test_fraction:.0%})"
+        rows.append(
+            {
+                "profile": p.name,
+                "image": f"{p.size}²",
+                "images (train / val / test)": images,
+                "epochs (AE / classifier)": f"{p.ae_epochs} / {p.clf_epochs}",
+                "batch": p.batch_size,
+                "numerics": p.dtype_policy + (" + XLA" if p.jit_compile else ""),
+                "for": p.description,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def environment_table(env: dict) -> pd.DataFrame:
+    """A run's env.json as label-value rows (the CPU on one line)."""
+    env = dict(env)
+    cpu = env.pop("cpu", None)
+    if cpu:
+        limit = "" if cpu["isa_limit"] == "none" else f" · instruction set limited to {cpu['isa_limit']}"
+        env["cpu"] = f"{cpu['model']} · {cpu['cores']} cores · {' '.join(cpu['vector_extensions'])}{limit}"
+    return pd.Series(env, name="value").to_frame()
+
+
 def baseline_links(results: Results, link_prefix: str = "../runs/") -> str:
     """Links to the shared baseline runs (the classifier on the original images, one per seed)."""
     if "baseline_run_id" not in results.ok:
@@ -430,6 +465,46 @@ def record_table(rows: list[dict]) -> pd.DataFrame:
     """Rows of a bench record as a table, blanks where a row has no value."""
     frame = pd.DataFrame(rows).astype(object)
     return frame.where(frame.notna(), "")
+
+
+def training_table(record: dict) -> pd.DataFrame:
+    """The bench's training rows, narrow enough for a page: one configuration per row."""
+    rows = []
+    for r in record["training"]:
+        row = {
+            "image": f"{r['size']}²" if "size" in r else "",
+            "backend · numerics": f"{r['backend']} · {r['numerics']}",
+        }
+        if "error" in r:
+            rows.append(row | {"s / epoch": f"not measured: {r['error']}"})
+            continue
+        rows.append(
+            row
+            | {
+                "s / epoch": f"{r['epoch_s']:.2f}",
+                "images / s": f"{r['images_per_s']:.0f}",
+                "GFLOP/s": f"{r['gflops']:.0f}",
+                "of peak": f"{r['of_peak']:.0%}",
+                "speed vs fp32": f"{r['speed_vs_fp32']:.2f}×",
+                "final loss change": r["loss_change"],
+            }
+        )
+    return record_table(rows)
+
+
+def book_timing_table(record: dict) -> pd.DataFrame:
+    """Cold / warm make book, one more combination, and the per-run overhead, as label-value rows."""
+    b, r = record["book"], record["runs"][0]
+    rows = [
+        ("cold make book: sweep + book build", f"{b['cold_sweep_s']:.0f} s + {b['cold_book_s']:.0f} s"),
+        ("warm make book (nothing changed)", f"{b['warm_total_s']:.1f} s"),
+        ("one more combination in a finished sweep", f"{b['add_one_combination_s']:.0f} s"),
+        ("median run (one process, wall time)", f"{r['median_run_s']:.1f} s over {r['runs']} runs"),
+        ("of which training (autoencoder + classifier)", f"{r['median_training_s']:.1f} s"),
+        ("of which kernel start and imports", f"{r['median_startup_s']:.1f} s"),
+        ("of which overhead (all but computation)", f"{r['median_overhead_s']:.1f} s = {r['overhead_share']:.0%}"),
+    ]
+    return pd.DataFrame(rows, columns=["what", "measured"])
 
 
 def machine_sentence(record: dict) -> str:
