@@ -8,11 +8,16 @@ Modules (one concept each):
   models    the paper's autoencoder and the two-layer classifier
   cipher    the paper's cipher, and a real AEAD cipher behind one interface
   metrics   reconstruction and classification metrics (scikit-image, scikit-learn)
-  experiment  the steps of one run, called by notebooks/experiment.ipynb
-  runs      one run's identity (content hash), execution and atomic result folder
+  experiment  the steps of one run, called by notebooks/experiment.ipynb (and baseline.ipynb)
+  runplots  what a run notebook draws (kept apart from the book's figures)
+  cost      FLOP counts of the autoencoder, from its layer shapes
+  statistics  the power calculation behind the default test split
+  runs      one run's identity (content hash over its import graph), execution and atomic result folder
   sweep     grids, executors (process pool, dask.distributed) and the results table
   figures   one function per paper figure, reading the results table
-  report    what the book pages glue: claims vs. measurements, run tables
+  report    what the book pages glue: claims vs. measurements, run tables, the bench record
+  book      the Jupyter Book build (skipped when no input changed)
+  lockfile  requirements.lock and environment.yml from pyproject.toml
 """
 
 __version__ = "0.1.0"
