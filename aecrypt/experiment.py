@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import resource
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,9 +55,21 @@ class StageClock:
     def as_metrics(self) -> dict[str, float]:
         out = {f"seconds_{k}": v for k, v in self.seconds.items()}
         out["total_seconds"] = time.perf_counter() - self.started
-        # the peak resident memory of this process so far (Linux reports KiB)
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out["peak_rss_mb"] = peak_rss_mb()
         return out
+
+
+def peak_rss_mb() -> float:
+    """The peak resident memory of this process so far, in MiB (Linux reports KiB, macOS bytes; where the
+    resource module is missing, the current resident memory)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 @dataclass(frozen=True)
