@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -217,7 +216,6 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2, default=str))
     print(f"\nwritten: {out}")
-    shutil.rmtree(HERE / "__pycache__", ignore_errors=True)
 
 
 if __name__ == "__main__":
