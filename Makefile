@@ -2,6 +2,7 @@
 #   make book                    default sweep on synthetic phantoms, then the HTML book
 #   make book PROFILE=tiny       a quick check of the whole chain
 #   make book PROFILE=real DATA=folder:/path/to/xrays
+#   make book SEEDS=5             five training seeds (or SEEDS=0,3,7); DATA_SEED=1 another split and key
 #   make test                    the test suite (includes building the book at tiny)
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,10 @@ PROFILE ?= default
 DATA    ?=
 GRID    ?=
 WORKERS ?=
-SWEEP_ARGS = --profile $(PROFILE) $(if $(DATA),--data $(DATA)) $(if $(GRID),--grid $(GRID)) $(if $(WORKERS),--workers $(WORKERS))
+SEEDS   ?=
+DATA_SEED ?=
+SWEEP_ARGS = --profile $(PROFILE) $(if $(DATA),--data $(DATA)) $(if $(GRID),--grid $(GRID)) \
+	$(if $(WORKERS),--workers $(WORKERS)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(DATA_SEED),--data-seed $(DATA_SEED))
 
 # ISA=AVX2 runs everything as on a CPU without AVX-512 (oneDNN for TensorFlow, XLA for JAX), to check
 # the time targets on a machine that has it: make book ISA=AVX2

@@ -16,6 +16,7 @@ def _grid_for(args) -> Path:
 
 
 def cmd_sweep(args) -> int:
+    from .profiles import parse_seeds
     from .sweep import run_sweep
 
     report = run_sweep(
@@ -26,7 +27,9 @@ def cmd_sweep(args) -> int:
         args.scheduler,
         args.quiet,
         Path(args.results) if args.results else None,
-        args.seed,
+        seeds=parse_seeds(args.seeds) if args.seeds else None,
+        data_seed=args.data_seed,
+        references=not args.no_references,
     )
     if report.failures:
         print(f"{len(report.failures)} run(s) failed:", file=sys.stderr)
@@ -95,7 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", help="grid file (default: the profile's, in grids/)")
     p.add_argument("--workers", type=int, help="parallel runs (default: one per core)")
     p.add_argument("--scheduler", help="dask.distributed scheduler address (tcp://host:8786) instead of local workers")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seeds",
+        help="training seeds (initial weights, data order): a count N for seeds 0..N-1, or a list like 0,3,7 "
+        "(default: the profile's)",
+    )
+    p.add_argument(
+        "--data-seed",
+        type=int,
+        default=0,
+        help="the seed of the phantoms, the train/val/test split and the paper-cipher key, fixed for the build",
+    )
+    p.add_argument(
+        "--no-references",
+        action="store_true",
+        help="skip the reference runs (the best combination decoded without the cipher, once per seed)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_sweep)
 
@@ -113,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--size", type=int, help="image size (default: the profile's)")
     p.add_argument("--n-images", type=int, help="cap on the number of images (default: the profile's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="data seed (phantoms, sampling)")
     p.add_argument("--summary", action="store_true", help="print class and image counts (the default output)")
     p.set_defaults(func=cmd_data)
 

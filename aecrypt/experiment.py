@@ -5,7 +5,7 @@ encoder → paper cipher → decrypt → decoder for every image, streamed in ch
 retrieved images → metrics on the held-out split → the run's files.
 
 The classifier on the *original* images does not depend on the combination: notebooks/baseline.ipynb
-trains it once per (data, profile, seed) and every run of that seed shares it (`sweep.collect`).
+trains it once per (data, profile, training seed) and every run of that seed shares it (`sweep.collect`).
 """
 
 from __future__ import annotations
@@ -82,8 +82,10 @@ class RunConfig:
     optimizer: str = "adam"
     depth: int = 3
     activation: str = "relu"
-    seed: int = 0
-    key_image: str = ""  # empty: key from the seed
+    seed: int = 0  # training seed: initial weights and data order
+    key_image: str = ""  # empty: key from the data seed
+    data_seed: int = 0  # phantoms, the train/val/test split and the paper-cipher key
+    with_cipher: bool = True  # False: decode the latents without the cipher (the reference run)
     overrides: dict = field(default_factory=dict, hash=False)  # profile settings changed for this run only
 
     def __post_init__(self):
@@ -120,18 +122,18 @@ class Split:
 
 
 def start(cfg: RunConfig) -> None:
-    """Seed every generator and set the profile's precision policy; the same config then gives the
-    same metrics on CPU."""
+    """Seed every generator with the training seed and set the profile's precision policy; the same config
+    then gives the same metrics on CPU. (The data, its split and the key follow the data seed.)"""
     keras.mixed_precision.set_global_policy(cfg.settings.dtype_policy)
     keras.utils.set_random_seed(cfg.seed)
 
 
 def load_data(cfg: RunConfig) -> Split:
     p = cfg.settings
-    ds = load_dataset(cfg.data, p.size, p.n_images, cfg.seed)
+    ds = load_dataset(cfg.data, p.size, p.n_images, cfg.data_seed)
     if p.split_counts and cfg.data == "synthetic":
-        return Split(ds, split_by_counts(ds, p.split_counts, cfg.seed))
-    return Split(ds, split_indices(ds, p.test_fraction, p.val_fraction, cfg.seed))
+        return Split(ds, split_by_counts(ds, p.split_counts, cfg.data_seed))
+    return Split(ds, split_indices(ds, p.test_fraction, p.val_fraction, cfg.data_seed))
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -193,6 +195,7 @@ class Retrieved:
     latent_shape: tuple[int, ...]
     cipher_max_error: float
     domain_violations: float  # fraction of latent entries with z + K < 0
+    pixel_max_difference: float  # largest |retrieved − decoded without the cipher| over every pixel of every image
     samples: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -210,25 +213,34 @@ def _chunk_size(latent: tuple[int, ...], batch_size: int) -> int:
 
 def retrieve(cfg: RunConfig, trained: Trained, split: Split) -> Retrieved:
     """Every image of every split through encoder → encrypt → decrypt → decoder, a chunk at a time:
-    memory holds the retrieved images (the size of the data set) and one chunk of latents, never all."""
+    memory holds the retrieved images (the size of the data set) and one chunk of latents, never all.
+    Each chunk is also decoded without the cipher, to measure what the cipher alone changes. With
+    `cfg.with_cipher` False the decoder gets the latents themselves (the reference run)."""
     p = cfg.settings
     enc, dec = trained.ae.encoder, trained.ae.decoder
     shape = models.latent_shape(p.size, cfg.depth)
-    paper = cipher.make_paper_cipher(shape[:2], cfg.key_image or None, cfg.seed, negative="ignore")
+    paper = cipher.make_paper_cipher(shape[:2], cfg.key_image or None, cfg.data_seed, negative="ignore")
     order = np.concatenate([split.index[part] for part in PARTS])
     decoded = np.empty((len(order), p.size, p.size, 1), np.float32)
-    max_error, violations = 0.0, 0
+    max_error, violations, pixel_difference = 0.0, 0, 0.0
     chunk = _chunk_size(shape, p.batch_size)
     for start in range(0, len(order), chunk):
         latent = _apply(enc, split.rows(order[start : start + chunk]))
-        decrypted = paper.decrypt(paper.encrypt(latent))
-        max_error = max(max_error, float(np.max(np.abs(decrypted - latent))))
         violations += paper.domain_violations(latent)
-        decoded[start : start + len(latent)] = _apply(dec, decrypted)
+        plain = _apply(dec, latent)
+        if cfg.with_cipher:
+            decrypted = paper.decrypt(paper.encrypt(latent))
+            max_error = max(max_error, float(np.max(np.abs(decrypted - latent))))
+            out = _apply(dec, decrypted)
+            pixel_difference = max(pixel_difference, float(np.max(np.abs(out - plain))))
+        else:
+            out = plain
+        decoded[start : start + len(latent)] = out
     bounds = np.cumsum([0] + [len(split.index[part]) for part in PARTS])
     images = {part: decoded[bounds[i] : bounds[i + 1]] for i, part in enumerate(PARTS)}  # views, no copies
     samples = _fig4_samples(paper, trained.ae, split, images["test"])
-    return Retrieved(images, shape, max_error, violations / (len(order) * math.prod(shape)), samples)
+    share = violations / (len(order) * math.prod(shape))
+    return Retrieved(images, shape, max_error, share, pixel_difference, samples)
 
 
 def _fig4_samples(paper: cipher.PaperCipher, ae: models.Autoencoder, split: Split, retrieved_test: np.ndarray) -> dict:
@@ -291,7 +303,7 @@ def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Cl
 
 def classify_original(cfg: RunConfig, split: Split) -> Classified:
     """The same classifier on the original images: what the autoencoder and cipher cost it. Run once
-    per (data, profile, seed) by notebooks/baseline.ipynb, not by every combination."""
+    per (data, profile, training seed) by notebooks/baseline.ipynb, not by every combination."""
     return classify(
         cfg,
         split.x("train"),
@@ -341,13 +353,14 @@ def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: R
     m.update(classifier_metrics(split, clf))
     m["cipher_max_error"] = retrieved.cipher_max_error
     m["cipher_domain_violations"] = retrieved.domain_violations
+    m["cipher_pixel_max_difference"] = retrieved.pixel_max_difference
     latent_elements = int(np.prod(retrieved.latent_shape))
     m["latent_elements"] = latent_elements
     m["image_elements"] = p.size * p.size
     m["latent_to_image_ratio"] = latent_elements / (p.size * p.size)
     m["seconds_per_epoch"] = float(np.median(ae_hist["seconds"]))
     m["ae_seconds"] = float(ae_hist["seconds"].sum())
-    m.update(cipher_timing(retrieved.latent_shape, seed=cfg.seed))
+    m.update(cipher_timing(retrieved.latent_shape, seed=cfg.data_seed))
     return m
 
 

@@ -61,9 +61,11 @@ def _conv(filters: int, activation: str, name: str) -> keras.layers.Conv2D:
 
 
 def build_autoencoder(input_size: int = 200, depth: int = 3, activation: str = "relu") -> Autoencoder:
-    """The paper's autoencoder. Depth d: d encoder convolutions (32·2^i filters) with d-1 max-poolings;
-    the decoder mirrors it (Conv → UpSampling from the deepest conv to the second) and ends with a
-    one-filter sigmoid convolution. Depth 3 is exactly the paper's layer list."""
+    """The paper's autoencoder as far as its text describes it. Depth d: d encoder convolutions (32·2^i
+    filters) with d-1 max-poolings; the decoder mirrors it (Conv → UpSampling from the deepest conv to the
+    second) and ends with a one-filter sigmoid convolution. At depth 3 the encoder is the paper's layer list;
+    its decoder text names one UpSampling2D, and the second one here is inferred (two poolings need two
+    upsamplings to give back a 200×200 image). See the book's Limitations page."""
     validate_depth(depth, input_size)
     activation = validate_activation(activation)
 

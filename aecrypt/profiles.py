@@ -31,9 +31,14 @@ class Profile:
     # Numerics: part of every run's identity, and reported by `make bench` before becoming a default.
     dtype_policy: str = "float32"  # Keras dtype policy, e.g. mixed_bfloat16
     jit_compile: bool = False  # XLA for the autoencoder's training step
+    # How many training seeds (0, 1, ...) a build runs per combination; `aecrypt sweep --seeds` overrides.
+    # Not part of a run's identity: adding a seed reruns nothing that exists.
+    seeds: int = 3
 
     def __post_init__(self):
         counts = (self.n_train, self.n_val, self.n_test)
+        if self.seeds < 1:
+            raise AecryptError(f"profile {self.name!r}: seeds must be at least 1, got {self.seeds}")
         if any(c is not None for c in counts):
             if None in counts:
                 raise AecryptError(f"profile {self.name!r}: give all of n_train, n_val, n_test or none")
@@ -64,8 +69,18 @@ class Profile:
             overrides = overrides | dict.fromkeys(counts)  # a new total replaces exact split sizes
         return replace(self, name=f"{self.name}+overrides", **overrides)
 
+    @property
+    def training_seeds(self) -> tuple[int, ...]:
+        return tuple(range(self.seeds))
+
     def to_dict(self) -> dict:
         return asdict(self) | {"checkpoints": list(self.checkpoints)}
+
+    def run_settings(self) -> dict:
+        """The settings that can change one run's numbers (what its id hashes): not the number of seeds,
+        the description or the defaults a sweep starts from."""
+        skip = {"name", "seeds", "description", "default_data", "default_grid"}
+        return {k: v for k, v in self.to_dict().items() if k not in skip}
 
 
 _COMMON = {"batch_size": 32, "test_fraction": 0.2, "val_fraction": 0.15, "clf_epochs": 20}
@@ -82,7 +97,7 @@ PROFILES: dict[str, Profile] = {
             default_data="synthetic",
             default_grid="tiny.yaml",
             description="tests and CI: seconds per run",
-            **_COMMON | {"clf_epochs": 2, "batch_size": 16, "test_fraction": 0.25},
+            **_COMMON | {"clf_epochs": 2, "batch_size": 16, "test_fraction": 0.25, "seeds": 1},
         ),
         # Sized by `make bench` for a 2-core machine without AVX-512 (README, Performance page): 32² and
         # 256 training images cut the autoencoder's work 6× from 64²/390; the test split (520) is what a
@@ -108,7 +123,7 @@ PROFILES: dict[str, Profile] = {
             default_data="synthetic",
             default_grid="paper.yaml",
             description="the paper's scale: 200x200, 9000 images, 50 epochs (GPU territory)",
-            **_COMMON,
+            **_COMMON | {"seeds": 5},
         ),
         Profile(
             name="real",
@@ -129,3 +144,25 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise AecryptError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}") from None
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """`--seeds`: a count N (the training seeds 0 .. N-1) or a comma-separated list of seeds (exactly those,
+    e.g. `0,3,7`; a single seed as `5,`)."""
+    text = str(text).strip()
+    try:
+        if "," in text:
+            seeds = tuple(int(s) for s in text.split(",") if s.strip())
+        else:
+            n = int(text)
+            if n < 1:
+                raise ValueError
+            seeds = tuple(range(n))
+    except ValueError:
+        raise AecryptError(
+            f"--seeds {text!r} is neither a count (a whole number >= 1: seeds 0..N-1) nor a comma-separated list "
+            "of seeds (e.g. 0,3,7; one seed as 5,)"
+        ) from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise AecryptError(f"--seeds {text!r}: give distinct seeds >= 0 (e.g. 0,1,2)")
+    return tuple(sorted(seeds))

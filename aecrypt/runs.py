@@ -31,7 +31,7 @@ from .profiles import get_profile
 RUN_FILES_REQUIRED = ("metrics.json", "params.json", "history.csv", "roc.csv", "confusion.csv")
 #: The notebooks a run can execute (in notebooks/): one combination, or the shared baseline.
 TEMPLATES = ("experiment", "baseline")
-BASELINE_PARAMETERS = ("profile", "data", "seed")
+BASELINE_PARAMETERS = ("profile", "data", "seed", "data_seed")
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,18 @@ class RunSpec:
     optimizer: str = ""
     depth: int = 0
     activation: str = "relu"
-    seed: int = 0
+    seed: int = 0  # the training seed: initial weights and data order; varies across a build's seeds
     key_image: str = ""
+    data_seed: int = 0  # phantoms, the split and the paper-cipher key: fixed per build
+    with_cipher: bool = True  # False: the reference run that decodes latents without the cipher
     note: str = ""  # why this combination is in the grid (not hashed: it does not change the result)
     template: str = "experiment"
 
     @classmethod
-    def baseline(cls, profile: str, data: str, seed: int) -> RunSpec:
-        """The classifier on the original images, shared by every combination of (data, profile, seed)."""
-        return cls(profile, data, activation="", seed=seed, template="baseline")
+    def baseline(cls, profile: str, data: str, seed: int, data_seed: int = 0) -> RunSpec:
+        """The classifier on the original images, shared by every combination of (data, profile, training
+        seed, data seed)."""
+        return cls(profile, data, activation="", seed=seed, data_seed=data_seed, template="baseline")
 
     @property
     def is_baseline(self) -> bool:
@@ -60,9 +63,16 @@ class RunSpec:
 
     @property
     def label(self) -> str:
+        """The combination (what results aggregate over seeds by); the baseline's names the images."""
         if self.is_baseline:
-            return f"original images (seed {self.seed})"
+            return "original images"
         return combination_label(self.loss, self.optimizer, self.activation, self.depth)
+
+    @property
+    def run_label(self) -> str:
+        """One run: the combination, its training seed, and "no cipher" for the reference runs."""
+        extra = "" if self.with_cipher else " · no cipher"
+        return f"{self.label} · seed {self.seed}{extra}"
 
     def parameters(self) -> dict:
         """What papermill passes to the template (and what the id hashes)."""
@@ -189,14 +199,14 @@ def numerics_versions() -> dict[str, str]:
 
 
 def data_fingerprint(spec: RunSpec) -> str:
-    """Synthetic data is a pure function of (size, count, seed) and the generator's source, which the
+    """Synthetic data is a pure function of (size, count, data seed) and the generator's source, which the
     source hash covers; real data is hashed by content."""
     p = get_profile(spec.profile)
     if spec.data == "synthetic":
-        return hashlib.sha256(json.dumps(["synthetic", p.size, p.n_images, spec.seed]).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(["synthetic", p.size, p.n_images, spec.data_seed]).encode()).hexdigest()[:16]
     from .data import load_dataset
 
-    return load_dataset(spec.data, p.size, p.n_images, spec.seed).fingerprint
+    return load_dataset(spec.data, p.size, p.n_images, spec.data_seed).fingerprint
 
 
 @dataclass(frozen=True)
@@ -222,7 +232,7 @@ def run_id(spec: RunSpec, fingerprints: Fingerprints, data_fp: str) -> str:
     payload = {
         "template": spec.template,
         "parameters": spec.parameters(),
-        "profile": get_profile(spec.profile).to_dict(),
+        "profile": get_profile(spec.profile).run_settings(),
         "template_code": code,
         "source": source,
         "versions": fingerprints.versions,
@@ -311,7 +321,12 @@ def compute_run(
 def store_run(result: RunResult, profile_dir: Path) -> Path:
     """Write a finished run atomically: into a temporary folder, then one rename. A failed run goes
     to failed/<id>/ (kept for its notebook and error) and is retried by the next sweep."""
-    params = result.spec.parameters() | {"label": result.spec.label, "note": result.spec.note, "run_id": result.run_id}
+    params = result.spec.parameters() | {
+        "label": result.spec.label,
+        "run_label": result.spec.run_label,
+        "note": result.spec.note,
+        "run_id": result.run_id,
+    }
     status = {"ok": result.ok, "error": result.error, "seconds": result.seconds, "host": result.host}
     target = profile_dir / ("runs" if result.ok else "failed") / result.run_id
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -368,7 +383,9 @@ def spec_from_run_folder(folder: Path) -> RunSpec:
         cfg["optimizer"],
         int(cfg["depth"]),
         cfg["activation"],
-        int(cfg["seed"]),
-        cfg.get("key_image", ""),
+        seed=int(cfg["seed"]),
+        key_image=cfg.get("key_image", ""),
+        data_seed=int(cfg.get("data_seed", 0)),
+        with_cipher=bool(cfg.get("with_cipher", True)),
         note="added by hand",
     )

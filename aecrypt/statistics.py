@@ -1,5 +1,7 @@
-"""Statistics behind the book's comparisons. For now: how many test images a paired comparison of two
-combinations' ROC-AUCs needs (the `default` profile's test split is sized with it).
+"""Statistics behind the book's comparisons: how many test images a paired comparison of two combinations'
+ROC-AUCs needs (the `default` profile's test split is sized with it); intervals over training seeds
+(Student t); and an AUC's interval over test images (DeLong). The claim tests built on them are in
+`aecrypt.verdicts`.
 
 The variance of one AUC is Hanley & McNeil's (Radiology 143:29-36, 1982); two classifiers scored on the
 same test images give correlated AUCs, so the variance of their difference is
@@ -9,7 +11,10 @@ Var₁ + Var₂ − 2·r·√(Var₁·Var₂) (Hanley & McNeil, Radiology 148:83
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import numpy as np
+from scipy import stats
 from scipy.stats import norm
 
 from . import AecryptError
@@ -62,3 +67,78 @@ def paired_auc_test_size(power: float = 0.8, **kwargs) -> int:
         mid = (lo + hi) // 2
         lo, hi = (mid + 1, hi) if paired_auc_power(mid, **kwargs) < power else (lo, mid)
     return hi
+
+
+# --- intervals -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with a two-sided interval; low and high are NaN where n is too small for one."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        return format(self, ".3g")
+
+    def __format__(self, spec: str) -> str:
+        spec = spec or ".3g"
+        if math.isnan(self.low):
+            return f"{self.estimate:{spec}} (n = {self.n}, no interval)"
+        return f"{self.estimate:{spec}} [{self.low:{spec}}, {self.high:{spec}}]"
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+def t_interval(values, confidence: float = 0.95) -> Interval:
+    """Mean of independent values (e.g. one metric over training seeds) with its Student-t interval.
+    Missing values (NaN) are left out of n."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n < 2:
+        return Interval(mean, math.nan, math.nan, n)
+    sem = float(stats.sem(x))
+    if sem == 0:  # identical values (e.g. a classifier that learned nothing): a zero-width interval
+        return Interval(mean, mean, mean, n)
+    low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=sem)
+    return Interval(mean, float(low), float(high), n)
+
+
+def _midranks(x: np.ndarray) -> np.ndarray:
+    return stats.rankdata(x, method="average")
+
+
+def delong_auc(labels, scores) -> tuple[float, float]:
+    """ROC-AUC and its DeLong variance (DeLong, DeLong & Clarke-Pearson, Biometrics 44:837-845, 1988), by the
+    midrank algorithm of Sun & Xu (IEEE Signal Processing Letters 21:1389-1393, 2014). No kept library
+    (scikit-learn, scipy, statsmodels) provides it."""
+    y = np.asarray(labels).astype(bool)
+    s = np.asarray(scores, dtype=float)
+    pos, neg = s[y], s[~y]
+    m, n = len(pos), len(neg)
+    if m < 2 or n < 2:
+        raise AecryptError(f"DeLong's variance needs at least two positives and two negatives, got {m} and {n}")
+    tx, ty, tz = _midranks(pos), _midranks(neg), _midranks(np.concatenate([pos, neg]))
+    auc = (tz[:m].sum() - m * (m + 1) / 2) / (m * n)
+    v10 = (tz[:m] - tx) / n  # structural components of the positives
+    v01 = 1 - (tz[m:] - ty) / m  # and of the negatives
+    return float(auc), float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
+
+
+def auc_interval(labels, scores, confidence: float = 0.95) -> Interval:
+    """ROC-AUC with DeLong's normal interval on the test images, clipped to [0, 1]: how much the AUC would
+    move on another test split of the same size."""
+    auc, var = delong_auc(labels, scores)
+    z = norm.ppf(0.5 + confidence / 2)
+    half = z * math.sqrt(var)
+    y = np.asarray(labels)
+    return Interval(auc, max(0.0, auc - half), min(1.0, auc + half), int(len(y)))

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .profiles import get_profile
 
 GRID_TOP_KEYS = {"name", "description", "grid", "extra"}
 COMBINATION_KEYS = {"loss", "optimizer", "depth", "activation"}
-EXTRA_KEYS = COMBINATION_KEYS | {"note", "key_image", "seed"}
+EXTRA_KEYS = COMBINATION_KEYS | {"note", "key_image", "seed", "seeds"}
 VALIDATORS: dict[str, Callable] = {
     "loss": choices.validate_loss,
     "optimizer": choices.validate_optimizer,
@@ -38,7 +38,7 @@ class Combination:
     activation: str
     note: str = ""
     key_image: str = ""
-    seed: int | None = None
+    seeds: tuple[int, ...] | None = None  # training seeds for this combination only (default: the build's)
 
 
 @dataclass
@@ -106,6 +106,7 @@ def load_grid(path: str | Path) -> Grid:
             continue
         for key in COMBINATION_KEYS:
             _check_value(key, entry[key], where, problems)
+        seeds = _extra_seeds(entry, where, problems)
         combos.append(
             Combination(
                 str(entry["loss"]).lower(),
@@ -114,7 +115,7 @@ def load_grid(path: str | Path) -> Grid:
                 str(entry["activation"]).lower(),
                 str(entry.get("note", "")),
                 str(entry.get("key_image", "")),
-                entry.get("seed"),
+                seeds,
             )
         )
     if not combos and not problems:
@@ -123,6 +124,20 @@ def load_grid(path: str | Path) -> Grid:
         raise AecryptError(f"grid file {path} has {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
     unique = list(dict.fromkeys(combos))
     return Grid(str(raw.get("name", path.stem)), str(raw.get("description", "")), unique)
+
+
+def _extra_seeds(entry: dict, where: str, problems: list[str]) -> tuple[int, ...] | None:
+    """An extra's own training seeds: `seed: 3` or `seeds: [0, 1, 2]` (not both)."""
+    if "seed" in entry and "seeds" in entry:
+        problems.append(f"{where}: give `seed` or `seeds`, not both")
+        return None
+    raw = [entry["seed"]] if "seed" in entry else entry.get("seeds")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not raw or not all(isinstance(s, int) and s >= 0 for s in raw):
+        problems.append(f"{where}: seeds must be a non-empty list of whole numbers >= 0, got {raw!r}")
+        return None
+    return tuple(sorted(set(raw)))
 
 
 def resolve_data(spec: str) -> str:
@@ -137,7 +152,10 @@ class Plan:
     grid: Grid
     runs: list[tuple[runs.RunSpec, str]]  # (spec, run id), in grid order
     skipped: list[tuple[Combination, str]] = field(default_factory=list)
-    baselines: list[tuple[runs.RunSpec, str]] = field(default_factory=list)  # one per seed, shared
+    baselines: list[tuple[runs.RunSpec, str]] = field(default_factory=list)  # one per training seed, shared
+    seeds: tuple[int, ...] = (0,)  # the build's training seeds
+    data_seed: int = 0
+    references: list[tuple[runs.RunSpec, str]] = field(default_factory=list)  # no-cipher runs, planned after
 
     def pending(self, profile_dir: Path) -> list[tuple[runs.RunSpec, str]]:
         """Baselines and runs without a complete folder: what a sweep would execute (baselines first)."""
@@ -148,13 +166,13 @@ class Plan:
             {
                 "profile": self.profile,
                 "data": self.data,
+                "seeds": list(self.seeds),
+                "data_seed": self.data_seed,
                 "grid": self.grid.name,
                 "grid_description": self.grid.description,
-                "runs": [
-                    {"run_id": rid, **spec.parameters(), "note": spec.note, "label": spec.label}
-                    for spec, rid in self.runs
-                ],
+                "runs": [_entry(spec, rid) for spec, rid in self.runs],
                 "baselines": [{"run_id": rid, **spec.parameters()} for spec, rid in self.baselines],
+                "references": [_entry(spec, rid) for spec, rid in self.references],
                 "skipped": [
                     {
                         "label": runs.combination_label(c.loss, c.optimizer, c.activation, c.depth),
@@ -172,16 +190,28 @@ class Plan:
         )
 
 
+def _entry(spec: runs.RunSpec, rid: str) -> dict:
+    return {"run_id": rid, **spec.parameters(), "note": spec.note, "label": spec.label, "run_label": spec.run_label}
+
+
 def plan_sweep(
-    profile: str, grid_path: str | Path, data: str | None = None, seed: int = 0, template: Path | None = None
+    profile: str,
+    grid_path: str | Path,
+    data: str | None = None,
+    seeds: tuple[int, ...] | None = None,
+    data_seed: int = 0,
+    template: Path | None = None,
 ) -> Plan:
-    """Validate everything and compute every run id, before anything runs."""
+    """Validate everything and compute every run id, before anything runs: every combination at every
+    training seed (the profile's, or `seeds`), the data seed fixed; one baseline per training seed."""
     p = get_profile(profile)
     grid = load_grid(grid_path)
     data_spec = resolve_data(data or p.default_data)
+    seeds = tuple(seeds) if seeds is not None else p.training_seeds
     fingerprints = runs.Fingerprints.now(template)
+    data_fp = runs.data_fingerprint(runs.RunSpec(profile, data_spec, data_seed=data_seed))
     planned, skipped = [], []
-    data_fps: dict[int, str] = {}
+    used_seeds: set[int] = set()
     for c in grid.combinations:
         if c.depth not in choices.valid_depths(p.size):
             skipped.append(
@@ -193,16 +223,52 @@ def plan_sweep(
             )
             continue
         key_image = str(Path(c.key_image).resolve()) if c.key_image else ""
-        run_seed = seed if c.seed is None else int(c.seed)
-        spec = runs.RunSpec(profile, data_spec, c.loss, c.optimizer, c.depth, c.activation, run_seed, key_image, c.note)
-        if run_seed not in data_fps:
-            data_fps[run_seed] = runs.data_fingerprint(spec)
-        planned.append((spec, runs.run_id(spec, fingerprints, data_fps[run_seed])))
+        for run_seed in c.seeds or seeds:
+            spec = runs.RunSpec(
+                profile,
+                data_spec,
+                c.loss,
+                c.optimizer,
+                c.depth,
+                c.activation,
+                seed=run_seed,
+                key_image=key_image,
+                data_seed=data_seed,
+                note=c.note,
+            )
+            planned.append((spec, runs.run_id(spec, fingerprints, data_fp)))
+            used_seeds.add(run_seed)
     baselines = []
-    for run_seed, data_fp in data_fps.items():
-        spec = runs.RunSpec.baseline(profile, data_spec, run_seed)
+    for run_seed in sorted(used_seeds):
+        spec = runs.RunSpec.baseline(profile, data_spec, run_seed, data_seed)
         baselines.append((spec, runs.run_id(spec, fingerprints, data_fp)))
-    return Plan(profile, data_spec, grid, planned, skipped, baselines)
+    return Plan(profile, data_spec, grid, planned, skipped, baselines, seeds, data_seed)
+
+
+def best_by_mse(summary: pd.DataFrame) -> str | None:
+    """The combination with the lowest mean test MSE over its finished seeds (ties: grid order)."""
+    ok = summary[summary["status"] == "ok"]
+    if ok.empty:
+        return None
+    means = ok.groupby("label", sort=False)["mse"].mean()
+    return str(means.idxmin())
+
+
+def plan_references(plan: Plan, summary: pd.DataFrame) -> list[tuple[runs.RunSpec, str]]:
+    """The reference runs, planned once the sweep's runs are in: the best autoencoder combination (lowest
+    mean MSE) decoded *without* the cipher, at each of its seeds, so its classifier shows what the cipher
+    alone costs."""
+    best = best_by_mse(summary)
+    if best is None:
+        return []
+    fingerprints = runs.Fingerprints.now()
+    data_fp = runs.data_fingerprint(runs.RunSpec(plan.profile, plan.data, data_seed=plan.data_seed))
+    refs = []
+    for spec, _ in plan.runs:
+        if spec.label == best:
+            ref = replace(spec, with_cipher=False, note="reference: the best autoencoder decoded without the cipher")
+            refs.append((ref, runs.run_id(ref, fingerprints, data_fp)))
+    return refs
 
 
 class Progress:
@@ -222,7 +288,7 @@ class Progress:
         left = elapsed / self.done * (self.total - self.done)
         state = "ok" if result.ok else f"FAILED ({result.error.splitlines()[0][:120]})"
         self.say(
-            f"[{self.done}/{self.total}] {result.spec.label} {state} in {result.seconds:.0f} s · "
+            f"[{self.done}/{self.total}] {result.spec.run_label} {state} in {result.seconds:.0f} s · "
             f"elapsed {elapsed:.0f} s · ~{left:.0f} s left"
         )
 
@@ -272,11 +338,16 @@ def run_sweep(
     scheduler: str | None = None,
     quiet: bool = False,
     results_root: Path | None = None,
-    seed: int = 0,
+    seeds: tuple[int, ...] | None = None,
     threads: int | None = None,
+    data_seed: int = 0,
+    references: bool = True,
 ) -> SweepReport:
+    """Run what is missing: the baselines and every combination at every training seed, then (unless
+    `references` is False) the reference runs of the best combination without the cipher, chosen from the
+    finished runs."""
     started = time.perf_counter()
-    plan = plan_sweep(profile, grid_path, data, seed)
+    plan = plan_sweep(profile, grid_path, data, seeds, data_seed)
     pdir = paths.profile_dir(profile, results_root)
     pdir.mkdir(parents=True, exist_ok=True)
     runs.clean_partial(pdir)
@@ -287,28 +358,46 @@ def run_sweep(
     progress = Progress(len(todo), quiet)
     where = f"dask scheduler {scheduler}" if scheduler else f"{workers} local worker(s) × {threads} thread(s)"
     progress.say(
-        f"sweep {plan.grid.name} · profile {profile} · data {plan.data}: {len(plan.runs)} run(s) + "
-        f"{len(plan.baselines)} shared baseline(s), {n_all - len(todo)} cached, "
+        f"sweep {plan.grid.name} · profile {profile} · data {plan.data} (data seed {plan.data_seed}) · training "
+        f"seeds {', '.join(map(str, plan.seeds))}: {len(plan.runs)} run(s) + {len(plan.baselines)} shared "
+        f"baseline(s), {n_all - len(todo)} cached, "
         + (f"{len(todo)} to run on {where}" if todo else "nothing to run")
         + (f"; {len(plan.skipped)} skipped" if plan.skipped else "")
     )
     for combo, reason in plan.skipped:
         progress.say(f"  skipped {combo.loss}+{combo.optimizer}+{combo.activation}+{combo.depth}: {reason}")
     (pdir / "plan.json").write_text(plan.to_json())
-    failures = []
-    if todo:
-        texts = {name: runs.template_path(name).read_text() for name in runs.TEMPLATES}
-        if scheduler:
-            results = _dask_results(todo, texts, scheduler, threads)
-        else:
-            results = _local_results(todo, texts, workers, threads)
+    texts = {name: runs.template_path(name).read_text() for name in runs.TEMPLATES}
+
+    def execute(batch) -> list[tuple[str, str]]:
+        failed = []
+        if not batch:
+            return failed
+        results = (
+            _dask_results(batch, texts, scheduler, threads)
+            if scheduler
+            else _local_results(batch, texts, min(workers, len(batch)), threads)
+        )
         for result in results:
             runs.store_run(result, pdir)
             if not result.ok:
-                failures.append((result.spec.label, result.error))
+                failed.append((result.spec.run_label, result.error))
             progress.finished(result)
+        return failed
+
+    failures = execute(todo)
+    write_summary(profile, results_root)
+    plan.references = plan_references(plan, collect(profile, results_root)) if references else []
+    (pdir / "plan.json").write_text(plan.to_json())
+    refs_todo = [(s, rid) for s, rid in plan.references if not runs.is_complete(pdir / "runs" / rid)]
+    if refs_todo:
+        progress.total += len(refs_todo)
+        progress.say(f"reference: {plan.references[0][0].label} without the cipher, {len(refs_todo)} run(s)")
+        failures += execute(refs_todo)
     summary_path = write_summary(profile, results_root)
-    report = SweepReport(plan, len(todo), n_all - len(todo), failures, time.perf_counter() - started, summary_path)
+    executed = len(todo) + len(refs_todo)
+    n_all += len(plan.references)
+    report = SweepReport(plan, executed, n_all - executed, failures, time.perf_counter() - started, summary_path)
     progress.say(
         f"done in {report.seconds:.0f} s: {report.executed} executed, {report.cached} cached, "
         f"{len(failures)} failed · table: {summary_path}"
@@ -321,28 +410,47 @@ def _read_json(path: Path) -> dict:
 
 
 def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
-    """One row per planned combination (from plan.json, in grid order) plus runs added by hand:
-    parameters, status (ok / failed / missing / skipped), error, and every metric."""
+    """One row per planned run (combination × training seed, from plan.json, in grid order) plus runs added
+    by hand: parameters, status (ok / failed / missing / skipped), error, and every metric; the shared
+    baseline of the run's seed as original_* columns and, for the best combination, its reference run
+    without the cipher as nocipher_* columns."""
     pdir = paths.profile_dir(profile, results_root)
     plan = _read_json(pdir / "plan.json") or {"runs": [], "skipped": []}
     entries = plan["runs"] + _read_json(pdir / "added.json").get("runs", [])
     if not entries and not plan["skipped"]:
         raise AecryptError(f"no runs in {pdir}; run `aecrypt sweep --profile {profile}` first")
-    originals = _baseline_metrics(pdir, plan.get("baselines", []))
+    originals = _merged_metrics(pdir, plan.get("baselines", []), BASELINE_METRICS, "original", "baseline")
+    references = _merged_metrics(pdir, plan.get("references", []), NOCIPHER_METRICS, "nocipher", "nocipher")
     rows = []
     for entry in entries:
         rid = entry["run_id"]
         ok_dir, failed_dir = pdir / "runs" / rid, pdir / "failed" / rid
         row = {
             k: entry.get(k)
-            for k in ("run_id", "label", "loss", "optimizer", "depth", "activation", "seed", "note", "data")
+            for k in (
+                "run_id",
+                "label",
+                "run_label",
+                "loss",
+                "optimizer",
+                "depth",
+                "activation",
+                "seed",
+                "data_seed",
+                "key_image",
+                "note",
+                "data",
+            )
         }
+        row["data_seed"] = row["data_seed"] or 0
+        row["run_label"] = row["run_label"] or f"{row['label']} · seed {row['seed']}"
         row["profile"] = profile
         if runs.is_complete(ok_dir):
             row |= {"status": "ok", "error": ""} | _read_json(ok_dir / "metrics.json")
             row["run_seconds"] = _read_json(ok_dir / "status.json").get("seconds")
-            # a baseline that failed or has not run leaves its columns empty, not absent
-            row |= originals.get((entry.get("data"), entry.get("seed")), dict.fromkeys(BASELINE_COLUMNS))
+            # a baseline or reference that failed or has not run leaves its columns empty, not absent
+            row |= originals.get((row["data"], row["seed"], row["data_seed"]), dict.fromkeys(BASELINE_COLUMNS))
+            row |= references.get((row["label"], row["seed"]), dict.fromkeys(NOCIPHER_COLUMNS))
         elif failed_dir.is_dir():
             row |= {"status": "failed", "error": _read_json(failed_dir / "status.json").get("error", "")}
         else:
@@ -358,17 +466,25 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
 
 BASELINE_METRICS = ("auc", "recall", "precision", "f1", "accuracy", "train_accuracy", "test_accuracy")
 BASELINE_COLUMNS = tuple(f"original_{k}" for k in BASELINE_METRICS) + ("baseline_run_id",)
+NOCIPHER_METRICS = ("auc", "mse", "recall", "precision", "f1", "test_accuracy", "final_loss")
+NOCIPHER_COLUMNS = tuple(f"nocipher_{k}" for k in NOCIPHER_METRICS) + ("nocipher_run_id",)
 
 
-def _baseline_metrics(pdir: Path, baselines: list[dict]) -> dict[tuple, dict]:
-    """(data, seed) -> the shared baseline's metrics as original_* columns, and its run id."""
+def _merged_metrics(pdir: Path, entries: list[dict], names: tuple, prefix: str, id_name: str) -> dict[tuple, dict]:
+    """Metrics of shared runs (baselines: keyed by data and seeds; references: by combination and seed) as
+    prefixed columns, with their run id."""
     out = {}
-    for entry in baselines:
+    for entry in entries:
         folder = pdir / "runs" / entry["run_id"]
         if runs.is_complete(folder):
             m = _read_json(folder / "metrics.json")
-            values = [m.get(k) for k in BASELINE_METRICS] + [entry["run_id"]]
-            out[(entry["data"], entry["seed"])] = dict(zip(BASELINE_COLUMNS, values, strict=True))
+            values = {f"{prefix}_{k}": m.get(k) for k in names} | {f"{id_name}_run_id": entry["run_id"]}
+            key = (
+                (entry["data"], entry["seed"], entry.get("data_seed", 0))
+                if prefix == "original"
+                else (entry["label"], entry["seed"])
+            )
+            out[key] = values
     return out
 
 
@@ -384,6 +500,8 @@ def write_summary(profile: str, results_root: Path | None = None) -> Path:
 def add_run(folder: Path, profile: str, notebook: Path | None = None, results_root: Path | None = None) -> str:
     """Add a run made by hand (papermill ... -p output_dir FOLDER) to a profile's results."""
     spec = runs.spec_from_run_folder(Path(folder))
+    if not spec.with_cipher:
+        raise AecryptError(f"{folder} ran without the cipher: reference runs are planned by the sweep, not added")
     if spec.profile != profile:
         raise AecryptError(f"{folder} was run with profile {spec.profile!r}, not {profile!r}")
     rid = runs.run_id(spec, runs.Fingerprints.now(), runs.data_fingerprint(spec))
@@ -395,7 +513,7 @@ def add_run(folder: Path, profile: str, notebook: Path | None = None, results_ro
     added_path = pdir / "added.json"
     added = _read_json(added_path).get("runs", [])
     if rid not in {a["run_id"] for a in added}:
-        added.append({"run_id": rid, **spec.parameters(), "note": spec.note, "label": spec.label})
+        added.append(_entry(spec, rid))
     added_path.write_text(json.dumps({"runs": added}, indent=2))
     write_summary(profile, results_root)
     return rid

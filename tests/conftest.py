@@ -35,9 +35,13 @@ def cxr_real():
     return shared("cxr-real-128")
 
 
+TINY_SEEDS = (0, 1)
+
+
 @pytest.fixture(scope="session")
 def tiny_sweep(tmp_path_factory):
-    """One tiny sweep of the tiny grid, shared by the tests below (and the book tests)."""
+    """One tiny sweep of the tiny grid at two training seeds (so that every aggregate over seeds and every
+    interval is exercised), shared by the tests below and the book tests."""
     root = tmp_path_factory.mktemp("results")
-    report = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root)
+    report = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root, seeds=TINY_SEEDS)
     return root, report

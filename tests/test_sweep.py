@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aecrypt import AecryptError, paths, runs, sweep
+from aecrypt import AecryptError, paths, profiles, runs, sweep
+
+from .conftest import TINY_SEEDS
 
 TIMING = {
     "ae_seconds",
@@ -40,7 +42,7 @@ def write_grid(path: Path, combos: list[tuple], extra: list[dict] | None = None)
 
 def metric_frame(summary: pd.DataFrame) -> pd.DataFrame:
     skip = TIMING | {"error", "note"}
-    cols = [c for c in summary.columns if c not in skip and not c.startswith("seconds_")]
+    cols = [c for c in summary.columns if c not in skip and not c.startswith(("seconds_", "nocipher_"))]
     return summary[cols].sort_values("run_id").reset_index(drop=True)
 
 
@@ -92,6 +94,86 @@ def test_depths_that_do_not_fit_the_profile_are_skipped_with_a_reason():
 
 def _ids(plan) -> dict[str, str]:
     return {spec.label: rid for spec, rid in plan.runs}
+
+
+def test_seeds_are_a_sweep_dimension_with_a_fixed_data_seed(tmp_path):
+    grid = write_grid(tmp_path / "g.yaml", [("mse", "adam", 2), ("msle", "adam", 2)])
+    plan = sweep.plan_sweep("tiny", grid, seeds=(0, 1, 2))
+    assert [(s.label, s.seed) for s, _ in plan.runs] == [
+        (label, seed) for label in ("MSE+Adam+ReLU+2", "MSLE+Adam+ReLU+2") for seed in (0, 1, 2)
+    ]
+    assert len({rid for _, rid in plan.runs}) == 6 and all(s.data_seed == 0 for s, _ in plan.runs)
+    assert [s.seed for s, _ in plan.baselines] == [0, 1, 2]  # one shared baseline per training seed
+    assert {s.run_label for s, _ in plan.runs} >= {"MSE+Adam+ReLU+2 · seed 0", "MSLE+Adam+ReLU+2 · seed 2"}
+    # adding a seed reruns nothing that exists, and the profile's seed count is not part of any id
+    fewer = sweep.plan_sweep("tiny", grid, seeds=(0, 1))
+    assert {rid for _, rid in fewer.runs} < {rid for _, rid in plan.runs}
+    assert sweep.plan_sweep("tiny", grid).seeds == (0,)  # tiny: one seed
+    # the data seed moves every run (other phantoms, split and key)
+    other = sweep.plan_sweep("tiny", grid, seeds=(0, 1, 2), data_seed=1)
+    assert not {rid for _, rid in other.runs} & {rid for _, rid in plan.runs}
+    saved = json.loads(plan.to_json())
+    assert saved["seeds"] == [0, 1, 2] and saved["data_seed"] == 0 and saved["runs"][1]["seed"] == 1
+
+
+def test_the_profile_seed_count_is_not_part_of_a_run_id(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    grid = write_grid(tmp_path / "g.yaml", [("mse", "adam", 2)])
+    before = sweep.plan_sweep("tiny", grid).runs[0][1]
+    monkeypatch.setitem(profiles.PROFILES, "tiny", replace(profiles.PROFILES["tiny"], seeds=4))
+    plan = sweep.plan_sweep("tiny", grid)
+    assert plan.seeds == (0, 1, 2, 3) and plan.runs[0][1] == before
+
+
+@pytest.mark.parametrize(
+    ("text", "seeds"), [("3", (0, 1, 2)), ("0,3,7", (0, 3, 7)), ("5,", (5,)), ("7, 2", (2, 7)), ("1", (0,))]
+)
+def test_seeds_option_takes_a_count_or_a_list(text, seeds):
+    assert profiles.parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["x", "0", "-1", "1,1", "2,-3", ","])
+def test_bad_seeds_are_an_error_that_shows_the_valid_forms(text):
+    with pytest.raises(AecryptError, match=r"e\.g\. 0,"):
+        profiles.parse_seeds(text)
+
+
+def test_a_grid_extra_can_pin_its_own_seeds(tmp_path):
+    grid = write_grid(
+        tmp_path / "g.yaml",
+        [("mse", "adam", 2)],
+        [{"loss": "msle", "optimizer": "adam", "depth": 2, "activation": "relu", "seeds": [4, 5]}],
+    )
+    plan = sweep.plan_sweep("tiny", grid, seeds=(0,))
+    assert [(s.label, s.seed) for s, _ in plan.runs] == [
+        ("MSE+Adam+ReLU+2", 0),
+        ("MSLE+Adam+ReLU+2", 4),
+        ("MSLE+Adam+ReLU+2", 5),
+    ]
+    assert [s.seed for s, _ in plan.baselines] == [0, 4, 5]
+    both = write_grid(
+        tmp_path / "b.yaml",
+        [],
+        [{"loss": "mse", "optimizer": "adam", "depth": 2, "activation": "relu", "seed": 1, "seeds": [2]}],
+    )
+    with pytest.raises(AecryptError, match="`seed` or `seeds`, not both"):
+        sweep.load_grid(both)
+
+
+def test_the_reference_runs_follow_the_lowest_mean_mse(tmp_path):
+    grid = write_grid(tmp_path / "g.yaml", [("mse", "adam", 2), ("msle", "adam", 2)])
+    plan = sweep.plan_sweep("tiny", grid, seeds=(0, 1))
+    rows = [
+        {"label": s.label, "seed": s.seed, "status": "ok", "mse": mse}
+        for (s, _), mse in zip(plan.runs, [0.02, 0.03, 0.01, 0.05], strict=True)
+    ]  # MSE mean 0.025 vs MSLE mean 0.03: the best single run (0.01) is MSLE's, the best mean is MSE's
+    refs = sweep.plan_references(plan, pd.DataFrame(rows))
+    assert [(s.label, s.seed, s.with_cipher) for s, _ in refs] == [
+        ("MSE+Adam+ReLU+2", 0, False),
+        ("MSE+Adam+ReLU+2", 1, False),
+    ]
+    assert not {rid for _, rid in refs} & {rid for _, rid in plan.runs}
 
 
 def test_run_ids_change_exactly_with_their_inputs(tmp_path, monkeypatch):
@@ -196,9 +278,16 @@ def test_real_data_fingerprint_follows_the_content(tmp_path):
 
 def test_a_sweep_writes_complete_runs_and_the_summary(tiny_sweep):
     root, report = tiny_sweep
-    assert report.executed == 3 and not report.failures  # two combinations and the shared baseline
+    # two combinations at two training seeds, a shared baseline per seed, and the best combination's reference
+    # run without the cipher at each seed
+    assert report.executed == 8 and not report.failures
     summary = pd.read_csv(paths.summary_csv("tiny", root))
-    assert list(summary["status"]) == ["ok", "ok"] and set(summary["label"]) == {"MSE+Adam+ReLU+2", "MSLE+Adam+ReLU+2"}
+    assert list(summary["status"]) == ["ok"] * 4 and set(summary["label"]) == {"MSE+Adam+ReLU+2", "MSLE+Adam+ReLU+2"}
+    # every run is its own row, named with its seed: no seed's result replaces another's
+    assert sorted(summary["run_label"]) == sorted(
+        f"{label} · seed {s}" for label in ("MSE+Adam+ReLU+2", "MSLE+Adam+ReLU+2") for s in TINY_SEEDS
+    )
+    assert summary["run_id"].is_unique and (summary["data_seed"] == 0).all()
     for column in (
         "mse",
         "mae",
@@ -218,6 +307,7 @@ def test_a_sweep_writes_complete_runs_and_the_summary(tiny_sweep):
     ):
         assert summary[column].notna().all(), column
     assert (summary["cipher_max_error"] < 1e-5).all() and (summary["latent_to_image_ratio"] == 16).all()
+    assert (summary["cipher_pixel_max_difference"] < 1e-5).all()  # ReLU latents: the cipher only rounds
     run = paths.runs_dir("tiny", root) / summary["run_id"].iloc[0]
     for name in (
         "experiment.ipynb",
@@ -234,11 +324,22 @@ def test_a_sweep_writes_complete_runs_and_the_summary(tiny_sweep):
         assert (run / name).is_file(), name
     history = pd.read_csv(run / "history.csv")
     assert set(history["model"]) == {"autoencoder", "classifier"}
-    # the classifier on the original images ran once and both combinations carry its numbers
-    assert summary["baseline_run_id"].nunique() == 1 and summary["original_auc"].nunique() == 1
+    # the classifier on the original images ran once per seed and both combinations of a seed carry its numbers
+    assert summary.groupby("seed")["baseline_run_id"].nunique().eq(1).all()
+    assert summary["baseline_run_id"].nunique() == len(TINY_SEEDS)
     baseline = paths.runs_dir("tiny", root) / summary["baseline_run_id"].iloc[0]
     assert set(pd.read_csv(baseline / "history.csv")["model"]) == {"classifier_original"}
     assert json.loads((baseline / "metrics.json").read_text())["auc"] == summary["original_auc"].iloc[0]
+    # the reference runs: the best combination by mean MSE, decoded without the cipher, at every seed; they
+    # train the same autoencoder (same loss) and, as the cipher only rounds, reach the same classifier AUC
+    refs = summary[summary["nocipher_run_id"].notna()]
+    assert set(refs["label"]) == {summary.groupby("label")["mse"].mean().idxmin()} and len(refs) == len(TINY_SEEDS)
+    assert np.allclose(refs["nocipher_final_loss"], refs["final_loss"])
+    assert np.allclose(refs["nocipher_auc"], refs["auc"], atol=1e-6)
+    ref_config = json.loads(
+        (paths.runs_dir("tiny", root) / refs["nocipher_run_id"].iloc[0] / "config.json").read_text()
+    )
+    assert ref_config["with_cipher"] is False
     for stage in ("startup", "data", "autoencoder", "retrieve", "classifier", "metrics"):
         assert (summary[f"seconds_{stage}"] > 0).all(), stage
     assert (summary["peak_rss_mb"] > 100).all()
@@ -251,19 +352,20 @@ def test_a_sweep_writes_complete_runs_and_the_summary(tiny_sweep):
 def test_a_second_sweep_executes_nothing(tiny_sweep):
     root, _ = tiny_sweep
     before = {p.name: p.stat().st_mtime_ns for p in paths.runs_dir("tiny", root).iterdir()}
-    again = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root)
-    assert again.executed == 0 and again.cached == 3
+    again = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root, seeds=TINY_SEEDS)
+    assert again.executed == 0 and again.cached == 8
     assert {p.name: p.stat().st_mtime_ns for p in paths.runs_dir("tiny", root).iterdir()} == before
 
 
 def test_a_changed_grid_entry_reruns_only_that_run(tiny_sweep, tmp_path):
     root, _ = tiny_sweep
     grid = write_grid(tmp_path / "g.yaml", [("mse", "adam", 2), ("msle", "rmsprop", 2)])
-    report = sweep.run_sweep("tiny", grid, quiet=True, results_root=root)
+    report = sweep.run_sweep("tiny", grid, quiet=True, results_root=root, seeds=(0,), references=False)
     assert report.executed == 1 and report.cached == 2  # the baseline is shared, not rerun
     summary = sweep.collect("tiny", root)
     assert set(summary["label"]) == {"MSE+Adam+ReLU+2", "MSLE+RMSprop+ReLU+2"}
-    sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root)  # restore for later tests
+    # restore for later tests
+    sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root, seeds=TINY_SEEDS)
 
 
 def test_dask_cluster_gives_the_same_summary_as_local_workers(tiny_sweep, tmp_path):
@@ -272,10 +374,17 @@ def test_dask_cluster_gives_the_same_summary_as_local_workers(tiny_sweep, tmp_pa
     root, _ = tiny_sweep
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         report = sweep.run_sweep(
-            "tiny", paths.GRIDS / "tiny.yaml", scheduler=cluster.scheduler_address, quiet=True, results_root=tmp_path
+            "tiny",
+            paths.GRIDS / "tiny.yaml",
+            scheduler=cluster.scheduler_address,
+            quiet=True,
+            results_root=tmp_path,
+            seeds=(0,),
+            references=False,
         )
     assert report.executed == 3 and not report.failures
-    local = metric_frame(sweep.collect("tiny", root))
+    local = sweep.collect("tiny", root)
+    local = metric_frame(local[local["seed"] == 0].reset_index(drop=True))
     remote = metric_frame(sweep.collect("tiny", tmp_path))
     # same ids (same inputs) and, with fixed seeds and deterministic ops, identical metrics
     pd.testing.assert_frame_equal(local, remote)
@@ -302,7 +411,17 @@ def test_a_failing_run_is_recorded_and_does_not_stop_the_others(tmp_path):
             }
         ],
     )
-    out = _cli("sweep", "--profile", "tiny", "--grid", str(grid), "--results", str(tmp_path / "r"), timeout=600)
+    out = _cli(
+        "sweep",
+        "--profile",
+        "tiny",
+        "--grid",
+        str(grid),
+        "--results",
+        str(tmp_path / "r"),
+        "--no-references",
+        timeout=600,
+    )
     assert out.returncode == 1
     assert "1 run(s) failed:" in out.stderr and "cannot be read as an image" in out.stderr
     assert "[3/3]" in out.stderr and "elapsed" in out.stderr and "left" in out.stderr  # progress lines
@@ -331,6 +450,7 @@ def test_kill_minus_nine_leaves_no_partial_run_and_a_rerun_finishes_the_rest(tmp
             "1",
             "--results",
             str(results),
+            "--no-references",
             "--quiet",
         ],
         start_new_session=True,
@@ -345,7 +465,7 @@ def test_kill_minus_nine_leaves_no_partial_run_and_a_rerun_finishes_the_rest(tmp
     proc.wait()
     done = [p for p in runs_dir.iterdir() if not p.name.startswith(".")]
     assert 1 <= len(done) < 3 and all(runs.is_complete(p) for p in done)
-    report = sweep.run_sweep("tiny", grid, quiet=True, results_root=results)
+    report = sweep.run_sweep("tiny", grid, quiet=True, results_root=results, references=False)
     assert report.executed == 3 - len(done) and report.cached == len(done)
     assert list(sweep.collect("tiny", results)["status"]) == ["ok", "ok"]
     assert not list(runs_dir.glob(".tmp-*"))
@@ -353,7 +473,7 @@ def test_kill_minus_nine_leaves_no_partial_run_and_a_rerun_finishes_the_rest(tmp
 
 def test_quiet_prints_nothing_and_results_rewrites_the_table(tiny_sweep):
     root, _ = tiny_sweep
-    out = _cli("sweep", "--profile", "tiny", "--results", str(root), "--quiet", timeout=300)
+    out = _cli("sweep", "--profile", "tiny", "--results", str(root), "--seeds", "2", "--quiet", timeout=300)
     assert out.returncode == 0 and "sweep" not in out.stderr
     paths.summary_csv("tiny", root).unlink()
     out = _cli("results", "--profile", "tiny", "--results", str(root), timeout=300)
