@@ -3,7 +3,6 @@ and returns a matplotlib Figure drawn in the project's one style (aecrypt.mplsty
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -291,9 +290,8 @@ def fig10_roc(
     panels: dict[str, list[str]] = {}
     for label in rocs:
         panels.setdefault(label.split("+")[1], []).append(label)
-    ncols = 2 if len(panels) > 1 else 1
-    nrows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 6.6 * nrows), layout="constrained", squeeze=False)
+    # one panel per row, legend beside it: at the book's page width, side-by-side panels are unreadable
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 4.2 * len(panels) + 0.4), layout="constrained", squeeze=False)
     palette = sns.color_palette("colorblind")
     for ax, (optimizer, labels) in zip(axes.ravel(), panels.items(), strict=False):
         if reference:
@@ -307,20 +305,18 @@ def fig10_roc(
                 tpr,
                 color=palette[i % len(palette)],
                 lw=2.8 if star else 1.3,
-                label=f"{'★ ' if star else ''}{label}: AUC {aucs[label]}",
+                label=f"{'★ ' if star else ''}{label}: {aucs[label]}",
             )[0]
             if np.isfinite(low).any():
                 ax.fill_between(FPR_GRID, low, high, color=line.get_color(), alpha=0.15, lw=0)
         ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls=":")
         ax.set(xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01))
-        ax.set_title(f"{optimizer} runs")
+        ax.set_title(f"{optimizer} runs", loc="left")
         ax.set_aspect("equal")
-        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=1)
-    for ax in axes.ravel()[len(panels) :]:
-        ax.set_visible(False)
+        ax.legend(fontsize=8.5, loc="center left", bbox_to_anchor=(1.03, 0.5), title="AUC: mean [95 % t-interval]")
     fig.suptitle(
-        "ROC of the classifier on retrieved images (test split): mean over training seeds, band = pointwise "
-        "95 % t-interval; ★ = named in the paper's Fig. 10 text"
+        "ROC of the classifier on retrieved images (test split)\nmean over training seeds; band: pointwise 95 % "
+        "t-interval; ★: named in the paper's Fig. 10 text"
     )
     return fig
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import AecryptError, paths, verdicts
-from .profiles import get_profile
+from .profiles import PAPER_CHECKPOINTS, get_profile
 from .runs import combination_label
 from .statistics import auc_interval, t_interval
 
@@ -207,7 +207,9 @@ def findings(results: Results) -> list[verdicts.Finding]:
     """Each of the paper's claims tested on this build (aecrypt.verdicts). On synthetic phantoms the claims
     about trained models keep their test but read "not testable here (phantoms)"."""
     table = results.summary
-    stalled = _unconverged(results)
+    # a ranking of optimizers is only gated where the profile trains for fewer epochs than the paper did
+    shortened = results.settings.ae_epochs < PAPER_CHECKPOINTS[-1]
+    stalled = _unconverged(results) if shortened else {}
     out = []
     for source, *combo in PAPER_BEST_AE:
         out.append(

@@ -92,7 +92,7 @@ def test_lower_is_better_metrics_on_a_log_scale():
 def test_a_ranking_that_may_only_reflect_unfinished_training_is_inconclusive():
     frame = table({**dict.fromkeys(LABELS, 0.0), "C5": 0.15})
     finding = best(frame, "C3", unconverged={"C3": 0.04})
-    assert finding.outcome == f"{INCONCLUSIVE} (not converged)" and "more epochs" in finding.decide
+    assert finding.outcome == f"{INCONCLUSIVE} (not converged)" and "50 epochs" in finding.decide
     assert best(frame, "C3", unconverged={"C9": 0.04}).outcome == NOT_REPRODUCED  # others' convergence is moot
 
 
@@ -199,7 +199,7 @@ def test_compression_follows_the_shapes():
 def test_phantom_findings_keep_their_test_but_are_not_verdicts():
     finding = verdicts.very_close(table(dict.fromkeys(LABELS, 0.0), sd=0.004)).on_phantoms()
     row = finding.as_row()
-    assert row["verdict"] == "not testable here (phantoms); the test on this data: reproduced"
+    assert row["verdict"] == "not testable here (phantoms); on this data: reproduced"
 
 
 def test_unknown_verdicts_are_refused():
