@@ -12,7 +12,7 @@ import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from .runplots import fig4_pipeline, use_style  # noqa: F401  (the run notebook draws Fig. 4 too)
-from .statistics import t_interval
+from .statistics import SCORE_RANGE, t_interval
 
 PAPER_COUNTS = {"negative": 5800, "positive": 3200}
 
@@ -22,6 +22,8 @@ def _ok(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 REFERENCE_LABEL = "original images (reference)"
+#: Columns whose values are scores in [0, 1]: their intervals are clipped to that range.
+SCORES = {"recall", "precision", "f1", "auc", "accuracy", "train_accuracy", "test_accuracy"}
 
 
 def _means(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
@@ -29,7 +31,7 @@ def _means(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
     rows = []
     for label, group in frame.groupby("label", sort=False):
         for col in columns:
-            ci = t_interval(group[col])
+            ci = t_interval(group[col], bounds=SCORE_RANGE if col in SCORES else None)
             rows.append({"label": label, "metric": col, "mean": ci.estimate, "low": ci.low, "high": ci.high})
     return pd.DataFrame(rows)
 
@@ -229,12 +231,12 @@ def best_panel(
     ax_b.set(title="B  MSE and MAE over epochs", xlabel="epoch", ylabel="error")
     ax_b.legend(ncols=2)
     names = ["recall", "precision", "f1", "auc", "test_accuracy"]
-    cis = [t_interval([m[n] for m in run_metrics]) for n in names]
+    cis = [t_interval([m[n] for m in run_metrics], bounds=SCORE_RANGE) for n in names]
     means = np.array([c.estimate for c in cis])
     err = np.nan_to_num(np.array([[c.estimate - c.low for c in cis], [c.high - c.estimate for c in cis]]))
     ax_c.bar(["recall", "precision", "F1", "AUC", "accuracy"], means, color=sns.color_palette()[:5])
     ax_c.errorbar(np.arange(5), means, yerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1)
-    ax_c.set(title="C  classification (test)", ylim=(0, 1.1), ylabel="score (mean over seeds)")
+    ax_c.set(title="C  classification (test)", ylim=(0, 1.05), ylabel="score (mean over seeds)")
     ax_c.bar_label(ax_c.containers[0], fmt="%.2f", fontsize=8, label_type="center")
     total = sum(c.values for c in confusions)
     sns.heatmap(

@@ -95,8 +95,13 @@ class Interval:
         return (self.high - self.low) / 2
 
 
-def t_interval(values, confidence: float = 0.95) -> Interval:
-    """Mean of independent values (e.g. one metric over training seeds) with its Student-t interval.
+#: The range of every classification score (recall, precision, F1, AUC, accuracy): intervals are clipped to it.
+SCORE_RANGE = (0.0, 1.0)
+
+
+def t_interval(values, confidence: float = 0.95, bounds: tuple[float, float] | None = None) -> Interval:
+    """Mean of independent values (e.g. one metric over training seeds) with its Student-t interval, clipped
+    to `bounds` where the metric has a range (a t-interval over three values of 0 and 1 would leave it).
     Missing values (NaN) are left out of n."""
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
@@ -110,6 +115,8 @@ def t_interval(values, confidence: float = 0.95) -> Interval:
     if sem == 0:  # identical values (e.g. a classifier that learned nothing): a zero-width interval
         return Interval(mean, mean, mean, n)
     low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=sem)
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
     return Interval(mean, float(low), float(high), n)
 
 

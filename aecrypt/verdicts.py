@@ -27,7 +27,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from . import AecryptError
-from .statistics import t_interval
+from .statistics import SCORE_RANGE, t_interval
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -240,8 +240,9 @@ def named_best(
     seeds = sorted(ok["seed"].unique())
     per_seed = ok.loc[ok.groupby("seed")["y"].idxmax(), ["seed", "label"]]
     first = int((per_seed["label"] == label).sum())
-    mine = t_interval(ok.loc[ok["label"] == label, metric])
-    top = t_interval(ok.loc[ok["label"] == best, metric])
+    bounds = SCORE_RANGE if metric == "auc" else None
+    mine = t_interval(ok.loc[ok["label"] == label, metric], bounds=bounds)
+    top = t_interval(ok.loc[ok["label"] == best, metric], bounds=bounds)
     measured = (
         f"{label}: {name} {mine:.3g} over {mine.n} seed(s); best by mean: {best} ({top:.3g}); {label} ranks "
         f"first in {first} of {len(seeds)} seed(s)."

@@ -246,3 +246,6 @@ def test_t_interval_matches_scipy_and_leaves_out_missing_values():
     assert format(statistics.t_interval([0.5]), ".2f") == "0.50 (n = 1, no interval)"
     same = statistics.t_interval([0.5, 0.5, 0.5])
     assert same.low == same.high == 0.5
+    # a score's interval stays in [0, 1] (three precisions of 0, 0 and 1 would give about [-1.1, 1.8])
+    clipped = statistics.t_interval([0.0, 0.0, 1.0], bounds=statistics.SCORE_RANGE)
+    assert (clipped.low, clipped.high) == (0.0, 1.0) and clipped.estimate == pytest.approx(1 / 3)
