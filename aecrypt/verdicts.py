@@ -155,9 +155,12 @@ class GroupModel:
             warnings.simplefilter("ignore")
             self.fit = sm.OLS(frame[y].to_numpy(float), x.to_numpy(float)).fit()
         self.columns = list(x.columns)
+        exog = self.fit.model.exog
+        self._row_space = np.linalg.pinv(exog) @ exog  # projection: a contrast is estimable iff it is fixed by it
         self.group = group
         self.df = float(self.fit.df_resid)
         self.noise = self.df >= 1 and self.fit.scale > 0
+        self._cov = self.fit.cov_params() if self.noise else None
         self.n = frame.groupby(group, sort=False).size().reindex(self.groups).to_dict()
         self.means = frame.groupby(group, sort=False)[y].mean().reindex(self.groups)
 
@@ -173,11 +176,10 @@ class GroupModel:
         """Σ w_g·effect_g for weights that sum to 0 (differences of means); NaN where the design cannot
         separate it (e.g. a depth that ran only with one loss/optimizer that no other depth ran with)."""
         v = self._vector(weights)
-        exog = self.fit.model.exog
-        if not np.allclose(v @ np.linalg.pinv(exog) @ exog, v, atol=1e-8):  # not in X's row space
+        if not np.allclose(v @ self._row_space, v, atol=1e-8):  # not in the design's row space
             return Contrast(math.nan, math.nan, self.df)
         est = float(v @ self.fit.params)
-        se = float(np.sqrt(v @ self.fit.cov_params() @ v)) if self.noise else math.nan
+        se = float(np.sqrt(v @ self._cov @ v)) if self.noise else math.nan
         return Contrast(est, se, self.df)
 
     def difference(self, a, b) -> Contrast:
