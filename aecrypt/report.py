@@ -287,6 +287,23 @@ def epoch_table(results: Results) -> pd.DataFrame:
     return _formatted(verdicts.epoch_effect(results.summary, results.settings.checkpoints)[1])
 
 
+def verdict_sentence(results: Results) -> str:
+    """How many of the paper's claims this build reproduces, contradicts, cannot decide or cannot test."""
+    n = verdict_counts(results)
+    untestable = n.get("not testable here", 0)
+    why = (
+        "on synthetic phantoms, every claim about what trained models do on X-rays, and the paper's unstated hardware"
+        if results.is_synthetic
+        else "a combination that did not run, or the paper's unstated hardware"
+    )
+    return (
+        f"Of the {sum(n.values())} statements tested, this build reproduces "
+        f"{n.get('reproduced', 0)} and contradicts {n.get('not reproduced', 0)}; {n.get('inconclusive', 0)} "
+        f"{'is' if n.get('inconclusive', 0) == 1 else 'are'} inconclusive (the data cannot tell) and {untestable} "
+        f"{'is' if untestable == 1 else 'are'} not testable here ({why})."
+    )
+
+
 def verdict_counts(results: Results) -> dict[str, int]:
     """How many claims got each verdict (the part before any parenthesis)."""
     return pd.Series([f.verdict.split(" (")[0] for f in findings(results)]).value_counts().to_dict()

@@ -289,7 +289,7 @@ def named_best(
     sigma = math.sqrt(model.fit.scale)
     need = _seeds_needed(gap.estimate if gap else 0.0, sigma, k)
     decide = (
-        f"the gap to the best is within seed noise (σ = {sigma:.2g} per run); about {need} seeds per "
+        f"the gap to the best is within seed noise (σ = {sigma:.2g} in {scale} per run); about {need} seeds per "
         "combination would detect a gap this size"
         if need
         else f"it is the best by mean but not significantly better than all {k - 1} others; more seeds would tell"
