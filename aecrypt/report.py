@@ -463,7 +463,9 @@ def run_table(results: Results, link_prefix: str = "../runs/") -> pd.DataFrame:
         )
 
     table["notebook"] = table.apply(link, axis=1)
-    cols = ["label", "seed", "status", "notebook", "mse", "auc", "seconds_per_epoch", "run_seconds", "note", "error"]
+    table = table.rename(columns={"cipher_pixel_max_difference": "cipher pixel Δ"})
+    cols = ["label", "seed", "status", "notebook", "mse", "auc", "cipher pixel Δ", "seconds_per_epoch", "run_seconds"]
+    cols += ["note", "error"]
     return table[[c for c in cols if c in table.columns]]
 
 

@@ -22,9 +22,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from . import AecryptError
 from .statistics import SCORE_RANGE, t_interval
@@ -83,6 +81,21 @@ class Finding:
             "this build": self.measured + (f" {notes}" if notes else "") + decide,
             "test": self.test,
         }
+
+
+def _ols(y: np.ndarray, x: np.ndarray):
+    """statsmodels OLS, imported here: loading statsmodels takes about a second, which every book page that
+    imports aecrypt.report would pay otherwise."""
+    import statsmodels.api as sm
+
+    return sm.OLS(y, x).fit()
+
+
+def _holm(p_values) -> np.ndarray:
+    """Holm-adjusted p-values (statsmodels)."""
+    from statsmodels.stats.multitest import multipletests
+
+    return multipletests(list(p_values), alpha=ALPHA, method="holm")[1]
 
 
 # --- the table of runs ------------------------------------------------------------------------------------
@@ -153,7 +166,7 @@ class GroupModel:
         x = pd.concat(design, axis=1)
         with warnings.catch_warnings():  # a rank-deficient design is handled per contrast (estimability)
             warnings.simplefilter("ignore")
-            self.fit = sm.OLS(frame[y].to_numpy(float), x.to_numpy(float)).fit()
+            self.fit = _ols(frame[y].to_numpy(float), x.to_numpy(float))
         self.columns = list(x.columns)
         exog = self.fit.model.exog
         self._row_space = np.linalg.pinv(exog) @ exog  # projection: a contrast is estimable iff it is fixed by it
@@ -193,7 +206,7 @@ class GroupModel:
 def _group_f(model: GroupModel) -> tuple[float, float, float]:
     exog = model.fit.model.exog
     keep = [i for i, c in enumerate(model.columns) if not c.startswith(f"{model.group}=")]
-    reduced = sm.OLS(model.fit.model.endog, exog[:, keep]).fit()
+    reduced = _ols(model.fit.model.endog, exog[:, keep])
     f, p, _ = model.fit.compare_f_test(reduced)
     ss_total = float(np.sum((model.fit.model.endog - model.fit.model.endog.mean()) ** 2))
     eta = (reduced.ssr - model.fit.ssr) / ss_total if ss_total > 0 else math.nan
@@ -259,7 +272,7 @@ def named_best(
         )
     others = [g for g in model.groups if g != label]
     worse = [model.difference(g, label) for g in others]  # > 0: g better than the named one
-    p_worse = multipletests([c.p_greater() for c in worse], alpha=ALPHA, method="holm")[1]
+    p_worse = _holm(c.p_greater() for c in worse)
     p_better = [model.difference(label, g).p_greater() for g in others]
     gap = model.difference(best, label) if best != label else None
     if gap is not None:
@@ -401,7 +414,7 @@ def depth_effect(table: pd.DataFrame) -> tuple[Finding, pd.DataFrame]:
             found(measured, INCONCLUSIVE, decide="one seed: run at least 3 seeds"),
             effects,
         )
-    effects["p Holm"] = multipletests(effects["p (improves)"], method="holm")[1]
+    effects["p Holm"] = _holm(effects["p (improves)"])
     if (effects["p Holm"] < ALPHA).any():
         return found(measured, NOT_REPRODUCED), effects
     if (effects["90 % high"] < effects["margin"]).all():
@@ -456,7 +469,7 @@ def epoch_effect(table: pd.DataFrame, checkpoints: tuple[int, ...]) -> tuple[Fin
     )
     if steps_table["95 % high"].isna().any():
         return found(measured, INCONCLUSIVE, decide="one seed: run at least 3 seeds"), (steps_table)
-    if (multipletests(steps_table["p (rises)"], method="holm")[1] < ALPHA).any():
+    if (_holm(steps_table["p (rises)"]) < ALPHA).any():
         return found(measured, NOT_REPRODUCED), steps_table
     if falls == len(steps_table):
         return found(measured, REPRODUCED), steps_table
