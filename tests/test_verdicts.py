@@ -210,6 +210,15 @@ def test_unknown_verdicts_are_refused():
 # --- statistics -------------------------------------------------------------------------------------------
 
 
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 7, 18):
+        p = rng.random(n) ** 3
+        assert np.allclose(verdicts.holm(p), multipletests(p, method="holm")[1])
+
+
 def test_delong_matches_its_definition_on_a_small_sample():
     rng = np.random.default_rng(3)
     y = np.array([1] * 7 + [0] * 11)
