@@ -486,6 +486,7 @@ def profile_table() -> pd.DataFrame:
                 "image": f"{p.size}²",
                 "images (train / val / test)": images,
                 "epochs (AE / classifier)": f"{p.ae_epochs} / {p.clf_epochs}",
+                "training seeds": p.seeds,
                 "batch": p.batch_size,
                 "numerics": p.dtype_policy + (" + XLA" if p.jit_compile else ""),
                 "for": p.description,
