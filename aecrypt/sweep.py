@@ -419,8 +419,16 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
     entries = plan["runs"] + _read_json(pdir / "added.json").get("runs", [])
     if not entries and not plan["skipped"]:
         raise AecryptError(f"no runs in {pdir}; run `aecrypt sweep --profile {profile}` first")
-    originals = _merged_metrics(pdir, plan.get("baselines", []), BASELINE_METRICS, "original", "baseline")
-    references = _merged_metrics(pdir, plan.get("references", []), NOCIPHER_METRICS, "nocipher", "nocipher")
+    originals = _merged_metrics(
+        pdir,
+        plan.get("baselines", []),
+        BASELINE_METRICS,
+        ("original", "baseline"),
+        lambda e: (e["data"], e["seed"], e.get("data_seed", 0)),
+    )
+    references = _merged_metrics(
+        pdir, plan.get("references", []), NOCIPHER_METRICS, ("nocipher", "nocipher"), lambda e: (e["label"], e["seed"])
+    )
     rows = []
     for entry in entries:
         rid = entry["run_id"]
@@ -470,21 +478,18 @@ NOCIPHER_METRICS = ("auc", "mse", "recall", "precision", "f1", "test_accuracy", 
 NOCIPHER_COLUMNS = tuple(f"nocipher_{k}" for k in NOCIPHER_METRICS) + ("nocipher_run_id",)
 
 
-def _merged_metrics(pdir: Path, entries: list[dict], names: tuple, prefix: str, id_name: str) -> dict[tuple, dict]:
-    """Metrics of shared runs (baselines: keyed by data and seeds; references: by combination and seed) as
-    prefixed columns, with their run id."""
+def _merged_metrics(
+    pdir: Path, entries: list[dict], names: tuple, prefixes: tuple[str, str], key: Callable[[dict], tuple]
+) -> dict[tuple, dict]:
+    """Metrics of finished shared runs (baselines, references) as columns `<prefix>_<metric>` and
+    `<id prefix>_run_id`, by `key(entry)`: the rows of summary.csv they belong to."""
+    prefix, id_prefix = prefixes
     out = {}
     for entry in entries:
         folder = pdir / "runs" / entry["run_id"]
         if runs.is_complete(folder):
             m = _read_json(folder / "metrics.json")
-            values = {f"{prefix}_{k}": m.get(k) for k in names} | {f"{id_name}_run_id": entry["run_id"]}
-            key = (
-                (entry["data"], entry["seed"], entry.get("data_seed", 0))
-                if prefix == "original"
-                else (entry["label"], entry["seed"])
-            )
-            out[key] = values
+            out[key(entry)] = {f"{prefix}_{k}": m.get(k) for k in names} | {f"{id_prefix}_run_id": entry["run_id"]}
     return out
 
 
