@@ -15,7 +15,8 @@ BASE_FILTERS = 32
 def _choice(kind: str, value: str, valid: tuple[str, ...]) -> str:
     name = str(value).lower()
     if name not in valid:
-        raise AecryptError(f"unknown {kind} {value!r}; valid {kind}s: {', '.join(valid)}")
+        plural = "losses" if kind == "loss" else f"{kind}s"
+        raise AecryptError(f"unknown {kind} {value!r}; valid {plural}: {', '.join(valid)}")
     return name
 
 

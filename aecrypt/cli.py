@@ -65,7 +65,7 @@ def cmd_add(args) -> int:
 def cmd_data(args) -> int:
     from .data import load_dataset
 
-    size = args.size or get_profile(args.profile).size
+    size = args.size if args.size is not None else get_profile(args.profile).size  # 0 is an error, not "default"
     n = args.n_images if args.n_images is not None else get_profile(args.profile).n_images
     ds = load_dataset(args.data or get_profile(args.profile).default_data, size, n, args.seed)
     print(json.dumps(ds.summary(), indent=2))

@@ -205,9 +205,13 @@ def plan_sweep(
     """Validate everything and compute every run id, before anything runs: every combination at every
     training seed (the profile's, or `seeds`), the data seed fixed; one baseline per training seed."""
     p = get_profile(profile)
+    if not isinstance(data_seed, int) or data_seed < 0:
+        raise AecryptError(f"the data seed must be a whole number ≥ 0, got {data_seed!r}")
+    seeds = tuple(seeds) if seeds is not None else p.training_seeds
+    if not seeds or any(not isinstance(s, int) or s < 0 for s in seeds):
+        raise AecryptError(f"training seeds must be whole numbers ≥ 0 (e.g. 0, 1, 2), got {list(seeds)}")
     grid = load_grid(grid_path)
     data_spec = resolve_data(data or p.default_data)
-    seeds = tuple(seeds) if seeds is not None else p.training_seeds
     fingerprints = runs.Fingerprints.now(template)
     data_fp = runs.data_fingerprint(runs.RunSpec(profile, data_spec, data_seed=data_seed))
     planned, skipped = [], []
@@ -301,11 +305,23 @@ def _local_results(todo, texts: dict[str, str], workers: int, threads: int) -> I
             yield future.result()
 
 
+#: How long to try to reach a dask scheduler before saying so.
+SCHEDULER_TIMEOUT = "10s"
+
+
 def _dask_results(todo, texts: dict[str, str], scheduler: str, threads: int) -> Iterable[runs.RunResult]:
     from dask.distributed import Client
     from dask.distributed import as_completed as dask_completed
 
-    with Client(scheduler) as client:
+    try:
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise AecryptError(
+            f"cannot reach a dask scheduler at {scheduler} within {SCHEDULER_TIMEOUT} ({type(exc).__name__}); start "
+            f"one with `dask scheduler` and workers with `dask worker {scheduler}`, or leave out --scheduler to run "
+            "on local worker processes"
+        ) from None
+    with client:
         futures = [
             client.submit(
                 runs.compute_run, spec, rid, texts[spec.template], threads, False, pure=False, key=f"run-{rid}"
@@ -347,6 +363,8 @@ def run_sweep(
     `references` is False) the reference runs of the best combination without the cipher, chosen from the
     finished runs."""
     started = time.perf_counter()
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise AecryptError(f"workers must be a whole number ≥ 1 (parallel runs), got {workers!r}")
     plan = plan_sweep(profile, grid_path, data, seeds, data_seed)
     pdir = paths.profile_dir(profile, results_root)
     pdir.mkdir(parents=True, exist_ok=True)

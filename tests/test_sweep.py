@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aecrypt import AecryptError, paths, profiles, runs, sweep
+from aecrypt import AecryptError, choices, paths, profiles, runs, sweep
 
 from .conftest import TINY_SEEDS
 
@@ -530,3 +530,38 @@ def test_runs_whose_baseline_is_missing_keep_empty_original_columns(tiny_sweep, 
     seed1 = again["seed"] == 1
     assert again.loc[seed1, "original_auc"].isna().all() and again.loc[seed1, "baseline_run_id"].isna().all()
     assert again.loc[~seed1, "original_auc"].notna().all()  # seed 0's baseline is still there
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["data", "--size", "0"], "size must be an integer ≥ 8, got 0"),
+        (["data", "--n-images", "-5"], "number of images must be a whole number ≥ 2"),
+        (["data", "--seed", "-1"], "data seed must be a whole number ≥ 0, got -1"),
+        (["sweep", "--profile", "tiny", "--workers", "0"], "workers must be a whole number ≥ 1"),
+        (["sweep", "--profile", "tiny", "--data-seed", "-1"], "data seed must be a whole number ≥ 0"),
+        (["sweep", "--profile", "tiny", "--seeds", "x"], "--seeds 'x' is neither a count"),
+    ],
+)
+def test_bad_command_line_values_are_one_line_errors(args, message, tmp_path):
+    out = _cli(*args, "--results", str(tmp_path), timeout=120) if args[0] == "sweep" else _cli(*args, timeout=120)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1 and lines[0].startswith("aecrypt: error: ")
+    assert message in lines[0]
+    assert not (tmp_path / "tiny" / "runs").exists()  # nothing ran
+
+
+def test_an_unreachable_scheduler_says_how_to_start_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "SCHEDULER_TIMEOUT", "1s")
+    with pytest.raises(AecryptError, match=r"cannot reach a dask scheduler at tcp://127\.0\.0\.1:1 .*dask scheduler"):
+        sweep.run_sweep(
+            "tiny", paths.GRIDS / "tiny.yaml", scheduler="tcp://127.0.0.1:1", quiet=True, results_root=tmp_path
+        )
+    assert (tmp_path / "tiny" / "plan.json").is_file()  # the plan is kept; a rerun with a scheduler continues
+
+
+def test_valid_choices_are_spelled_right():
+    with pytest.raises(AecryptError, match="valid losses: mse"):
+        choices.validate_loss("l1")
+    with pytest.raises(AecryptError, match="valid optimizers: adam"):
+        choices.validate_optimizer("lbfgs")

@@ -163,6 +163,10 @@ def load_dataset(
         raise AecryptError(f"on_error={on_error!r}; valid: 'skip' (warn and count) or 'raise'")
     if not isinstance(size, int) or size < 8:
         raise AecryptError(f"size must be an integer ≥ 8, got {size!r}")
+    if n_images is not None and (not isinstance(n_images, int) or n_images < 2):
+        raise AecryptError(f"the number of images must be a whole number ≥ 2 (or none: every image), got {n_images!r}")
+    if not isinstance(seed, int) or seed < 0:
+        raise AecryptError(f"the data seed must be a whole number ≥ 0, got {seed!r}")
     parsed = parse_spec(spec)
     key = hashlib.sha256(
         json.dumps([CACHE_VERSION, str(parsed), size, n_images, seed, _source_stamp(parsed)]).encode()
