@@ -236,7 +236,7 @@ def test_unrecognised_class_folders_list_the_negative_names(tmp_path):
     root = tmp_path / "xr"
     for cls in ("cats", "dogs"):
         _png(root / cls / "a.png", _gray(np.random.default_rng(0)))
-    with pytest.raises(AecryptError, match=r"class folders \['cats', 'dogs'\]; expected exactly one negative"):
+    with pytest.raises(AecryptError, match=r"class folders \['cats', 'dogs'\]: cannot tell which one is the negative"):
         load_dataset(f"folder:{root}", 32, cache=False)
 
 
@@ -312,3 +312,67 @@ def test_folder_loader_on_the_real_sample_splits_by_patient(cxr_real):
     seen = [set(ds.groups[parts[p]]) for p in ("train", "val", "test")]
     assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
     assert sum(len(v) for v in parts.values()) == 400
+
+
+# --- class folders as users name them ----------------------------------------------------------
+
+
+def _classes(root, names, n=4):
+    rng = np.random.default_rng(2)
+    for name in names:
+        for i in range(n):
+            _png(root / name / f"img{i}.png", _gray(rng))
+    return root
+
+
+@pytest.mark.parametrize(
+    ("name", "negative"),
+    [
+        ("NORMAL", True),
+        ("0_normal", True),
+        ("Negatives", True),
+        ("no-finding", True),
+        ("No Finding", True),
+        ("Healthy-Controls", True),
+        ("0", True),
+        ("1-Pneumonia", False),
+        ("not_normal", False),
+        ("abnormal", False),
+        ("COVID", False),
+    ],
+)
+def test_the_negative_folder_is_recognised_by_its_usual_names(name, negative):
+    assert readers._is_negative(name) is negative
+
+
+def test_numeric_prefixes_and_split_names_like_valid_and_dev_load_by_themselves(tmp_path):
+    for split in ("train", "valid", "dev", "test"):
+        _classes(tmp_path / "xr" / split, ["0_Normal", "1_Pneumonia"])
+    ds = load_dataset(f"folder:{tmp_path / 'xr'}", 32, cache=False)
+    assert ds.summary()["classes"] == {"negative": 16, "positive": 16}
+    assert sorted(set(ds.splits)) == ["test", "train", "val"]
+    assert "train/0_Normal/ → negative, split train (4 images)" in ds.notes  # the summary says what went where
+
+
+def test_an_ambiguous_layout_prints_the_spec_to_write_and_that_spec_loads(tmp_path):
+    root = _classes(tmp_path / "xr", ["clear", "opacity"])
+    with pytest.raises(AecryptError, match="cannot tell which one is the negative class") as err:
+        load_dataset(f"folder:{root}", 32, cache=False)
+    spec = str(err.value).rsplit("e.g. ", 1)[1]
+    assert spec == f"folder:{root}?negative=clear&positive=opacity"
+    assert load_dataset(spec, 32, cache=False).summary()["classes"] == {"negative": 4, "positive": 4}
+
+
+def test_an_explicit_mapping_names_the_classes_and_leaves_the_rest_out(tmp_path):
+    root = _classes(tmp_path / "xr", ["Healthy", "COVID", "Viral"])
+    both = load_dataset(f"folder:{root}?negative=healthy&positive=covid", 32, cache=False)
+    assert both.summary()["classes"] == {"negative": 4, "positive": 4}
+    assert "left out (named in neither class): Viral" in both.notes
+    rest = load_dataset(f"folder:{root}?positive=COVID,viral", 32, cache=False)  # the other class: every other folder
+    assert rest.summary()["classes"] == {"negative": 4, "positive": 8}
+    with pytest.raises(AecryptError, match=r"negative=nope: no such class folder .* \['COVID', 'Healthy', 'Viral'\]"):
+        load_dataset(f"folder:{root}?negative=nope", 32, cache=False)
+    with pytest.raises(AecryptError, match="named both negative and positive"):
+        load_dataset(f"folder:{root}?negative=covid&positive=covid", 32, cache=False)
+    with pytest.raises(AecryptError, match=r"unknown option\(s\) \['finding'\]; valid: \['negative', 'positive'\]"):
+        parse_spec(f"folder:{root}?finding=x")

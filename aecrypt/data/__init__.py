@@ -1,4 +1,5 @@
-"""Data sources behind one spec string: `synthetic`, `nih:DIR[?finding=NAME]`, `folder:DIR`,
+"""Data sources behind one spec string: `synthetic`, `nih:DIR[?finding=NAME]`,
+`folder:DIR[?negative=NAME[,NAME]&positive=NAME[,NAME]]`,
 `medmnist:FILE.npz`, `dicom:DIR`. Every source becomes float32 grayscale in [0, 1] at the requested
 size, with labels (1 = positive finding) and patient groups for patient-wise splits."""
 
@@ -17,8 +18,11 @@ from .. import AecryptError, paths
 from . import readers, synthetic
 
 KINDS = ("synthetic", "nih", "folder", "medmnist", "dicom")
-SPEC_HELP = "synthetic | nih:DIR[?finding=NAME] | folder:DIR | medmnist:FILE.npz | dicom:DIR"
-CACHE_VERSION = 1  # bump when decoding changes, so cached arrays are rebuilt
+SPEC_HELP = (
+    "synthetic | nih:DIR[?finding=NAME] | folder:DIR[?negative=NAME[,NAME]&positive=NAME[,NAME]] | "
+    "medmnist:FILE.npz | dicom:DIR"
+)
+CACHE_VERSION = 2  # bump when decoding changes, so cached arrays are rebuilt
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def parse_spec(spec: str) -> Spec:
     if not location:
         raise AecryptError(f"{kind}: needs a path, e.g. {kind}:/data/xrays; valid: {SPEC_HELP}")
     options = {k: v[-1] for k, v in parse_qs(query).items()}
-    allowed = {"nih": {"finding"}}.get(kind, set())
+    allowed = {"nih": {"finding"}, "folder": {"negative", "positive"}}.get(kind, set())
     if bad := set(options) - allowed:
         raise AecryptError(f"{kind}: unknown option(s) {sorted(bad)}; valid: {sorted(allowed) or 'none'}")
     return Spec(kind, Path(location).expanduser().resolve(), options)
@@ -126,7 +130,12 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
     if spec.kind == "nih":
         records = readers.read_nih(spec.path, spec.options.get("finding"))
     elif spec.kind == "folder":
-        records = readers.read_folder(spec.path)
+        names = {
+            k: [n for n in spec.options[k].split(",") if n.strip()]
+            for k in ("negative", "positive")
+            if k in spec.options
+        }
+        records = readers.read_folder(spec.path, names.get("negative"), names.get("positive"))
     else:
         records = readers.read_dicom(spec.path)
     reader = readers.read_dicom_image if spec.kind == "dicom" else readers.read_image

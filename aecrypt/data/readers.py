@@ -14,8 +14,11 @@ from PIL import Image
 from .. import AecryptError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-NEGATIVE_NAMES = ("normal", "negative", "no_finding", "no finding", "healthy", "0")
-SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
+#: Names of a negative study's folder, compared by `folder_key` (any case, `_ - space` alike, a numeric prefix
+#: such as `0_` or `1-` and a plural s ignored): "NORMAL", "0_normal", "Negatives", "no-finding", "0".
+NEGATIVE_NAMES = ("normal", "negative", "no_finding", "nofinding", "no_disease", "healthy", "control", "benign", "0")
+SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "dev": "val", "test": "test"}
+_NUMERIC_PREFIX = re.compile(r"^\d+[ _.\-]+(?=\D)")
 NIH_NAME = re.compile(r"^(\d{8})_\d{3}\.png$")
 
 
@@ -127,8 +130,60 @@ def decode_all(
 # --- layouts ----------------------------------------------------------------------------------
 
 
+def folder_key(name: str) -> str:
+    """A folder name as layouts are matched: lower case, `_ - space` alike, without a numeric prefix
+    (`0_normal`, `1-Pneumonia`) or a plural s (`normals`, `negatives`)."""
+    key = _NUMERIC_PREFIX.sub("", name.strip().lower())
+    key = re.sub(r"[ _\-]+", "_", key)
+    return key[:-1] if len(key) > 3 and key.endswith("s") and not key.endswith("ss") else key
+
+
+_NEGATIVE_KEYS = {folder_key(n) for n in NEGATIVE_NAMES}
+
+
 def _is_negative(name: str) -> bool:
-    return name.lower().replace("-", "_") in NEGATIVE_NAMES
+    """The whole name or one of its words is a negative-study word ("Healthy-Controls"), unless a word
+    negates it ("not_normal")."""
+    key = folder_key(name)
+    words = set(key.split("_"))
+    return key in _NEGATIVE_KEYS or (bool(words & _NEGATIVE_KEYS) and not words & {"not", "non", "no"})
+
+
+def _pick(classes: list[Path], names: list[str], base: Path, which: str) -> list[Path]:
+    """The class folders a spec names (matched like folder_key); an unknown name lists the folders there."""
+    keys = {folder_key(c.name): c for c in classes}
+    unknown = [n for n in names if folder_key(n) not in keys]
+    if unknown:
+        raise AecryptError(
+            f"{which}={','.join(unknown)}: no such class folder in {base}; folders there: {[c.name for c in classes]}"
+        )
+    return [keys[folder_key(n)] for n in names]
+
+
+def _classes(base: Path, root: Path, negative: list[str] | None, positive: list[str] | None):
+    """(negative folders, positive folders, folders left out) of one level of class folders."""
+    classes = _class_folders(base)
+    names = [c.name for c in classes]
+    if negative or positive:
+        neg = _pick(classes, negative, base, "negative") if negative else []
+        pos = _pick(classes, positive, base, "positive") if positive else []
+        neg = neg or [c for c in classes if c not in pos]
+        pos = pos or [c for c in classes if c not in neg]
+        if set(neg) & set(pos):
+            raise AecryptError(
+                f"{base}: {sorted(c.name for c in set(neg) & set(pos))} named both negative and positive"
+            )
+        return neg, pos, [c for c in classes if c not in neg and c not in pos]
+    neg = [c for c in classes if _is_negative(c.name)]
+    if len(neg) != 1 or len(classes) < 2:
+        example = names[0] if not neg else neg[0].name
+        rest = ",".join(n for n in names if n != example) or "POSITIVE_FOLDER"
+        raise AecryptError(
+            f"{base} has class folders {names}: cannot tell which one is the negative class (expected exactly one "
+            f"named like {', '.join(NEGATIVE_NAMES)}, in any case, with `_ - space`, a numeric prefix or a plural, and "
+            f"at least one other). Say it in the data spec, e.g. folder:{root}?negative={example}&positive={rest}"
+        )
+    return neg, [c for c in classes if c not in neg], []
 
 
 def _class_folders(root: Path) -> list[Path]:
@@ -139,31 +194,39 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
-def read_folder(root: Path) -> Records:
-    """One sub-folder per class (NORMAL/ vs. anything else), optionally under train/ val/ test/.
-    An optional labels.csv with a `file` column (relative path) and `patient_id` gives patient ids."""
+def read_folder(root: Path, negative: list[str] | None = None, positive: list[str] | None = None) -> Records:
+    """One sub-folder per class, optionally under split folders (train / val / valid / validation / dev /
+    test). Which folder is negative is guessed from its name (NEGATIVE_NAMES) unless `negative` and/or
+    `positive` name the folders (the other class is then every folder not named; with both, folders named in
+    neither are left out). The notes say which folder went to which class and split. An optional labels.csv
+    with a `file` column (relative path) and `patient_id` gives patient ids."""
     _require_dir(root, "image folder")
     top = _class_folders(root)
     if not top:
         raise AecryptError(
             f"image folder {root} has no sub-folders; expected one folder per class, e.g. NORMAL/ PNEUMONIA/"
         )
-    split_level = all(p.name.lower() in SPLIT_NAMES for p in top)
-    parts = [(SPLIT_NAMES[p.name.lower()], p) for p in top] if split_level else [(None, root)]
-    paths, labels, splits = [], [], []
+    split_level = all(folder_key(p.name) in SPLIT_NAMES or p.name.lower() in SPLIT_NAMES for p in top)
+    parts = [(SPLIT_NAMES.get(p.name.lower(), SPLIT_NAMES.get(folder_key(p.name))), p) for p in top]
+    parts = parts if split_level else [(None, root)]
+    paths, labels, splits, notes = [], [], [], []
     for split, base in parts:
-        classes = _class_folders(base)
-        negatives = [c for c in classes if _is_negative(c.name)]
-        if len(negatives) != 1 or len(classes) < 2:
-            raise AecryptError(
-                f"{base} has class folders {[c.name for c in classes]}; expected exactly one negative folder "
-                f"named one of {list(NEGATIVE_NAMES)} (any case) and at least one positive folder"
+        neg, pos, left_out = _classes(base, root, negative, positive)
+        for label, folders in ((0, neg), (1, pos)):
+            for c in folders:
+                found = _images_in(c)
+                paths += found
+                labels += [label] * len(found)
+                splits += [split] * len(found)
+                where = f", split {split}" if split else ""
+                notes.append(
+                    f"{c.relative_to(root).as_posix()}/ → {'negative' if label == 0 else 'positive'}{where} "
+                    f"({len(found)} images)"
+                )
+        if left_out:
+            notes.append(
+                f"left out (named in neither class): {', '.join(c.relative_to(root).as_posix() for c in left_out)}"
             )
-        for c in classes:
-            found = _images_in(c)
-            paths += found
-            labels += [0 if c in negatives else 1] * len(found)
-            splits += [split] * len(found)
     if not paths:
         raise AecryptError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     _check_two_classes(labels, f"image folder {root}")
@@ -181,7 +244,7 @@ def read_folder(root: Path) -> Records:
         if "patient_id" in table.columns:
             for name, pid in zip(table[column], table["patient_id"], strict=True):
                 groups[known[name]] = str(pid)
-    return Records(paths, labels, groups, splits if split_level else None)
+    return Records(paths, labels, groups, splits if split_level else None, notes)
 
 
 def read_nih(root: Path, finding: str | None = None) -> Records:
