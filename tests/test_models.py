@@ -69,7 +69,8 @@ def test_depth_that_does_not_divide_the_size_lists_valid_depths():
     ],
 )
 def test_unknown_names_list_the_valid_choices(kind, call):
-    with pytest.raises(AecryptError, match=f"unknown {kind} .*valid {kind}s: "):
+    plural = {"loss": "losses"}.get(kind, f"{kind}s")
+    with pytest.raises(AecryptError, match=f"unknown {kind} .*valid {plural}: "):
         call()
 
 
