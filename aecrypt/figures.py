@@ -42,21 +42,31 @@ def _bars(ax, frame: pd.DataFrame, columns: Mapping[str, str], xlabel: str, titl
     Horizontal, so that combination names stay readable at the page width."""
     stats = _means(frame, columns)
     labels = list(dict.fromkeys(frame["label"]))
-    height = 0.8 / len(columns)
     palette = sns.color_palette()
     for j, (col, name) in enumerate(columns.items()):
         part = stats[stats["metric"] == col].set_index("label").reindex(labels)
-        y = np.arange(len(labels)) + (j - (len(columns) - 1) / 2) * height
+        y, height = _bar_rows(len(labels), len(columns), j)
         err = np.nan_to_num(np.vstack([part["mean"] - part["low"], part["high"] - part["mean"]]))
         ax.barh(y, part["mean"], height=height, color=palette[j], label=name)
         ax.errorbar(part["mean"], y, xerr=err, fmt="none", ecolor="0.15", elinewidth=0.8, capsize=1.5)
+    _label_rows(ax, labels, len(columns), xlabel, "combination (loss + optimizer + activation + depth)", title)
+
+
+def _bar_rows(n_rows: int, n_bars: int, j: int) -> tuple[np.ndarray, float]:
+    """Positions and height of the j-th of `n_bars` bars in each of `n_rows` rows."""
+    height = 0.8 / n_bars
+    return np.arange(n_rows) + (j - (n_bars - 1) / 2) * height, height
+
+
+def _label_rows(ax, labels: list[str], n_bars: int, xlabel: str, ylabel: str, title: str) -> None:
+    """The row names top to bottom, axis labels, title, and the legend above the axes."""
     ax.set_yticks(np.arange(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
-    ax.set_ylabel("combination (loss + optimizer + activation + depth)")
+    ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
     ax.set_title(title, pad=22)
     ax.grid(axis="y", visible=False)
-    ax.legend(title=None, ncols=len(columns), loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
+    ax.legend(title=None, ncols=n_bars, loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
 
 
 def _with_reference(ok: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
@@ -153,22 +163,22 @@ def fig7_loss_checkpoints(summary: pd.DataFrame, checkpoints: list[int]) -> plt.
     for ax, loss in zip(axes[:, 0], losses, strict=True):
         part = ok[ok["loss"] == loss]
         labels = list(dict.fromkeys(part["label"]))
-        height = 0.8 / len(cols)
+        rows = part["label"].map({lab: i for i, lab in enumerate(labels)}).to_numpy()
         for j, (col, name) in enumerate(cols.items()):
             means = part.groupby("label", sort=False)[col].mean().reindex(labels)
-            y = np.arange(len(labels)) + (j - (len(cols) - 1) / 2) * height
+            y, height = _bar_rows(len(labels), len(cols), j)
             ax.barh(y, means, height=height, color=palette[j], label=name, alpha=0.85)
-            rows = part["label"].map({lab: i for i, lab in enumerate(labels)}).to_numpy()
-            ax.scatter(part[col], rows + (j - (len(cols) - 1) / 2) * height, s=7, color="0.1", zorder=3, lw=0)
-        ax.set_yticks(np.arange(len(labels)), labels)
-        ax.set_ylim(len(labels) - 0.5, -0.5)
+            ax.scatter(part[col], y[rows], s=7, color="0.1", zorder=3, lw=0)  # one dot per seed
         ax.set_xscale("log")  # losses fall by orders of magnitude between checkpoints
         ax.set_xlim(left=float(part[list(cols)].min().min()) / 2)
-        ax.set_xlabel(f"training loss ({loss.upper()}, log scale)")
-        ax.set_ylabel("combination")
-        ax.set_title(f"{loss.upper()} runs — bars: mean over seeds; dots: each seed", pad=22)
-        ax.grid(axis="y", visible=False)
-        ax.legend(title=None, ncols=len(cols), loc="lower left", bbox_to_anchor=(0, 1.0), borderaxespad=0.2)
+        _label_rows(
+            ax,
+            labels,
+            len(cols),
+            f"training loss ({loss.upper()}, log scale)",
+            "combination",
+            f"{loss.upper()} runs — bars: mean over seeds; dots: each seed",
+        )
     return fig
 
 
