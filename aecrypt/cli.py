@@ -63,12 +63,21 @@ def cmd_add(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from .data import load_dataset
+    from .data import fit_size, load_dataset
 
-    size = args.size if args.size is not None else get_profile(args.profile).size  # 0 is an error, not "default"
-    n = args.n_images if args.n_images is not None else get_profile(args.profile).n_images
-    ds = load_dataset(args.data or get_profile(args.profile).default_data, size, n, args.seed)
-    print(json.dumps(ds.summary(), indent=2))
+    profile = get_profile(args.profile)
+    spec = args.data or profile.default_data
+    size_note = ""
+    if args.size is None:  # the size a sweep would run at: the profile's, or smaller when the images are
+        size, size_note = fit_size(profile.size, spec)
+    else:
+        size = args.size  # 0 is an error, not "default"
+    n = args.n_images if args.n_images is not None else profile.n_images
+    ds = load_dataset(spec, size, n, args.seed)
+    summary = ds.summary()
+    if size_note:
+        summary["notes"] = [size_note] + summary["notes"]
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0
 
 

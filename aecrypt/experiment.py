@@ -131,6 +131,9 @@ def start(cfg: RunConfig) -> None:
 def load_data(cfg: RunConfig) -> Split:
     p = cfg.settings
     ds = load_dataset(cfg.data, p.size, p.n_images, cfg.data_seed)
+    if p.size != (profile_size := get_profile(cfg.profile).size):
+        smaller = f"run at {p.size}×{p.size}, not the profile's {profile_size}×{profile_size}: the images are smaller"
+        ds.notes = ds.notes + [smaller]
     if p.split_counts and cfg.data == "synthetic":
         return Split(ds, split_by_counts(ds, p.split_counts, cfg.data_seed))
     return Split(ds, split_indices(ds, p.test_fraction, p.val_fraction, cfg.data_seed))

@@ -131,8 +131,8 @@ PROFILES: dict[str, Profile] = {
             n_images=None,
             ae_epochs=10,
             default_data=f"folder:{paths.SHARED_DATA / 'cxr-real-128'}",
-            default_grid="smoke.yaml",
-            description="real X-rays: the shared NIH sample, or any --data you give",
+            default_grid="paper.yaml",
+            description="real X-rays, the paper's whole grid: the shared NIH sample, or any --data you give",
             **_COMMON,
         ),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -22,6 +22,11 @@ NIH_ATTRIBUTION = (
     "Chest X-rays from the NIH Clinical Center ChestX-ray14 release (Wang et al., *ChestX-ray8: Hospital-scale "
     "Chest X-ray Database and Benchmarks on Weakly-Supervised Classification and Localization of Common Thorax "
     "Diseases*, CVPR 2017), provided by the NIH Clinical Center."
+)
+MEDMNIST_ATTRIBUTION = (
+    "Images from MedMNIST (Yang et al., *MedMNIST v2: A large-scale lightweight benchmark for 2D and 3D biomedical "
+    "image classification*, Scientific Data 10, 41, 2023), CC BY 4.0; PneumoniaMNIST is derived from Kermany et al. "
+    "(Cell 172, 2018) and ChestMNIST from the NIH Clinical Center ChestX-ray14 release (Wang et al., CVPR 2017)."
 )
 
 # The paper's statements about its results (abstract, Sec. 4, Fig. 10 text, conclusion).
@@ -92,9 +97,18 @@ class Results:
             rows.append({"run_id": rid, "auc": ci.estimate, "delong_low": ci.low, "delong_high": ci.high})
         return pd.DataFrame(rows).set_index("run_id")
 
+    @cached_property
+    def plan(self) -> dict:
+        """The sweep's plan.json (its size, seeds and skipped combinations); empty before a sweep."""
+        path = paths.profile_dir(self.profile, self.root) / "plan.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
     @property
     def settings(self):
-        return get_profile(self.profile)
+        """The profile as this build ran it: at a smaller image size when the images were smaller."""
+        p = get_profile(self.profile)
+        size = self.plan.get("size") or p.size
+        return p if size == p.size else replace(p, size=size)
 
     def run_dir(self, run_id: str) -> Path:
         return paths.runs_dir(self.profile, self.root) / run_id
@@ -173,8 +187,12 @@ def banner(results: Results) -> str:
     seeds = results.seeds
     keys = results.ok.get("key_image", pd.Series(dtype=object)).dropna().astype(str)
     key = "a key image file" if (keys != "").any() else "the data seed"
+    profile_size = get_profile(results.profile).size
+    size_note = f", not the profile's {profile_size}×{profile_size}: the images are smaller"
+    size_note = "" if p.size == profile_size else size_note
     text = (
-        f"```{{admonition}} This build\n:class: note\nProfile **{results.profile}** ({p.size}×{p.size} images, "
+        f"```{{admonition}} This build\n:class: note\nProfile **{results.profile}** ({p.size}×{p.size} "
+        f"images{size_note}, "
         f"{p.ae_epochs} autoencoder epochs, {p.clf_epochs} classifier epochs) on {source}. Training seeds "
         f"**{', '.join(map(str, seeds))}** (initial weights, data order: {len(seeds)} run(s) per combination); data "
         f"seed **{results.data_seed}** (the {'phantoms, ' if results.is_synthetic else ''}train/val/test split and "
@@ -183,6 +201,8 @@ def banner(results: Results) -> str:
     )
     if results.is_nih:
         text += f"\n\n```{{admonition}} Data attribution\n:class: tip\n{NIH_ATTRIBUTION}\n```"
+    elif results.data_spec.startswith("medmnist:"):
+        text += f"\n\n```{{admonition}} Data attribution\n:class: tip\n{MEDMNIST_ATTRIBUTION}\n```"
     return text
 
 

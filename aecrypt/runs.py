@@ -48,14 +48,15 @@ class RunSpec:
     key_image: str = ""
     data_seed: int = 0  # phantoms, the split and the paper-cipher key: fixed per build
     with_cipher: bool = True  # False: the reference run that decodes latents without the cipher
+    size: int = 0  # image side when the build's images are smaller than the profile's (0: the profile's)
     note: str = ""  # why this combination is in the grid (not hashed: it does not change the result)
     template: str = "experiment"
 
     @classmethod
-    def baseline(cls, profile: str, data: str, seed: int, data_seed: int = 0) -> RunSpec:
+    def baseline(cls, profile: str, data: str, seed: int, data_seed: int = 0, size: int = 0) -> RunSpec:
         """The classifier on the original images, shared by every combination of (data, profile, training
-        seed, data seed)."""
-        return cls(profile, data, activation="", seed=seed, data_seed=data_seed, template="baseline")
+        seed, data seed) of a build."""
+        return cls(profile, data, activation="", seed=seed, data_seed=data_seed, size=size, template="baseline")
 
     @property
     def is_baseline(self) -> bool:
@@ -74,10 +75,17 @@ class RunSpec:
         extra = "" if self.with_cipher else " · no cipher"
         return f"{self.label} · seed {self.seed}{extra}"
 
+    @property
+    def image_size(self) -> int:
+        return self.size or get_profile(self.profile).size
+
     def parameters(self) -> dict:
-        """What papermill passes to the template (and what the id hashes)."""
-        params = {k: v for k, v in asdict(self).items() if k not in ("note", "template")}
-        return {k: params[k] for k in BASELINE_PARAMETERS} if self.is_baseline else params
+        """What papermill passes to the template (and what the id hashes). A smaller image size travels as
+        the template's profile override, and only when set (so runs at the profile's size keep their ids)."""
+        params = {k: v for k, v in asdict(self).items() if k not in ("note", "template", "size")}
+        if self.is_baseline:
+            params = {k: params[k] for k in BASELINE_PARAMETERS}
+        return params | ({"overrides": {"size": self.size}} if self.size else {})
 
 
 def template_path(name: str) -> Path:
@@ -203,10 +211,11 @@ def data_fingerprint(spec: RunSpec) -> str:
     source hash covers; real data is hashed by content."""
     p = get_profile(spec.profile)
     if spec.data == "synthetic":
-        return hashlib.sha256(json.dumps(["synthetic", p.size, p.n_images, spec.data_seed]).encode()).hexdigest()[:16]
+        key = ["synthetic", spec.image_size, p.n_images, spec.data_seed]
+        return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
     from .data import load_dataset
 
-    return load_dataset(spec.data, p.size, p.n_images, spec.data_seed).fingerprint
+    return load_dataset(spec.data, spec.image_size, p.n_images, spec.data_seed).fingerprint
 
 
 @dataclass(frozen=True)
@@ -367,10 +376,12 @@ def spec_from_run_folder(folder: Path) -> RunSpec:
             f"{folder} is not a finished run: it has no config.json (the template's last cell writes it)"
         )
     cfg = json.loads(config.read_text())
-    if cfg.get("overrides"):
+    overrides = dict(cfg.get("overrides") or {})
+    size = int(overrides.pop("size", 0))  # the build's smaller image size is a setting a sweep makes too
+    if overrides:
         raise AecryptError(
             f"{folder} was run with profile overrides {cfg['overrides']}: its numbers are not comparable with the "
-            f"{cfg['profile']!r} sweep; rerun it without overrides to add it"
+            f"{cfg['profile']!r} sweep; rerun it without overrides (other than size) to add it"
         )
     missing = [n for n in RUN_FILES_REQUIRED if n != "params.json" and not (folder / n).is_file()]
     if missing:
@@ -387,5 +398,6 @@ def spec_from_run_folder(folder: Path) -> RunSpec:
         key_image=cfg.get("key_image", ""),
         data_seed=int(cfg.get("data_seed", 0)),
         with_cipher=bool(cfg.get("with_cipher", True)),
+        size=size,
         note="added by hand",
     )

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from . import AecryptError, choices, paths, runs
-from .data import parse_spec
+from .data import fit_size, parse_spec
 from .profiles import get_profile
 
 GRID_TOP_KEYS = {"name", "description", "grid", "extra"}
@@ -156,6 +156,8 @@ class Plan:
     seeds: tuple[int, ...] = (0,)  # the build's training seeds
     data_seed: int = 0
     references: list[tuple[runs.RunSpec, str]] = field(default_factory=list)  # no-cipher runs, planned after
+    size: int = 0  # the build's image size (the profile's unless the images are smaller)
+    size_note: str = ""  # why the size is not the profile's
 
     def pending(self, profile_dir: Path) -> list[tuple[runs.RunSpec, str]]:
         """Baselines and runs without a complete folder: what a sweep would execute (baselines first)."""
@@ -168,6 +170,8 @@ class Plan:
                 "data": self.data,
                 "seeds": list(self.seeds),
                 "data_seed": self.data_seed,
+                "size": self.size,
+                "size_note": self.size_note,
                 "grid": self.grid.name,
                 "grid_description": self.grid.description,
                 "runs": [_entry(spec, rid) for spec, rid in self.runs],
@@ -212,19 +216,16 @@ def plan_sweep(
         raise AecryptError(f"training seeds must be whole numbers ≥ 0 (e.g. 0, 1, 2), got {list(seeds)}")
     grid = load_grid(grid_path)
     data_spec = resolve_data(data or p.default_data)
+    size, size_note = fit_size(p.size, data_spec)
+    smaller = size if size != p.size else 0  # a RunSpec carries a size only when it is not the profile's
     fingerprints = runs.Fingerprints.now(template)
-    data_fp = runs.data_fingerprint(runs.RunSpec(profile, data_spec, data_seed=data_seed))
+    data_fp = runs.data_fingerprint(runs.RunSpec(profile, data_spec, data_seed=data_seed, size=smaller))
     planned, skipped = [], []
     used_seeds: set[int] = set()
     for c in grid.combinations:
-        if c.depth not in choices.valid_depths(p.size):
-            skipped.append(
-                (
-                    c,
-                    f"depth {c.depth} does not fit {p.size}×{p.size} images "
-                    f"(valid depths: {choices.valid_depths(p.size)})",
-                )
-            )
+        if c.depth not in choices.valid_depths(size):
+            why = f"depth {c.depth} does not fit {size}×{size} images (valid depths: {choices.valid_depths(size)})"
+            skipped.append((c, why + (" — the images are smaller than the profile's size" if smaller else "")))
             continue
         key_image = str(Path(c.key_image).resolve()) if c.key_image else ""
         for run_seed in c.seeds or seeds:
@@ -238,15 +239,16 @@ def plan_sweep(
                 seed=run_seed,
                 key_image=key_image,
                 data_seed=data_seed,
+                size=smaller,
                 note=c.note,
             )
             planned.append((spec, runs.run_id(spec, fingerprints, data_fp)))
             used_seeds.add(run_seed)
     baselines = []
     for run_seed in sorted(used_seeds):
-        spec = runs.RunSpec.baseline(profile, data_spec, run_seed, data_seed)
+        spec = runs.RunSpec.baseline(profile, data_spec, run_seed, data_seed, smaller)
         baselines.append((spec, runs.run_id(spec, fingerprints, data_fp)))
-    return Plan(profile, data_spec, grid, planned, skipped, baselines, seeds, data_seed)
+    return Plan(profile, data_spec, grid, planned, skipped, baselines, seeds, data_seed, size=size, size_note=size_note)
 
 
 def best_by_mse(summary: pd.DataFrame) -> str | None:
@@ -266,7 +268,8 @@ def plan_references(plan: Plan, summary: pd.DataFrame) -> list[tuple[runs.RunSpe
     if best is None:
         return []
     fingerprints = runs.Fingerprints.now()
-    data_fp = runs.data_fingerprint(runs.RunSpec(plan.profile, plan.data, data_seed=plan.data_seed))
+    smaller = plan.size if plan.size != get_profile(plan.profile).size else 0
+    data_fp = runs.data_fingerprint(runs.RunSpec(plan.profile, plan.data, data_seed=plan.data_seed, size=smaller))
     refs = []
     for spec, _ in plan.runs:
         if spec.label == best:
@@ -382,6 +385,8 @@ def run_sweep(
         + (f"{len(todo)} to run on {where}" if todo else "nothing to run")
         + (f"; {len(plan.skipped)} skipped" if plan.skipped else "")
     )
+    if plan.size_note:
+        progress.say(f"  size: {plan.size_note}")
     for combo, reason in plan.skipped:
         progress.say(f"  skipped {combo.loss}+{combo.optimizer}+{combo.activation}+{combo.depth}: {reason}")
     (pdir / "plan.json").write_text(plan.to_json())

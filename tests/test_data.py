@@ -376,3 +376,62 @@ def test_an_explicit_mapping_names_the_classes_and_leaves_the_rest_out(tmp_path)
         load_dataset(f"folder:{root}?negative=covid&positive=covid", 32, cache=False)
     with pytest.raises(AecryptError, match=r"unknown option\(s\) \['finding'\]; valid: \['negative', 'positive'\]"):
         parse_spec(f"folder:{root}?finding=x")
+
+
+# --- images smaller than the profile's size ----------------------------------------------------
+
+
+def _medmnist(path, side, n=(20, 6, 8), labels=None):
+    rng = np.random.default_rng(5)
+    arrays = {}
+    for split, count in zip(("train", "val", "test"), n, strict=True):
+        arrays[f"{split}_images"] = (rng.random((count, side, side)) * 255).astype(np.uint8)
+        arrays[f"{split}_labels"] = labels(count) if labels else (np.arange(count) % 2).reshape(count, 1)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_the_build_size_is_the_largest_the_smallest_image_allows(tmp_path):
+    from aecrypt.data import fit_size, smallest_side
+
+    npz = _medmnist(tmp_path / "pneumoniamnist.npz", 28)
+    size, note = fit_size(64, f"medmnist:{npz}")
+    assert size == 28 and "28×28" in note and "64×64" in note and str(npz) in note
+    assert fit_size(16, f"medmnist:{npz}") == (16, "")  # images larger than the profile's size: nothing changes
+    assert fit_size(32, "synthetic") == (32, "") and smallest_side("synthetic") is None
+
+    root = make_folder(tmp_path / "xr", n=3)
+    _png(root / "PNEUMONIA" / "wide.png", (np.random.default_rng(1).random((40, 90)) * 255).astype(np.uint8))
+    side, where = smallest_side(f"folder:{root}")
+    assert side == 40 and where.endswith("wide.png")  # the shorter side of a non-square image counts
+    ds = load_dataset(f"folder:{root}", fit_size(64, f"folder:{root}")[0], cache=False)
+    assert ds.images.shape[1:] == (40, 40)
+
+    _png(root / "NORMAL" / "speck.png", np.zeros((6, 6), np.uint8))
+    with pytest.raises(AecryptError, match=r"6 pixels on its shorter side; aecrypt needs images of at least 8×8"):
+        fit_size(64, f"folder:{root}")
+
+
+def test_multi_label_medmnist_is_positive_for_any_finding(tmp_path):
+    # ChestMNIST: 14 finding columns; no finding at all is negative, as in the NIH rule
+    def findings(n):
+        y = np.zeros((n, 14), np.uint8)
+        y[1::2, 13] = 1  # a finding in the last column only: column 0 alone would miss it
+        return y
+
+    ds = load_dataset(f"medmnist:{_medmnist(tmp_path / 'chestmnist.npz', 28, labels=findings)}", 28, cache=False)
+    assert ds.labels.tolist() == [i % 2 for i in range(20)] + [i % 2 for i in range(6)] + [i % 2 for i in range(8)]
+
+
+def test_cli_data_summary_says_when_the_images_are_smaller(tmp_path):
+    npz = _medmnist(tmp_path / "pneumoniamnist.npz", 28)
+    out = subprocess.run(
+        [sys.executable, "-m", "aecrypt.cli", "data", "--profile", "real", "--data", f"medmnist:{npz}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["size"] == 28 and "smaller than the profile's 64×64" in summary["notes"][0]
+    assert "the file's own split: train 20, val 6, test 8" in summary["notes"]

@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from aecrypt import AecryptError, choices, paths, profiles, runs, sweep
+from aecrypt import report as report_module
+from aecrypt.report import Results
 
 from .conftest import TINY_SEEDS
 
@@ -535,7 +537,7 @@ def test_runs_whose_baseline_is_missing_keep_empty_original_columns(tiny_sweep, 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["data", "--size", "0"], "size must be an integer ≥ 8, got 0"),
+        (["data", "--size", "0"], "size must be a whole number ≥ 8, got 0"),
         (["data", "--n-images", "-5"], "number of images must be a whole number ≥ 2"),
         (["data", "--seed", "-1"], "data seed must be a whole number ≥ 0, got -1"),
         (["sweep", "--profile", "tiny", "--workers", "0"], "workers must be a whole number ≥ 1"),
@@ -565,3 +567,35 @@ def test_valid_choices_are_spelled_right():
         choices.validate_loss("l1")
     with pytest.raises(AecryptError, match="valid optimizers: adam"):
         choices.validate_optimizer("lbfgs")
+
+
+def test_a_build_on_smaller_images_runs_every_combination_at_one_smaller_size(tmp_path):
+    """PneumoniaMNIST's 28×28 under the tiny profile's 32×32: one size for the whole build, depth 5 (which
+    needs a multiple of 16) skipped with the reason; runs at the profile's size keep their parameters."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 60), ("val", 12), ("test", 28)):
+        arrays[f"{split}_images"] = (rng.random((n, 28, 28)) * 255).astype(np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(n) % 2).reshape(n, 1)
+    np.savez(tmp_path / "pneumoniamnist.npz", **arrays)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("grid: {loss: mse, optimizer: adam, depth: [2, 5], activation: relu}\n")
+    data = f"medmnist:{tmp_path / 'pneumoniamnist.npz'}"
+
+    plan = sweep.plan_sweep("tiny", grid, data)
+    assert plan.size == 28 and "28×28" in plan.size_note
+    assert [s.image_size for s, _ in plan.runs + plan.baselines] == [28, 28]
+    assert all(s.parameters()["overrides"] == {"size": 28} for s, _ in plan.runs + plan.baselines)
+    [(combo, reason)] = plan.skipped
+    assert combo.depth == 5 and "does not fit 28×28" in reason and "smaller than the profile's size" in reason
+    assert "overrides" not in sweep.plan_sweep("tiny", grid).runs[0][0].parameters()  # synthetic: the profile's
+
+    report = sweep.run_sweep("tiny", grid, data, quiet=True, results_root=tmp_path / "results", references=False)
+    assert not report.failures
+    results = Results("tiny", tmp_path / "results")
+    assert results.settings.size == 28 and results.ok["status"].tolist() == ["ok"]
+    assert "28×28 images, not the profile's 32×32" in report_module.banner(results)
+    run = results.run_dir(results.ok["run_id"].iloc[0])
+    assert json.loads((run / "config.json").read_text())["profile_settings"]["size"] == 28
+    assert any("not the profile's 32×32" in n for n in json.loads((run / "data.json").read_text())["notes"])
+    assert "MedMNIST v2" in report_module.banner(results)  # the attribution follows the data

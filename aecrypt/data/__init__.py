@@ -22,6 +22,7 @@ SPEC_HELP = (
     "synthetic | nih:DIR[?finding=NAME] | folder:DIR[?negative=NAME[,NAME]&positive=NAME[,NAME]] | "
     "medmnist:FILE.npz | dicom:DIR"
 )
+MIN_SIZE = 8  # the smallest image side a run accepts
 CACHE_VERSION = 2  # bump when decoding changes, so cached arrays are rebuilt
 
 
@@ -126,18 +127,10 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
             [readers.fit_square(x.astype(np.float32) / scale, size, f"{spec.path}[{i}]") for i, x in enumerate(raw)]
         )
         groups = np.array([f"img{i}" for i in range(len(raw))])
-        return Dataset(images, labels.astype(np.int64), groups, str(spec), size, np.array(splits))
-    if spec.kind == "nih":
-        records = readers.read_nih(spec.path, spec.options.get("finding"))
-    elif spec.kind == "folder":
-        names = {
-            k: [n for n in spec.options[k].split(",") if n.strip()]
-            for k in ("negative", "positive")
-            if k in spec.options
-        }
-        records = readers.read_folder(spec.path, names.get("negative"), names.get("positive"))
-    else:
-        records = readers.read_dicom(spec.path)
+        parts = {s: splits.count(s) for s in dict.fromkeys(splits)}
+        note = "the file's own split: " + ", ".join(f"{s} {n}" for s, n in parts.items())
+        return Dataset(images, labels.astype(np.int64), groups, str(spec), size, np.array(splits), notes=[note])
+    records = _records(spec)
     reader = readers.read_dicom_image if spec.kind == "dicom" else readers.read_image
     images, keep, skipped = readers.decode_all(records.paths, size, reader, on_error)
     labels = np.asarray(records.labels, np.int64)[keep]
@@ -145,6 +138,50 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
     splits = None if records.splits is None else np.asarray(records.splits)[keep]
     return Dataset(
         images, labels, np.asarray(records.groups, str)[keep], str(spec), size, splits, skipped, records.notes
+    )
+
+
+def _records(spec: Spec) -> readers.Records:
+    """The image files of a folder, NIH or DICOM source, with labels, groups and splits."""
+    if spec.kind == "nih":
+        return readers.read_nih(spec.path, spec.options.get("finding"))
+    if spec.kind == "folder":
+        names = {
+            k: [n for n in spec.options[k].split(",") if n.strip()]
+            for k in ("negative", "positive")
+            if k in spec.options
+        }
+        return readers.read_folder(spec.path, names.get("negative"), names.get("positive"))
+    return readers.read_dicom(spec.path)
+
+
+def smallest_side(spec: str) -> tuple[int, str] | None:
+    """The shortest image side behind a spec and a file that has it, from headers only (no decoding);
+    None for the phantoms, which are drawn at any size."""
+    parsed = parse_spec(spec)
+    if parsed.kind == "synthetic":
+        return None
+    if parsed.kind == "medmnist":
+        return readers.medmnist_side(parsed.path), str(parsed.path)
+    sides = [(side, str(p)) for p in _records(parsed).paths if (side := readers.image_side(p)) is not None]
+    return min(sides) if sides else None
+
+
+def fit_size(profile_size: int, spec: str) -> tuple[int, str]:
+    """The image size a build runs at, and a note when it is not the profile's: images smaller than the
+    profile's size run at the largest size they all allow, for every combination of the build (one size,
+    so depth comparisons stay fair; depths that size cannot hold are skipped by the sweep)."""
+    found = smallest_side(spec)
+    if found is None or found[0] >= profile_size:
+        return profile_size, ""
+    side, where = found
+    if side < MIN_SIZE:
+        raise AecryptError(
+            f"{where} is {side} pixels on its shorter side; aecrypt needs images of at least {MIN_SIZE}×{MIN_SIZE}"
+        )
+    return side, (
+        f"images as small as {side}×{side} ({where}), smaller than the profile's {profile_size}×{profile_size}: "
+        f"every run of this build is at {side}×{side}"
     )
 
 
@@ -170,8 +207,8 @@ def load_dataset(
     spec + size + count + seed + the source files' stamp."""
     if on_error not in ("skip", "raise"):
         raise AecryptError(f"on_error={on_error!r}; valid: 'skip' (warn and count) or 'raise'")
-    if not isinstance(size, int) or size < 8:
-        raise AecryptError(f"size must be an integer ≥ 8, got {size!r}")
+    if not isinstance(size, int) or size < MIN_SIZE:
+        raise AecryptError(f"size must be a whole number ≥ {MIN_SIZE}, got {size!r}")
     if n_images is not None and (not isinstance(n_images, int) or n_images < 2):
         raise AecryptError(f"the number of images must be a whole number ≥ 2 (or none: every image), got {n_images!r}")
     if not isinstance(seed, int) or seed < 0:

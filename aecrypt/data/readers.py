@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,7 +281,8 @@ def read_nih(root: Path, finding: str | None = None) -> Records:
 
 
 def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """MedMNIST .npz: {train,val,test}_{images,labels}. Label 0 = negative, anything else positive."""
+    """MedMNIST .npz: {train,val,test}_{images,labels}. Label 0 = negative, anything else positive; with
+    several label columns (multi-label, as ChestMNIST's 14 findings) positive = any finding, as for NIH."""
     if not path.is_file():
         raise AecryptError(f"MedMNIST file {path} does not exist")
     try:
@@ -292,13 +294,47 @@ def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         if f"{split}_images" not in arrays:
             continue
         x = arrays[f"{split}_images"]
-        y = np.asarray(arrays[f"{split}_labels"]).reshape(len(x), -1)[:, 0]
+        y = np.asarray(arrays[f"{split}_labels"]).reshape(len(x), -1)
         images.append(x)
-        labels.append((y != 0).astype(int))
+        labels.append((y != 0).any(axis=1).astype(int))
         splits += [split] * len(x)
     if not images:
         raise AecryptError(f"{path} has none of train_images/val_images/test_images; keys: {list(arrays.keys())}")
     return np.concatenate(images), np.concatenate(labels), splits
+
+
+def medmnist_side(path: Path) -> int:
+    """The side of a MedMNIST file's images, from the .npy headers inside the .npz (no pixels read)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            sides = []
+            for name in z.namelist():
+                if name.endswith("_images.npy"):
+                    with z.open(name) as f:
+                        fmt = np.lib.format
+                        read = fmt.read_array_header_1_0 if fmt.read_magic(f) == (1, 0) else fmt.read_array_header_2_0
+                        shape = read(f)[0]
+                    sides.append(min(shape[1:3]))
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise AecryptError(f"MedMNIST file {path} cannot be read as .npz: {exc}") from None
+    if not sides:
+        raise AecryptError(f"{path} has none of train_images/val_images/test_images")
+    return min(sides)
+
+
+def image_side(path: Path) -> int | None:
+    """The shorter side of an image file from its header (no pixels decoded); None if unreadable (decoding
+    skips or reports it later)."""
+    try:
+        if path.suffix.lower() == ".dcm":
+            import pydicom
+
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            return min(int(ds.Rows), int(ds.Columns))
+        with Image.open(path) as img:
+            return min(img.size)
+    except Exception:  # any unreadable header: the decoder names the file when it fails
+        return None
 
 
 def read_dicom(root: Path) -> Records:
