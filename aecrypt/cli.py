@@ -1,4 +1,4 @@
-"""`aecrypt` command line: sweep, results, add, data, book. Errors print without a traceback."""
+"""`aecrypt` command line: sweep, results, add, data, fetch, book. Errors print without a traceback."""
 
 from __future__ import annotations
 
@@ -81,6 +81,22 @@ def cmd_data(args) -> int:
     return 0
 
 
+def cmd_fetch(args) -> int:
+    from . import fetch
+
+    if args.source == "medmnist":
+        spec = fetch.fetch_medmnist(args.name, args.size, Path(args.to), args.mirror, args.quiet)
+        missing = None
+    else:
+        from .data.catalogue import parse_parts
+
+        spec, missing = fetch.fetch_nih(parse_parts(args.parts), Path(args.to), args.labels, args.mirror, args.quiet)
+    if missing:
+        print(f"aecrypt: one step left: {missing}", file=sys.stderr)
+    print(f"data spec: {spec}\nnext: aecrypt data --data {spec} --summary, or make book PROFILE=real DATA={spec}")
+    return 0
+
+
 def cmd_book(args) -> int:
     """Build the HTML book from existing results (the sweep comes first; `make book` does both)."""
     from .book import build
@@ -143,6 +159,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="data seed (phantoms, sampling)")
     p.add_argument("--summary", action="store_true", help="print class and image counts (the default output)")
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("fetch", help="download a public chest X-ray set (the only command that uses the network)")
+    sources = p.add_subparsers(dest="source", required=True)
+    from .data.catalogue import MEDMNIST, MEDMNIST_SIZES
+
+    m = sources.add_parser("medmnist", help="a MedMNIST chest X-ray set with two classes (one .npz file)")
+    m.add_argument("name", help=f"the set: {', '.join(MEDMNIST)} (PneumoniaMNIST binary; ChestMNIST any finding)")
+    m.add_argument("--size", type=int, default=28, choices=MEDMNIST_SIZES, help="image side (default 28)")
+    n = sources.add_parser("nih", help="NIH ChestX-ray14 image archives, unpacked for the nih: data spec")
+    n.add_argument("--parts", required=True, help="archives 1..12: a list (1,2), a range (1-3) or all (~45 GB)")
+    n.add_argument("--labels", help="path or URL of Data_Entry_2017*.csv (NIH gives it no direct link)")
+    for q in (m, n):
+        q.add_argument("--to", required=True, help="folder to download into (created if missing)")
+        q.add_argument("--mirror", help="download the same file names from this base URL instead of the publisher")
+        q.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("book", help="build the HTML book from a profile's results")
     common(p, data=False)

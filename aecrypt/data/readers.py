@@ -21,6 +21,8 @@ NEGATIVE_NAMES = ("normal", "negative", "no_finding", "nofinding", "no_disease",
 SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "dev": "val", "test": "test"}
 _NUMERIC_PREFIX = re.compile(r"^\d+[ _.\-]+(?=\D)")
 NIH_NAME = re.compile(r"^(\d{8})_\d{3}\.png$")
+NIH_LABEL_FILES = ("Data_Entry_2017.csv", "Data_Entry_2017_v2020.csv")  # the release's labels, either version
+NIH_PAGE = "https://nihcc.app.box.com/v/ChestXray-NIHCC"
 
 
 class UnreadableImageWarning(UserWarning):
@@ -252,9 +254,11 @@ def read_nih(root: Path, finding: str | None = None) -> Records:
     """NIH ChestX-ray14 release: Data_Entry_2017.csv + PNGs in images*/ folders.
     Negative = 'No Finding'; positive = any finding, or the named one (other rows are left out)."""
     _require_dir(root, "NIH folder")
-    csv = root / "Data_Entry_2017.csv"
-    if not csv.is_file():
-        raise AecryptError(f"NIH folder {root} has no Data_Entry_2017.csv (the release's label file)")
+    csv = next((root / n for n in NIH_LABEL_FILES if (root / n).is_file()), None)
+    if csv is None:
+        raise AecryptError(
+            f"NIH folder {root} has no {' or '.join(NIH_LABEL_FILES)} (the release's label file, on {NIH_PAGE})"
+        )
     table = pd.read_csv(csv, dtype=str)
     needed = {"Image Index", "Finding Labels", "Patient ID"}
     if missing := needed - set(table.columns):
