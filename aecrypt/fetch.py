@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import AecryptError
-from .data import catalogue
+from .data import catalogue, readers
 
 CHUNK_BYTES = 1 << 20
 #: Seconds to wait for a connection or for the next bytes (not for the whole file).
@@ -101,7 +101,8 @@ def download(url: str, dest: Path, md5: str | None = None, quiet: bool = False, 
     except requests.RequestException as exc:
         raise AecryptError(
             f"cannot reach {host} ({type(exc).__name__}): `aecrypt fetch` needs the network, the only aecrypt "
-            f"command that does; connect and run it again" + (f" (it resumes the {offset} bytes in {part})" if offset else "")
+            "command that does; connect and run it again"
+            + (f" (it resumes the {offset} bytes in {part})" if offset else "")
         ) from None
     with response:
         if response.status_code == 416 and offset:  # nothing after `offset`: the part may be whole already
@@ -141,7 +142,8 @@ def download(url: str, dest: Path, md5: str | None = None, quiet: bool = False, 
 
 def _interrupted(dest: Path, part: Path, got: int, total: int | None, why: str) -> str:
     of = f" of {total}" if total else ""
-    return f"download of {dest.name} interrupted after {got}{of} bytes ({why}); {part} is kept and the next fetch resumes it"
+    kept = f"{part} is kept and the next fetch resumes it"
+    return f"download of {dest.name} interrupted after {got}{of} bytes ({why}); {kept}"
 
 
 def _source(url: str, name: str, mirror: str | None) -> str:
@@ -186,10 +188,10 @@ def fetch_nih(
         else:
             download(labels, target, None, quiet)
     missing = None
-    if not any((to / n).is_file() for n in ("Data_Entry_2017.csv", "Data_Entry_2017_v2020.csv")):
+    if not any((to / n).is_file() for n in readers.NIH_LABEL_FILES):
         missing = (
-            f"the labels file is not here yet: NIH publishes no direct link to it, so download Data_Entry_2017_v2020.csv "
-            f"from {catalogue.NIH_PAGE} into {to} (or run again with --labels FILE|URL)"
+            "the labels file is not here yet: NIH publishes no direct link to it, so download "
+            f"Data_Entry_2017_v2020.csv from {catalogue.NIH_PAGE} into {to} (or run again with --labels FILE|URL)"
         )
     return f"nih:{to.resolve()}", missing
 
