@@ -108,8 +108,15 @@ def cmd_book(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line, like every other aecrypt error (sub-commands inherit this class)."""
+
+    def error(self, message: str):
+        self.exit(2, f"aecrypt: error: {self.prog}: {message} (see `{self.prog} -h`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aecrypt", description=__doc__)
+    parser = _Parser(prog="aecrypt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p, data=True):
@@ -190,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except AecryptError as exc:
         print(f"aecrypt: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder that cannot be made or written, a file that vanished: say which
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"aecrypt: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("aecrypt: interrupted; finished runs are kept, rerun to finish the rest", file=sys.stderr)

@@ -151,9 +151,16 @@ def _source(url: str, name: str, mirror: str | None) -> str:
     return f"{mirror.rstrip('/')}/{name}" if mirror else url
 
 
+def _folder(to: Path) -> Path:
+    if to.exists() and not to.is_dir():
+        raise AecryptError(f"--to {to} is a file; give a folder to download into (it is created if missing)")
+    return to
+
+
 def fetch_medmnist(name: str, size: int, to: Path, mirror: str | None = None, quiet: bool = False) -> str:
     """Download one MedMNIST file; returns the data spec that reads it."""
     found = catalogue.medmnist_set(name, size)
+    to = _folder(Path(to))
     file_name = found.file_name(size)
     path = download(_source(found.url(size), file_name, mirror), Path(to) / file_name, found.md5[size], quiet)
     return f"medmnist:{path.resolve()}"
@@ -165,7 +172,7 @@ def fetch_nih(
     """Download NIH ChestX-ray14 image archives and unpack them into TO/images/ (each archive is deleted once
     unpacked); the labels file from `labels` (a path or URL) when given. Returns the data spec and, when the
     labels file is still missing, what to do about it."""
-    to = Path(to)
+    to = _folder(Path(to))
     local_labels = labels and urlsplit(labels).scheme not in ("http", "https")
     if local_labels and not Path(labels).is_file():  # before any download, not after an hour of them
         raise AecryptError(f"--labels {labels}: no such file (give the path or URL of Data_Entry_2017*.csv)")

@@ -64,7 +64,8 @@ def load_grid(path: str | Path) -> Grid:
     path = Path(path)
     if not path.is_file():
         available = sorted(p.name for p in paths.GRIDS.glob("*.yaml"))
-        raise AecryptError(f"grid file {path} does not exist; grids in {paths.GRIDS}: {available}")
+        what = "is a folder, not a grid file" if path.is_dir() else "does not exist"
+        raise AecryptError(f"grid file {path} {what}; grids in {paths.GRIDS}: {available}")
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
@@ -335,6 +336,23 @@ def _dask_results(todo, texts: dict[str, str], scheduler: str, threads: int) -> 
             yield future.result()
 
 
+def check_scheduler_address(address: str) -> None:
+    """A dask scheduler address that cannot be one (no port, an unknown protocol) is an error before any
+    planning, not a traceback from inside dask."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        protocol, location = parse_address(address)
+        get_backend(protocol)  # an unknown protocol lists the known ones
+        if protocol in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as exc:
+        raise AecryptError(
+            f"--scheduler {address!r} is not a scheduler address ({exc}); e.g. tcp://host:8786"
+        ) from None
+
+
 def default_workers() -> int:
     return max(1, (os.cpu_count() or 1))
 
@@ -368,6 +386,8 @@ def run_sweep(
     started = time.perf_counter()
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise AecryptError(f"workers must be a whole number ≥ 1 (parallel runs), got {workers!r}")
+    if scheduler:
+        check_scheduler_address(scheduler)
     plan = plan_sweep(profile, grid_path, data, seeds, data_seed)
     pdir = paths.profile_dir(profile, results_root)
     pdir.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aecrypt import AecryptError, choices, paths, profiles, runs, sweep
+from aecrypt import AecryptError, choices, cli, paths, profiles, runs, sweep
 from aecrypt import report as report_module
 from aecrypt.report import Results
 
@@ -599,3 +599,33 @@ def test_a_build_on_smaller_images_runs_every_combination_at_one_smaller_size(tm
     assert json.loads((run / "config.json").read_text())["profile_settings"]["size"] == 28
     assert any("not the profile's 32×32" in n for n in json.loads((run / "data.json").read_text())["notes"])
     assert "MedMNIST v2" in report_module.banner(results)  # the attribution follows the data
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["data", "--data", "nih:{tmp}?finding="], "nih: finding= has no value; give a name (e.g. finding=Pneumonia)"),
+        (["data", "--data", "folder:{tmp}?negative=A&negative=B"], "negative is given 2 times; give it once"),
+        (["data", "--data", "medmnist:{tmp}"], "cannot be read as .npz"),
+        (["data", "--data", "synthetic", "--size", "100000"], "GiB as float32, but"),
+        (["data", "--profile", "tiny", "--seed", "x"], "aecrypt data: argument --seed: invalid int value: 'x'"),
+        (["nosuch"], "invalid choice: 'nosuch' (choose from"),
+        (["fetch", "nih", "--parts", "1", "--to", "{tmp}/a-file"], "is a file; give a folder to download into"),
+        (["fetch", "medmnist", "pneumoniamnist", "--size", "32", "--to", "{tmp}"], "invalid choice: 32"),
+        (["sweep", "--profile", "tiny", "--scheduler", "notaurl", "--results", "{tmp}"], "is not a scheduler address"),
+        (["sweep", "--profile", "tiny", "--scheduler", "foo://h:1", "--results", "{tmp}"], "unknown address scheme"),
+        (["sweep", "--profile", "tiny", "--grid", "{tmp}", "--results", "{tmp}"], "is a folder, not a grid file"),
+        (["sweep", "--profile", "tiny", "--results", "{tmp}/a-file/results"], "a-file/results/tiny: Not a directory"),
+    ],
+)
+def test_more_bad_inputs_are_one_line_errors_that_change_nothing(args, message, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    try:
+        rc = cli.main([a.format(tmp=tmp_path) for a in args])
+    except SystemExit as exc:  # argparse's own usage errors
+        rc = exc.code
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and lines[0].startswith("aecrypt: error: "), lines
+    assert message in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written, nothing lost

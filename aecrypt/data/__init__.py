@@ -24,6 +24,7 @@ SPEC_HELP = (
 )
 MIN_SIZE = 8  # the smallest image side a run accepts
 CACHE_VERSION = 2  # bump when decoding changes, so cached arrays are rebuilt
+_EXAMPLES = {"finding": "Pneumonia", "negative": "NORMAL", "positive": "PNEUMONIA"}  # for the error messages
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,18 @@ def parse_spec(spec: str) -> Spec:
     location, _, query = rest.partition("?")
     if not location:
         raise AecryptError(f"{kind}: needs a path, e.g. {kind}:/data/xrays; valid: {SPEC_HELP}")
-    options = {k: v[-1] for k, v in parse_qs(query).items()}
+    raw = parse_qs(query, keep_blank_values=True)
     allowed = {"nih": {"finding"}, "folder": {"negative", "positive"}}.get(kind, set())
-    if bad := set(options) - allowed:
+    if bad := set(raw) - allowed:
         raise AecryptError(f"{kind}: unknown option(s) {sorted(bad)}; valid: {sorted(allowed) or 'none'}")
+    for key, values in raw.items():
+        if len(values) > 1:
+            raise AecryptError(f"{kind}: {key} is given {len(values)} times; give it once, names separated by commas")
+        if not values[0].strip(" ,"):
+            raise AecryptError(
+                f"{kind}: {key}= has no value; give a name (e.g. {key}={_EXAMPLES[key]}) or leave it out"
+            )
+    options = {k: v[0] for k, v in raw.items()}
     return Spec(kind, Path(location).expanduser().resolve(), options)
 
 
@@ -112,9 +121,22 @@ def _subsample(ds: Dataset, n_images: int, seed: int) -> Dataset:
     )
 
 
+def _check_memory(n: int, size: int, what: str) -> None:
+    """Refuse, before allocating, an array of images that would not fit in the memory available now."""
+    import psutil
+
+    need, free = n * size * size * 4, psutil.virtual_memory().available
+    if need > free:
+        raise AecryptError(
+            f"{n} images of {size}×{size} ({what}) need {need / 2**30:.1f} GiB as float32, but {free / 2**30:.1f} GiB "
+            "is available; use fewer images (--n-images) or a smaller size (--size)"
+        )
+
+
 def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str) -> Dataset:
     if spec.kind == "synthetic":
         n = n_images or 900
+        _check_memory(n, size, "phantoms")
         images, labels = synthetic.generate(n, size, seed)
         groups = np.array([f"phantom{i}" for i in range(n)])
         return Dataset(images, labels, groups, str(spec), size)
@@ -131,6 +153,7 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
         note = "the file's own split: " + ", ".join(f"{s} {n}" for s, n in parts.items())
         return Dataset(images, labels.astype(np.int64), groups, str(spec), size, np.array(splits), notes=[note])
     records = _records(spec)
+    _check_memory(len(records.paths), size, str(spec))
     reader = readers.read_dicom_image if spec.kind == "dicom" else readers.read_image
     images, keep, skipped = readers.decode_all(records.paths, size, reader, on_error)
     labels = np.asarray(records.labels, np.int64)[keep]

@@ -288,7 +288,9 @@ def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """MedMNIST .npz: {train,val,test}_{images,labels}. Label 0 = negative, anything else positive; with
     several label columns (multi-label, as ChestMNIST's 14 findings) positive = any finding, as for NIH."""
     if not path.is_file():
-        raise AecryptError(f"MedMNIST file {path} does not exist")
+        raise AecryptError(
+            f"MedMNIST file {path} {'is a folder' if path.is_dir() else 'does not exist'}; give an .npz file"
+        )
     try:
         arrays = np.load(path)
     except (OSError, ValueError) as exc:
