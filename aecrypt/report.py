@@ -201,7 +201,7 @@ def banner(results: Results) -> str:
     )
     if results.is_nih:
         text += f"\n\n```{{admonition}} Data attribution\n:class: tip\n{NIH_ATTRIBUTION}\n```"
-    elif results.data_spec.startswith("medmnist:"):
+    elif results.data_spec.startswith("medmnist:") and "mnist" in Path(results.data_spec).name.lower():
         text += f"\n\n```{{admonition}} Data attribution\n:class: tip\n{MEDMNIST_ATTRIBUTION}\n```"
     return text
 
