@@ -4,6 +4,7 @@
 #   make book PROFILE=real DATA=folder:/path/to/xrays
 #   make book SEEDS=5             five training seeds (or SEEDS=0,3,7); DATA_SEED=1 another split and key
 #   make test                    the test suite (includes building the book at tiny)
+#   make book-student            the student edition (solutions removed); make assignments; make grade SUBMISSIONS=DIR
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -25,7 +26,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book sweep results lab bench bench-memory lint clean clean-all
+.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-memory lint clean clean-all
 
 setup: $(STAMP)
 
@@ -59,6 +60,19 @@ results: setup
 book: setup
 	$(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
 	$(BIN)/aecrypt book --profile $(PROFILE) && exit $$status
+
+# The student edition: the same pages with every solution removed from the source, in _build/student/_build/html.
+book-student: setup
+	$(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
+	$(BIN)/aecrypt book --profile $(PROFILE) --edition student && exit $$status
+
+# Student notebooks and autograders (otter-grader) in _build/assignments; grade a folder of submissions.
+assignments: setup
+	$(BIN)/aecrypt assignments
+
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR (a folder of submitted notebooks)"; exit 2; }
+	$(BIN)/aecrypt grade $(SUBMISSIONS)
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=.

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import AecryptError, paths
+from . import AecryptError, editions, paths
 
 
 def export_run_notebooks(profile: str, html_dir: Path, results_root: Path | None = None) -> int:
@@ -35,12 +35,12 @@ def export_run_notebooks(profile: str, html_dir: Path, results_root: Path | None
 STAMP = ".aecrypt-inputs"
 
 
-def inputs_hash(profile: str, results_root: Path) -> str:
+def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -> str:
     """Everything a build reads. Run folders are content-addressed and never rewritten, so their names
     (with the tables that list them) stand for their content."""
     from importlib import metadata
 
-    h = hashlib.sha256(f"{profile}|{metadata.version('jupyter-book')}".encode())
+    h = hashlib.sha256(f"{profile}|{edition}|{metadata.version('jupyter-book')}".encode())
     pdir = paths.profile_dir(profile, results_root)
     files = [paths.ROOT / "_config.yml", paths.bench_json(results_root), results_root / "memory.json"]
     files += sorted(paths.BOOK.glob("*.md")) + sorted(paths.BOOK.glob("*.yml"))
@@ -55,19 +55,33 @@ def inputs_hash(profile: str, results_root: Path) -> str:
     return h.hexdigest()
 
 
-def build(profile: str, results_root: Path | None = None, build_dir: Path | None = None, force: bool = False) -> Path:
-    """Build the book for `profile` (unless every input is as at the last build); return its index.html."""
+def build(
+    profile: str,
+    results_root: Path | None = None,
+    build_dir: Path | None = None,
+    force: bool = False,
+    edition: str = "instructor",
+) -> Path:
+    """Build the book for `profile` (unless every input is as at the last build); return its index.html.
+    The instructor edition has every solution (collapsed); the student edition is built from pages with the
+    solutions removed (`editions`), by default into _build/student/."""
+    edition = editions.check_edition(edition)
     root = (results_root or paths.results_root()).resolve()
     if not paths.summary_csv(profile, root).is_file():
         raise AecryptError(f"no results for profile {profile!r} in {root}; run `aecrypt sweep --profile {profile}`")
-    build_dir = (build_dir or paths.ROOT).resolve()  # jupyter-book writes <build_dir>/_build/html
+    default_dir = paths.ROOT if edition == "instructor" else paths.ROOT / "_build" / "student"
+    build_dir = (build_dir or default_dir).resolve()  # jupyter-book writes <build_dir>/_build/html
     html = build_dir / "_build" / "html"
     stamp = html / STAMP
-    inputs = inputs_hash(profile, root)
+    inputs = inputs_hash(profile, root, edition)
     if not force and (html / "index.html").is_file() and stamp.is_file() and stamp.read_text() == inputs:
         print(f"book: up to date with the {profile!r} results (nothing changed since the last build)")
         return html / "index.html"
     stamp.unlink(missing_ok=True)  # a build that fails half-way must not look current
+    source, config, toc = paths.ROOT, paths.ROOT / "_config.yml", paths.BOOK / "_toc.yml"
+    if edition == "student":
+        config, toc, _ = editions.student_source(build_dir)
+        source = config.parent
     env = dict(os.environ, AECRYPT_PROFILE=profile, AECRYPT_RESULTS=str(root), TF_CPP_MIN_LOG_LEVEL="2")
     cmd = [
         sys.executable,
@@ -75,11 +89,11 @@ def build(profile: str, results_root: Path | None = None, build_dir: Path | None
         "aecrypt.book",  # jupyter-book's own command line, with pages executed in parallel (see _main)
         str(os.cpu_count() or 1),
         "build",
-        str(paths.ROOT),
+        str(source),
         "--config",
-        str(paths.ROOT / "_config.yml"),
+        str(config),
         "--toc",
-        str(paths.BOOK / "_toc.yml"),
+        str(toc),
         "--path-output",
         str(build_dir),
         "-W",
@@ -88,8 +102,8 @@ def build(profile: str, results_root: Path | None = None, build_dir: Path | None
         # Sphinx re-reads only pages whose source changed; the results changed, so every page must run again
         "--all",
     ]
-    if subprocess.call(cmd, env=env, cwd=paths.ROOT) != 0:
-        raise AecryptError(f"the book did not build cleanly for profile {profile!r} (see the messages above)")
+    if subprocess.call(cmd, env=env, cwd=source) != 0:
+        raise AecryptError(f"the {edition} edition did not build cleanly for profile {profile!r} (see above)")
     export_run_notebooks(profile, html, root)
     stamp.write_text(inputs)
     return html / "index.html"

@@ -1,4 +1,5 @@
-"""`aecrypt` command line: sweep, results, add, data, fetch, book. Errors print without a traceback."""
+"""`aecrypt` command line: sweep, results, add, data, fetch, book, assignments, grade. Errors print without
+a traceback."""
 
 from __future__ import annotations
 
@@ -97,12 +98,34 @@ def cmd_fetch(args) -> int:
     return 0
 
 
+def cmd_assignments(args) -> int:
+    from .assignments import BUILD, assign
+
+    for name, zip_path in assign(Path(args.out) if args.out else BUILD).items():
+        print(f"{name}: student notebook in {zip_path.parent.parent / 'student'}, autograder {zip_path}")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .assignments import BUILD, grade
+
+    out = Path(args.out) if args.out else BUILD
+    table = grade(Path(args.submissions), out, args.timeout)
+    print(table.drop(columns=["message"]).to_string(index=False))
+    print(f"grades: {out / 'grades.csv'}")
+    return 0
+
+
 def cmd_book(args) -> int:
     """Build the HTML book from existing results (the sweep comes first; `make book` does both)."""
     from .book import build
 
     index = build(
-        args.profile, Path(args.results) if args.results else None, Path(args.build) if args.build else None, args.force
+        args.profile,
+        Path(args.results) if args.results else None,
+        Path(args.build) if args.build else None,
+        args.force,
+        args.edition,
     )
     print(f"book: {index}")
     return 0
@@ -183,10 +206,26 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_fetch)
 
+    p = sub.add_parser("assignments", help="student notebooks and autograders from notebooks/assignments (otter)")
+    p.add_argument("--out", help="output folder (default: _build/assignments)")
+    p.set_defaults(func=cmd_assignments)
+
+    p = sub.add_parser("grade", help="grade a folder of submitted assignment notebooks into a CSV of scores")
+    p.add_argument("submissions", help="folder of .ipynb submissions (any depth; the path names the student)")
+    p.add_argument("--out", help="where the autograders are and grades.csv goes (default: _build/assignments)")
+    p.add_argument("--timeout", type=int, default=120, help="seconds per submission before it is stopped (120)")
+    p.set_defaults(func=cmd_grade)
+
     p = sub.add_parser("book", help="build the HTML book from a profile's results")
     common(p, data=False)
     p.add_argument("--build", help="output folder; the HTML goes to BUILD/_build/html (default: the repository)")
     p.add_argument("--force", action="store_true", help="rebuild even if no input changed since the last build")
+    p.add_argument(
+        "--edition",
+        choices=("instructor", "student"),
+        default="instructor",
+        help="instructor: solutions included, collapsed (default); student: solutions removed, into _build/student",
+    )
     p.set_defaults(func=cmd_book)
     return parser
 

@@ -45,3 +45,13 @@ def tiny_sweep(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
     report = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root, seeds=TINY_SEEDS)
     return root, report
+
+
+@pytest.fixture(scope="session")
+def tiny_book(tiny_sweep, tmp_path_factory):
+    """The instructor edition of the book on the tiny sweep: (results root, HTML folder)."""
+    from aecrypt import book
+
+    root, _ = tiny_sweep
+    index = book.build("tiny", root, tmp_path_factory.mktemp("book"))
+    return root, index.parent

@@ -21,13 +21,6 @@ def toc_pages() -> list[str]:
     return [toc["root"]] + [c["file"] for c in toc["chapters"]]
 
 
-@pytest.fixture(scope="session")
-def tiny_book(tiny_sweep, tmp_path_factory):
-    root, _ = tiny_sweep
-    index = book.build("tiny", root, tmp_path_factory.mktemp("book"))
-    return root, index.parent
-
-
 def test_the_book_builds_at_tiny_with_warnings_as_errors(tiny_book):
     _, html = tiny_book
     for page in toc_pages():
