@@ -66,13 +66,14 @@ book-student: setup
 	$(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
 	$(BIN)/aecrypt book --profile $(PROFILE) --edition student && exit $$status
 
-# Student notebooks and autograders (otter-grader) in _build/assignments; grade a folder of submissions.
+# Student notebooks and autograders (otter-grader) in _build/assignments; grade a folder of submissions
+# (TIMEOUT=seconds per submission, default 120).
 assignments: setup
 	$(BIN)/aecrypt assignments
 
 grade: setup
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR (a folder of submitted notebooks)"; exit 2; }
-	$(BIN)/aecrypt grade $(SUBMISSIONS)
+	$(BIN)/aecrypt grade $(SUBMISSIONS) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=.
