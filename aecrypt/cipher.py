@@ -12,14 +12,12 @@ the map preserves the latent's structure. `AeadCipher` (AES-256-GCM) is the comp
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from PIL import Image
 
 from . import AecryptError
@@ -120,33 +118,33 @@ class PaperCipher:
 
 
 class AeadCipher:
-    """AES-256-GCM over the latent's bytes: confidentiality and integrity, exact round trip.
-    The ciphertext carries shape and dtype as authenticated associated data."""
+    """AES-256-GCM (or ChaCha20-Poly1305) over the latent, framed as an aecrypt packet (`packets`): the header
+    (shape, ids, nonce) is authenticated with the payload; the float32 round trip is exact. A fresh random key
+    and key id unless given."""
 
-    name = "aes-gcm"
-    NONCE_BYTES = 12
+    def __init__(self, key: bytes | None = None, algorithm: str = "aes-gcm", key_id: bytes | None = None):
+        from . import packets
 
-    def __init__(self, key: bytes | None = None):
-        self.key = key if key is not None else AESGCM.generate_key(bit_length=256)
-        if len(self.key) not in (16, 24, 32):
-            raise AecryptError(f"AES key must be 16, 24 or 32 bytes, got {len(self.key)}")
-        self._aead = AESGCM(self.key)
+        if algorithm not in packets.AEAD:
+            raise AecryptError(f"unknown AEAD cipher {algorithm!r}; valid: {', '.join(packets.AEAD)}")
+        self.name = algorithm
+        self.key = key if key is not None else os.urandom(32)
+        if len(self.key) != 32:
+            raise AecryptError(f"an AEAD key is 32 bytes, got {len(self.key)}")
+        self.key_id = key_id or packets.new_id()
+
+    def __repr__(self) -> str:  # never the key
+        return f"AeadCipher({self.name}, key id {self.key_id.hex()})"
 
     def encrypt(self, latent: np.ndarray) -> bytes:
-        latent = np.ascontiguousarray(latent)
-        header = json.dumps({"shape": latent.shape, "dtype": latent.dtype.str}).encode()
-        nonce = os.urandom(self.NONCE_BYTES)
-        body = self._aead.encrypt(nonce, latent.tobytes(), header)
-        return len(header).to_bytes(4, "big") + header + nonce + body
+        from . import packets
+
+        return packets.seal(latent, self.name, self.key, self.key_id, bytes(8), packets.sender_id("aecrypt"), 0)
 
     def decrypt(self, ciphertext: bytes) -> np.ndarray:
-        n = int.from_bytes(ciphertext[:4], "big")
-        header = ciphertext[4 : 4 + n]
-        nonce = ciphertext[4 + n : 4 + n + self.NONCE_BYTES]
-        body = ciphertext[4 + n + self.NONCE_BYTES :]
-        meta = json.loads(header)
-        plain = self._aead.decrypt(nonce, body, header)  # raises InvalidTag if anything was altered
-        return np.frombuffer(plain, dtype=np.dtype(meta["dtype"])).reshape(meta["shape"])
+        from . import packets
+
+        return packets.open_packet(ciphertext, self.key, self.key_id, ciphers=(self.name,))[1]
 
 
 def make_paper_cipher(

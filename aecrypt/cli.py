@@ -116,6 +116,121 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_keygen(args) -> int:
+    from .keys import generate
+
+    key = generate(Path(args.output))
+    print(f"wrote {args.output} (owner-only, key id {key.key_id.hex()}); keep it secret, copy it to the receiver")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from .endpoints import list_runs
+
+    table = list_runs(args.profile, Path(args.results) if args.results else None)
+    if table.empty:
+        print(f"no finished runs in profile {args.profile!r}; run `aecrypt sweep --profile {args.profile}` first")
+        return 0
+    print(table.to_string(index=False))
+    return 0
+
+
+PAPER_WARNING = (
+    "the paper's cipher is not secure: it cannot detect tampering or a wrong key, and one known image gives its "
+    "key away"
+)
+
+
+def _endpoint(args, insecure_ok: bool):
+    """The run and key an encrypt/decrypt uses, and the paper cipher's key image where it is allowed."""
+    from . import endpoints, keys
+
+    if args.cipher_paper and not args.insecure:
+        raise AecryptError(f"{PAPER_WARNING}; add --insecure to use it for comparison")
+    key = keys.load(Path(args.key))
+    run = endpoints.TrainedRun.load(
+        endpoints.find_run(args.run, args.profile, Path(args.results) if args.results else None)
+    )
+    key_image = None
+    if args.insecure and insecure_ok:
+        print(f"aecrypt: warning: {PAPER_WARNING}", file=sys.stderr)
+        key_image = endpoints.paper_key_image(run, key, Path(args.key_image) if args.key_image else None)
+    return run, key, key_image
+
+
+def _images(paths_given: list[str], size: int):
+    import numpy as np
+
+    from .data import readers
+
+    files = []
+    for given in map(Path, paths_given):
+        if given.is_dir():
+            files += sorted(p for p in given.rglob("*") if p.suffix.lower() in readers.IMAGE_SUFFIXES)
+        elif given.is_file():
+            files.append(given)
+        else:
+            raise AecryptError(f"{given}: no such image file or folder")
+    if not files:
+        raise AecryptError("no images given (files or folders of PNG, JPEG, BMP or TIFF)")
+    try:
+        return files, np.stack([readers.read_image(f, size) for f in files])
+    except readers.UnreadableImage as exc:
+        raise AecryptError(f"cannot read image {exc}") from None
+
+
+def cmd_encrypt(args) -> int:
+    from .endpoints import Sender
+
+    args.cipher_paper = args.cipher == "paper"
+    run, key, key_image = _endpoint(args, insecure_ok=args.cipher_paper)
+    files, images = _images(args.images, run.size)
+    sealed = Sender(run, key, args.cipher, args.quantise, args.sender, key_image).seal(images)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    from .packets import parse
+
+    for source, packet in zip(files, sealed, strict=True):
+        target = out / f"{parse(packet).header.image_hex}.aecp"  # an opaque name: never the input's
+        target.write_bytes(packet)
+        print(f"{source} -> {target} ({len(packet)} bytes)")
+    return 0
+
+
+def cmd_decrypt(args) -> int:
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
+    from .endpoints import AEAD_CIPHERS, Receiver
+
+    args.cipher_paper = False
+    run, key, key_image = _endpoint(args, insecure_ok=True)
+    ciphers = AEAD_CIPHERS + (("paper",) if args.insecure else ())
+    receiver = Receiver(run, key, ciphers, key_image)
+    batch = []
+    for name in args.packets:
+        path = Path(name)
+        if not path.is_file():
+            raise AecryptError(f"{path}: no such packet file")
+        batch.append(path.read_bytes())
+    results = receiver.receive(batch, names=args.packets)  # every packet is checked before anything is written
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for r in results:
+        name = f"{r.header.image_hex}.png"
+        Image.fromarray(np.clip(r.image * 255 + 0.5, 0, 255).astype(np.uint8)).save(out / name)
+        rows.append(
+            {"image_id": r.header.image_hex, "sender_id": r.header.sender_id.hex(), "sequence": r.header.sequence}
+            | {"cipher": r.header.cipher, "quantisation": r.header.quantisation, "score": round(r.score, 6)}
+            | {"image": name}
+        )
+    pd.DataFrame(rows).to_csv(out / "scores.csv", index=False)
+    print(f"{len(rows)} image(s) and scores.csv in {out}")
+    return 0
+
+
 def cmd_book(args) -> int:
     """Build the HTML book from existing results (the sweep comes first; `make book` does both)."""
     from .book import build
@@ -215,6 +330,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where the autograders are and grades.csv goes (default: _build/assignments)")
     p.add_argument("--timeout", type=int, default=120, help="seconds per submission before it is stopped (120)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("keygen", help="a new AEAD key file (owner-only; never overwrites)")
+    p.add_argument("-o", "--output", required=True, help="the key file to write")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("runs", help="list a profile's finished runs (ids, labels) to name one with --run")
+    common(p, data=False)
+    p.set_defaults(func=cmd_runs)
+
+    def endpoint(q):
+        common(q, data=False)
+        q.add_argument("--run", required=True, help="a run id (or a unique prefix of 4+ characters): aecrypt runs")
+        q.add_argument("--key", required=True, help="the key file (aecrypt keygen)")
+        q.add_argument("--insecure", action="store_true", help="allow the paper's cipher (no integrity, weak key)")
+        q.add_argument("--key-image", help="paper cipher only: the key image file (default: derived from --key)")
+        q.add_argument("-o", "--output", required=True, help="folder to write into")
+
+    p = sub.add_parser("encrypt", help="encode images with a run's encoder and seal each latent into a packet")
+    endpoint(p)
+    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("--cipher", default="aes-gcm", choices=("aes-gcm", "chacha20", "paper"), help="default aes-gcm")
+    p.add_argument("--quantise", default="float32", choices=("float32", "float16", "uint8"), help="default float32")
+    p.add_argument("--sender", default="aecrypt", help="this device's name (only its hash travels)")
+    p.set_defaults(func=cmd_encrypt)
+
+    p = sub.add_parser("decrypt", help="check, decrypt, decode and score packets (PNG + scores.csv)")
+    endpoint(p)
+    p.add_argument("packets", nargs="+", help="packet files (.aecp)")
+    p.set_defaults(func=cmd_decrypt)
 
     p = sub.add_parser("book", help="build the HTML book from a profile's results")
     common(p, data=False)

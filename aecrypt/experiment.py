@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from . import AecryptError, cipher, metrics, models, runtime
+from . import AecryptError, cipher, metrics, models, paths, runtime
 from .choices import combination_label
 from .data import Dataset, load_dataset, split_by_counts, split_indices
 from .profiles import get_profile
@@ -275,6 +275,7 @@ class Classified:
     scores: np.ndarray  # test-set probabilities of "positive"
     train_accuracy: float
     test_accuracy: float
+    model: keras.Model | None = None  # saved with the run, so a receiver can score what it decodes
 
 
 def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, name="classifier") -> Classified:
@@ -296,7 +297,7 @@ def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, nam
     scores = model.predict(test_x, batch_size=p.batch_size, verbose=0).ravel()
     train_acc = float(model.evaluate(train_x, train_y, batch_size=p.batch_size, verbose=0)[1])
     test_acc = float(metrics.classification_metrics(test_y, scores)["accuracy"])
-    return Classified(_history_frame(hist, name, timer.seconds), scores, train_acc, test_acc)
+    return Classified(_history_frame(hist, name, timer.seconds), scores, train_acc, test_acc, model)
 
 
 def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Classified:
@@ -405,7 +406,22 @@ def write_outputs(
     _write_run_files(out, cfg, split, clf, run_metrics, clock)
     pd.concat([trained.history, clf.history], ignore_index=True).to_csv(out / "history.csv", index=False)
     np.savez_compressed(out / "samples.npz", **retrieved.samples)
+    save_models(out, cfg, trained, clf, retrieved.latent_shape)
     return out
+
+
+def save_models(out: Path, cfg: RunConfig, trained: Trained, clf: Classified, latent_shape: tuple[int, ...]) -> None:
+    """The trained encoder, decoder and classifier, and how the run's paper-cipher key was made (a recipe,
+    never key bytes: the paper's key follows from the data seed or a key image file)."""
+    for name, model in (("encoder", trained.ae.encoder), ("decoder", trained.ae.decoder), ("classifier", clf.model)):
+        model.save(out / paths.RUN_MODELS[name])
+    h, w = latent_shape[:2]
+    recipe = (
+        {"kind": "image", "path": cfg.key_image, "how": f"cipher.key_from_image(path, {h}, {w})"}
+        if cfg.key_image
+        else {"kind": "seed", "seed": cfg.data_seed, "how": f"cipher.key_from_seed({h}, {w}, {cfg.data_seed})"}
+    )
+    (out / "paper_key.json").write_text(json.dumps(recipe | {"height": h, "width": w}, indent=2))
 
 
 def write_baseline_outputs(

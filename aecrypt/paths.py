@@ -12,6 +12,8 @@ TEMPLATE = NOTEBOOKS / "experiment.ipynb"
 GRIDS = ROOT / "grids"
 BOOK = ROOT / "book"
 STYLE = PACKAGE / "aecrypt.mplstyle"
+#: The trained models a run folder keeps (`aecrypt encrypt/decrypt` and the cipher audit load them).
+RUN_MODELS = {"encoder": "encoder.keras", "decoder": "decoder.keras", "classifier": "classifier.keras"}
 # The shared real samples live beside the checkout, never inside it.
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

@@ -659,15 +659,15 @@ def size_table(samples: dict[str, np.ndarray], latent_shape: tuple[int, int, int
     and AES-GCM over the PNG."""
     import io
 
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from PIL import Image
-
-    from .cipher import AeadCipher
 
     img = np.clip(samples["original"][0] * 255 + 0.5, 0, 255).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="PNG", optimize=True)
     png = buf.getvalue()
-    token = AeadCipher().encrypt(np.frombuffer(png, np.uint8))
+    nonce = os.urandom(12)
+    token = nonce + AESGCM(AESGCM.generate_key(bit_length=256)).encrypt(nonce, png, None)  # nonce + text + tag
     h, w, c = latent_shape
     rows = [
         ("image, 8-bit raw", img.size),
