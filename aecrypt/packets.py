@@ -184,18 +184,19 @@ def parse(data: bytes) -> Packet:
     low, scale = _LOW_SCALE.unpack(take(_LOW_SCALE.size, "low and scale"))
     if not (np.isfinite(low) and np.isfinite(scale) and scale > 0):
         raise PacketError(f"quantisation low {low} / scale {scale} is not valid (finite, scale > 0)")
-    nonce = take(take(1, "the nonce length")[0], "the nonce")
+    nonce_len, tag_len = (NONCE_BYTES, TAG_BYTES) if cipher in AEAD else (0, 0)
+    sizes = f"a {nonce_len}-byte nonce and a {tag_len}-byte tag"
+    if take(1, "the nonce length")[0] != nonce_len:
+        raise PacketError(f"malformed packet: a {cipher} packet needs {sizes}")
+    nonce = take(nonce_len, "the nonce")
     payload_len = struct.unpack(">I", take(4, "the payload length"))[0]
     associated = data[:at]
     payload = take(payload_len, "the payload")
-    tag = take(take(1, "the tag length")[0], "the tag")
+    if take(1, "the tag length")[0] != tag_len:
+        raise PacketError(f"malformed packet: a {cipher} packet needs {sizes}")
+    tag = take(tag_len, "the tag")
     if at != len(data):
         raise PacketError(f"malformed packet: {len(data) - at} bytes after the tag")
-    aead = cipher in AEAD
-    if aead and (len(nonce) != NONCE_BYTES or len(tag) != TAG_BYTES):
-        raise PacketError(f"{cipher} packet needs a {NONCE_BYTES}-byte nonce and a {TAG_BYTES}-byte tag")
-    if not aead and (nonce or tag):
-        raise PacketError("a paper-cipher packet carries no nonce and no tag")
     header = Header(cipher, quant, key_id, run_id, sender, seq, ts, image_id, shape, low, scale, version)
     return Packet(header, nonce, payload, tag, associated)
 
