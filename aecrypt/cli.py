@@ -116,6 +116,14 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    from .audit import run_audit
+
+    path = run_audit(args.profile, Path(args.results) if args.results else None, args.force, args.quiet)
+    print(f"audit: {path}")
+    return 0
+
+
 def cmd_keygen(args) -> int:
     from .keys import generate
 
@@ -330,6 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where the autograders are and grades.csv goes (default: _build/assignments)")
     p.add_argument("--timeout", type=int, default=120, help="seconds per submission before it is stopped (120)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser(
+        "audit", help="the cipher audit on a profile's saved models (cached): results/<profile>/audit.json"
+    )
+    common(p, data=False)
+    p.add_argument("--force", action="store_true", help="audit again even if no run changed")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("keygen", help="a new AEAD key file (owner-only; never overwrites)")
     p.add_argument("-o", "--output", required=True, help="the key file to write")

@@ -33,9 +33,10 @@ def list_runs(profile: str, results_root: Path | None = None) -> pd.DataFrame:
                 "run_label": params.get("run_label", ""),
                 "size": config.get("profile_settings", {}).get("size"),
                 "models": all((folder / f).is_file() for f in MODEL_FILES.values()),
+                "with_cipher": bool(params.get("with_cipher", True)),  # False: a reference run's twin models
             }
         )
-    return pd.DataFrame(rows, columns=["run_id", "run_label", "size", "models"])
+    return pd.DataFrame(rows, columns=["run_id", "run_label", "size", "models", "with_cipher"])
 
 
 def _json(path: Path) -> dict:

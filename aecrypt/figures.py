@@ -400,3 +400,24 @@ def ciphertext_leak(samples: Mapping[str, np.ndarray]) -> plt.Figure:
         ax.grid(False)
         fig.colorbar(im, ax=ax, shrink=0.75)
     return fig
+
+
+def attack_panels(samples: Mapping[str, np.ndarray]) -> plt.Figure:
+    """The audit's pictures of one test image: the original, one channel of the paper's ciphertext as the
+    8-bit image the statistics see, what an eavesdropper's decoder makes of √E = z + K, and the image decoded
+    with a key taken from ciphertexts alone."""
+    use_style()
+    panels = [
+        ("original", samples["original"], (0, 1)),
+        ("ciphertext E, channel 0 (8-bit view)", samples["ciphertext"], (0, 255)),
+        ("eavesdropper: decoder(√E)", samples["eavesdropper"], (0, 1)),
+        ("key from ciphertexts alone, decoded", samples["recovered"], (0, 1)),
+    ]
+    fig, axes = plt.subplots(1, 4, figsize=(11, 3.2), layout="constrained")
+    for ax, (title, img, (low, high)) in zip(axes, panels, strict=True):
+        ax.imshow(img, vmin=low, vmax=high)
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    return fig

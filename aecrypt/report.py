@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import AecryptError, paths, verdicts
+from . import AecryptError, audit, paths, verdicts
 from .profiles import PAPER_CHECKPOINTS, get_profile
 from .runs import combination_label
 from .statistics import SCORE_RANGE, auc_interval, t_interval
@@ -330,7 +330,23 @@ def verdict_counts(results: Results) -> dict[str, int]:
 
 
 def cipher_finding(results: Results) -> verdicts.Finding:
-    """The known-plaintext attack on every finished run's saved test samples."""
+    """'The cipher secures the transmitted features', from the cipher audit where it ran (`aecrypt audit`),
+    else from the known-plaintext attack on every finished run's saved test samples."""
+    record = audit.load(results.profile, results.root)
+    if record:
+        rows = pd.DataFrame(record["runs"]).set_index("run_id")
+        clean = rows[rows["relu_domain"]]
+        also = ""
+        if not clean.empty:
+            n = max(k for k in audit.N_CIPHERTEXTS if f"co_key_exact_{k}" in clean)
+            also = (
+                f" Without any plaintext, the smallest √E over {n} ciphertexts gives "
+                f"{clean[f'co_key_exact_{n}'].mean():.0%} of the key's pixels exactly; a one-pixel change of the "
+                f"input changes {clean['paper_npcr'].mean():.2f} % of the ciphertext (NPCR; a sound cipher, "
+                f"AES-GCM here: {clean['aes_npcr'].mean():.2f} %, critical value "
+                f"{audit.npcr_critical(int(rows['npcr_values'].iloc[0]['aes']), 0.05):.2f} %)."
+            )
+        return verdicts.cipher_security(rows["kp_key_error"], (~rows["relu_domain"]).astype(int), also)
     ok = results.ok
     errors = pd.Series(
         {r: leak_statistics(results.samples(r))["key_recovery_max_error"] for r in ok["run_id"]}, dtype=float
@@ -767,3 +783,78 @@ def paper_epoch_table(record: dict) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def audit_table(record: dict) -> pd.DataFrame:
+    """The cipher audit as one row per test: the paper's cipher, AES-256-GCM, and what an ideal cipher (or the
+    critical value at α = 0.05, 0.01, 0.001) gives. Means over the audited runs whose latents stay in the
+    cipher's domain (z + K ≥ 0)."""
+    rows = pd.DataFrame(record["runs"])
+    clean = rows[rows["relu_domain"]] if rows["relu_domain"].any() else rows
+    mean = lambda col: float(clean[col].mean())  # noqa: E731
+    n_aes = int(clean["npcr_values"].iloc[0]["aes"])
+    n_paper = int(clean["npcr_values"].iloc[0]["paper"])
+    npcr_crit = " / ".join(f"{audit.npcr_critical(n_aes, a):.3f}" for a in audit.ALPHAS)
+    uaci_crit = "; ".join("{:.3f}–{:.3f}".format(*audit.uaci_critical(n_aes, a)) for a in audit.ALPHAS)
+    co = [k for k in audit.N_CIPHERTEXTS if f"co_key_exact_{k}" in clean]
+    h, w, c = clean["latent_shape"].iloc[0]
+    table = [
+        (
+            "known plaintext: key error from one (z, E) pair, largest",
+            f"{clean['kp_key_error'].max():.1e}",
+            "no attack: a wrong key is refused by the tag",
+            "key not recoverable",
+        ),
+        ("… then every other latent read back, largest error", f"{clean['kp_latent_error'].max():.1e}", "—", "—"),
+        (
+            "ciphertext only: key pixels exact from n ciphertexts (min √E)",
+            ", ".join(f"n={k}: {mean(f'co_key_exact_{k}'):.0%}" for k in co),
+            "0 % (no structure to exploit)",
+            "0 %",
+        ),
+        (
+            f"eavesdropper's decode of √E: SSIM with the original (the receiver's: {mean('legit_ssim'):.3f})",
+            f"{mean('eavesdropper_ssim'):.3f}",
+            "nothing to decode",
+            "≈ 0",
+        ),
+        (
+            f"histogram entropy of the 8-bit ciphertext, bits (the latent itself: {mean('plain_entropy'):.2f})",
+            f"{mean('paper_entropy'):.3f}",
+            f"{mean('aes_entropy'):.3f}",
+            "8",
+        ),
+        (
+            "χ² of the histogram, 255 d.f.",
+            f"{mean('paper_chi2'):.0f}",
+            f"{mean('aes_chi2'):.0f}",
+            f"< {audit.chi_square_critical(0.05):.1f} (α = 0.05)",
+        ),
+        (
+            f"adjacent-element correlation (the latent itself: {mean('plain_correlation'):.3f})",
+            f"{mean('paper_correlation'):.4f}",
+            f"{mean('aes_correlation'):.4f}",
+            "0",
+        ),
+        (
+            f"NPCR, one input pixel changed, % ({n_paper} paper / {n_aes} AES values)",
+            f"{mean('paper_npcr'):.3f}",
+            f"{mean('aes_npcr'):.3f}",
+            f"> {npcr_crit} (α = 0.05 / 0.01 / 0.001)",
+        ),
+        ("UACI, %", f"{mean('paper_uaci'):.4f}", f"{mean('aes_uaci'):.3f}", f"in {uaci_crit}"),
+        (
+            "key sensitivity: decoded pixels changed by a key off by one step",
+            f"{mean('paper_key_sensitivity'):.1%}",
+            f"{mean('aes_key_sensitivity'):.0%} of packets refused",
+            "≈ 100 %",
+        ),
+        ("key space, bits", f"{h * w * 32} nominal (h·w float32); the key is drawn from a seed", "256", "≥ 128"),
+        (
+            "throughput, encrypt + decrypt, MB of latent per s",
+            f"{mean('paper_mb_per_s'):.0f}",
+            f"{mean('aes_mb_per_s'):.0f} (ChaCha20-Poly1305: {mean('chacha20_mb_per_s'):.0f})",
+            "—",
+        ),
+    ]
+    return pd.DataFrame(table, columns=["test", "paper's cipher", "AES-256-GCM", "ideal / critical value"])

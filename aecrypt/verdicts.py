@@ -503,7 +503,7 @@ def convergence(histories: dict[str, pd.DataFrame], labels: dict[str, str]) -> p
     return out.reset_index()
 
 
-def cipher_security(key_errors: pd.Series, violations: pd.Series) -> Finding:
+def cipher_security(key_errors: pd.Series, violations: pd.Series, also: str = "") -> Finding:
     """'The cipher secures the transmitted features', tested by the known-plaintext attack: one (latent,
     ciphertext) pair gives K = √E − z wherever z + K ≥ 0. Not reproduced when the key comes back to within
     float rounding in the runs whose latents never leave that domain; if the attack failed, that would not
@@ -518,7 +518,7 @@ def cipher_security(key_errors: pd.Series, violations: pd.Series) -> Finding:
     hit = int((clean < tol).sum())
     measured = (
         f"the key is recovered to within {clean.max():.1e} (largest error) in {hit} of {len(clean)} runs with "
-        f"z + K ≥ 0 everywhere, from one known pair each."
+        f"z + K ≥ 0 everywhere, from one known pair each.{also}"
     )
     if hit == len(clean):
         return found(measured, NOT_REPRODUCED)
