@@ -26,7 +26,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-memory lint clean clean-all
+.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-packets bench-memory lint clean clean-all
 
 setup: $(STAMP)
 
@@ -82,6 +82,9 @@ lab: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-packets: setup
+	$(BIN)/python benchmarks/packets.py
 
 bench-memory: setup
 	$(BIN)/python benchmarks/memory.py
