@@ -5,6 +5,7 @@ decoder and scores them with its classifier. The transport between them (files, 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +80,7 @@ class TrainedRun:
         runtime.configure()
         config = _json(folder / "config.json")
         size = int(config["profile_settings"]["size"])
-        with runtime.native_stderr_silenced():
+        with runtime.stderr_to(os.devnull):
             import keras
 
             loaded = {k: keras.saving.load_model(folder / f, compile=False) for k, f in MODEL_FILES.items()}

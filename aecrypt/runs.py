@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 import uuid
@@ -24,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from . import AecryptError, choices, paths
+from . import AecryptError, choices, paths, runtime
 from .choices import combination_label
 from .profiles import get_profile
 
@@ -263,21 +262,6 @@ class RunResult:
     host: str = ""
 
 
-@contextlib.contextmanager
-def _stderr_to(path: Path):
-    """Send this process's stderr (and so the kernel's, which inherits it) to a file."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "wb") as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def compute_run(
     spec: RunSpec, rid: str, template_text: str, threads: int | None = 1, capture_stderr: bool = True
 ) -> RunResult:
@@ -297,7 +281,7 @@ def compute_run(
         error = ""
         log = scratch / "kernel.log"
         try:
-            with _stderr_to(log) if capture_stderr else contextlib.nullcontext():
+            with runtime.stderr_to(log) if capture_stderr else contextlib.nullcontext():
                 papermill.execute_notebook(
                     str(template),
                     str(scratch / "experiment.ipynb"),

@@ -22,19 +22,20 @@ def configure(threads: int | None = None, deterministic: bool = True) -> None:
 
 
 @contextlib.contextmanager
-def native_stderr_silenced():
-    """TensorFlow's C++ start-up lines (absl: oneDNN, CUDA) ignore TF_CPP_MIN_LOG_LEVEL; a command-line tool
-    sends file descriptor 2 to /dev/null while Keras loads. Python exceptions still propagate."""
+def stderr_to(path: str | os.PathLike):
+    """Send this process's file descriptor 2 (and so a child's, which inherits it) to a file: where C
+    libraries write. TensorFlow's C++ start-up lines (absl: oneDNN, CUDA) ignore TF_CPP_MIN_LOG_LEVEL, so a
+    command-line tool sends them to os.devnull while Keras loads. Python exceptions still propagate."""
     sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    saved = os.dup(2)
+    with open(path, "wb") as target:
+        os.dup2(target.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
