@@ -121,15 +121,28 @@ def test_the_performance_page_says_how_to_measure_where_no_benchmark_ran(tiny_bo
 
 
 def test_the_claims_follow_the_measurements_not_fixed_strings(tiny_sweep, tmp_path, monkeypatch):
-    """The cipher row comes from the attack on each run's samples: with the recorded key replaced by another,
-    the attack no longer recovers it and the verdict changes."""
+    """The cipher row comes from the cipher audit where it ran, else from the attack on each run's samples:
+    with the measured key error (or the recorded key) replaced, the verdict changes."""
+    import json
+
     import numpy as np
 
-    from aecrypt import report
+    from aecrypt import audit, report
 
     root, _ = tiny_sweep
     copy = tmp_path / "results"
     shutil.copytree(root, copy)
+    record_path = audit.run_audit("tiny", copy, quiet=True)
+    record = json.loads(record_path.read_text())
+    results = report.Results("tiny", copy)
+    assert (
+        report.cipher_finding(results).verdict == "not reproduced" and "NPCR" in report.cipher_finding(results).measured
+    )
+    for run in record["runs"]:
+        run["kp_key_error"] = 0.5  # as if the attack had failed
+    record_path.write_text(json.dumps(record))
+    assert report.cipher_finding(results).verdict == "inconclusive"
+    record_path.unlink()  # without the audit: the attack on the runs' samples
     monkeypatch.setenv("AECRYPT_RESULTS", str(copy))
     monkeypatch.setenv("AECRYPT_PROFILE", "tiny")
     findings = {f.claim: f for f in report.findings(report.Results.current())}
