@@ -239,6 +239,59 @@ def cmd_decrypt(args) -> int:
     return 0
 
 
+def cmd_send(args) -> int:
+    from . import link
+    from .endpoints import Sender
+
+    args.cipher_paper = args.cipher == "paper"
+    run, key, key_image = _endpoint(args, insecure_ok=args.cipher_paper)
+    files, images = _images(args.images, run.size)
+    sealed = Sender(run, key, args.cipher, args.quantise, args.sender, key_image).seal(images)
+    host, port = link.parse_broker(args.broker)
+    report = link.send(sealed, host, port, args.topic, args.timeout, args.rate)
+    print(
+        f"sent {report.sent} packet(s) to mqtt://{host}:{port}/{args.topic}: {report.acknowledged} acknowledged, "
+        f"{report.resends} resent, in {report.seconds:.1f} s"
+    )
+    return 0 if report.acknowledged == report.sent else 1
+
+
+def cmd_receive(args) -> int:
+    import contextlib
+    import time
+
+    from . import link
+    from .endpoints import AEAD_CIPHERS, Receiver
+
+    args.cipher_paper = False
+    run, key, key_image = _endpoint(args, insecure_ok=True)
+    ciphers = AEAD_CIPHERS + (("paper",) if args.insecure else ())
+    with contextlib.ExitStack() as stack:
+        if args.broker:
+            host, port = link.parse_broker(args.broker)
+        else:
+            broker = stack.enter_context(link.EmbeddedBroker(args.port))
+            host, port = "127.0.0.1", broker.port
+            print(f"embedded broker on {broker.url} (loopback only)", flush=True)
+        rx = link.LinkReceiver(Receiver(run, key, ciphers, key_image), Path(args.output), host, port, args.topic)
+        rx.start()
+        try:
+            rx.wait(args.count or 10**9, args.timeout)
+        except KeyboardInterrupt:
+            print("stopping: finished images are written", file=sys.stderr)
+        finally:
+            time.sleep(0.2)  # the last acknowledgements
+            rx.stop()
+    log = rx.log
+    print(
+        f"received {len(log.accepted)} image(s) into {args.output} (received.csv); {log.duplicates} duplicate(s) "
+        f"dropped; {len(log.refused)} refused"
+    )
+    for reason in log.refused:
+        print(f"  refused: {reason}", file=sys.stderr)
+    return 0
+
+
 def cmd_book(args) -> int:
     """Build the HTML book from existing results (the sweep comes first; `make book` does both)."""
     from .book import build
@@ -355,13 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, data=False)
     p.set_defaults(func=cmd_runs)
 
-    def endpoint(q):
+    def endpoint(q, output: bool = True):
         common(q, data=False)
         q.add_argument("--run", required=True, help="a run id (or a unique prefix of 4+ characters): aecrypt runs")
         q.add_argument("--key", required=True, help="the key file (aecrypt keygen)")
         q.add_argument("--insecure", action="store_true", help="allow the paper's cipher (no integrity, weak key)")
         q.add_argument("--key-image", help="paper cipher only: the key image file (default: derived from --key)")
-        q.add_argument("-o", "--output", required=True, help="folder to write into")
+        if output:
+            q.add_argument("-o", "--output", required=True, help="folder to write into")
 
     p = sub.add_parser("encrypt", help="encode images with a run's encoder and seal each latent into a packet")
     endpoint(p)
@@ -375,6 +429,29 @@ def build_parser() -> argparse.ArgumentParser:
     endpoint(p)
     p.add_argument("packets", nargs="+", help="packet files (.aecp)")
     p.set_defaults(func=cmd_decrypt)
+
+    p = sub.add_parser("send", help="encode, encrypt and publish images over MQTT (resends until acknowledged)")
+    endpoint(p, output=False)
+    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("--cipher", default="aes-gcm", choices=("aes-gcm", "chacha20", "paper"), help="default aes-gcm")
+    p.add_argument("--quantise", default="float32", choices=("float32", "float16", "uint8"), help="default float32")
+    p.add_argument("--sender", default="aecrypt", help="this device's name (only its hash travels)")
+    p.add_argument(
+        "--broker", help="mqtt://HOST:PORT (default: the embedded broker of `aecrypt receive`, 127.0.0.1:1883)"
+    )
+    p.add_argument("--topic", default="aecrypt/xray")
+    p.add_argument("--rate", type=float, help="images per second (default: as fast as 20 in flight allow)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for every acknowledgement")
+    p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser("receive", help="subscribe, check, decrypt, decode and classify packets from MQTT")
+    endpoint(p)
+    p.add_argument("--broker", help="mqtt://HOST:PORT (default: start the embedded broker on 127.0.0.1)")
+    p.add_argument("--port", type=int, default=1883, help="the embedded broker's port (default 1883)")
+    p.add_argument("--topic", default="aecrypt/xray")
+    p.add_argument("--count", type=int, help="stop after this many images")
+    p.add_argument("--timeout", type=float, default=3600.0, help="stop after this many seconds (Ctrl-C stops too)")
+    p.set_defaults(func=cmd_receive)
 
     p = sub.add_parser("book", help="build the HTML book from a profile's results")
     common(p, data=False)
