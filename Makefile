@@ -26,7 +26,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-packets bench-memory lint clean clean-all
+.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory lint clean clean-all
 
 setup: $(STAMP)
 
@@ -85,6 +85,9 @@ bench: setup
 
 bench-packets: setup
 	$(BIN)/python benchmarks/packets.py
+
+bench-link: setup
+	$(BIN)/python benchmarks/link.py --profile $(PROFILE)
 
 bench-memory: setup
 	$(BIN)/python benchmarks/memory.py

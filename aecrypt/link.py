@@ -18,6 +18,7 @@ import csv
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -118,7 +119,7 @@ class SendReport:
 
 
 def send(
-    packets_out: list[bytes],
+    packets_out: Iterable[bytes],
     host: str,
     port: int,
     topic: str,
@@ -127,8 +128,9 @@ def send(
     client_id: str = "aecrypt-sender",
 ) -> SendReport:
     """Publish every packet (at `rate` per second, or as fast as the in-flight bound allows) and resend the
-    unacknowledged ones every RESEND_S until all are acknowledged or `timeout_s` passes."""
-    outbox = {packets.parse(p).header.image_id: p for p in packets_out}
+    unacknowledged ones every RESEND_S until all are acknowledged or `timeout_s` passes. `packets_out` may be
+    a generator that seals each packet when it is due (a device taking images as it goes)."""
+    outbox: dict[bytes, bytes] = {}
     acked: set[bytes] = set()
     lock = threading.Lock()
     client = _client(client_id, host, port, clean=False)
@@ -144,9 +146,10 @@ def send(
     client.loop_start()
     started, resends = time.perf_counter(), 0
     try:
-        for i, p in enumerate(outbox.values()):
+        for i, p in enumerate(packets_out):
             if rate:
                 time.sleep(max(0.0, started + i / rate - time.perf_counter()))
+            outbox[packets.parse(p).header.image_id] = p
             client.publish(topic, p, qos=1)
         last = time.perf_counter()
         while time.perf_counter() - started < timeout_s:
