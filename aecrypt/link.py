@@ -94,6 +94,67 @@ class EmbeddedBroker:
         self.stop()
 
 
+class MosquittoBroker:
+    """A mosquitto child process on 127.0.0.1 (where the binary is installed), for testing the link against
+    the broker people run; persistence off, so "nothing lost" rests on the outbox as with the embedded one."""
+
+    def __init__(self, port: int | None = None):
+        import shutil
+
+        self.binary = shutil.which("mosquitto") or next(
+            (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).is_file()), None
+        )
+        if self.binary is None:
+            raise AecryptError("mosquitto is not installed (apt install mosquitto); the embedded broker needs nothing")
+        self.port = port or free_port()
+        self._proc = None
+        self._dir = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> MosquittoBroker:
+        import subprocess
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory(prefix="aecrypt-mosquitto-")
+        conf = Path(self._dir.name) / "mosquitto.conf"
+        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        self._proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            if self._proc.poll() is not None:
+                raise AecryptError(f"mosquitto exited: {self._proc.stderr.read().decode(errors='replace').strip()}")
+            time.sleep(0.05)
+        self.stop()
+        raise AecryptError(f"mosquitto did not listen on 127.0.0.1:{self.port} within 10 s")
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except Exception:  # a broker that will not stop is killed
+                self._proc.kill()
+            self._proc = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+    def __enter__(self) -> MosquittoBroker:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+BROKERS = {"embedded": EmbeddedBroker, "mosquitto": MosquittoBroker}
+
+
 def _client(client_id: str, host: str, port: int, clean: bool):
     import paho.mqtt.client as mqtt
 

@@ -3,6 +3,8 @@ foreign and replayed packets, a receiver restarted mid-stream, a broker restarte
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -29,8 +31,17 @@ def _packets(ends, n=6, sender="device"):
     return endpoints.Sender(ends["run"], ends["key"], name=sender).seal(ends["images"][:n])
 
 
-def test_delivery_and_refusals_keep_the_stream_going(ends, tmp_path):
-    with link.EmbeddedBroker() as broker:
+def _broker_kinds():
+    import shutil
+
+    have = shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").is_file()
+    reason = "mosquitto is not installed here (.ci/run installs it with apt)"
+    return ["embedded", pytest.param("mosquitto", marks=pytest.mark.skipif(not have, reason=reason))]
+
+
+@pytest.mark.parametrize("kind", _broker_kinds())
+def test_delivery_and_refusals_keep_the_stream_going(ends, tmp_path, kind):
+    with link.BROKERS[kind]() as broker:
         rx = _receiver(ends, broker, tmp_path / "out")
         sealed = _packets(ends)
         import paho.mqtt.client as mqtt
@@ -93,13 +104,14 @@ def test_a_receiver_restarted_mid_stream_loses_nothing_and_writes_nothing_twice(
     assert len(rows) == 6 and len({r.split(",")[0] for r in rows}) == 6  # every image once
 
 
-def test_a_broker_restart_is_survived_by_resending(ends, tmp_path):
+@pytest.mark.parametrize("kind", _broker_kinds())
+def test_a_broker_restart_is_survived_by_resending(ends, tmp_path, kind):
     port = link.free_port()
-    broker = link.EmbeddedBroker(port).start()
+    broker = link.BROKERS[kind](port).start()
     rx = _receiver(ends, broker, tmp_path / "out")
     sealed = _packets(ends, sender="broker-restart")
-    broker.stop()  # the broker forgets everything
-    broker = link.EmbeddedBroker(port).start()
+    broker.stop()  # the broker forgets everything (mosquitto runs with persistence off)
+    broker = link.BROKERS[kind](port).start()
     try:
         report = link.send(sealed, "127.0.0.1", port, "aecrypt/test", timeout_s=25)
         assert rx.wait(6, 10) and report.acknowledged == 6
