@@ -89,6 +89,18 @@ def uaci_critical(n_values: int, alpha: float, levels: int = 256) -> tuple[float
     return float((mu - z * sigma) * 100), float((mu + z * sigma) * 100)
 
 
+def passes(runs: list[dict], cipher: str, alpha: float = 0.05) -> tuple[int, int]:
+    """In how many audited runs a cipher ("paper" or "aes") passes NPCR and UACI at α, each run judged
+    against the critical values for its own number of values L."""
+    npcr = uaci = 0
+    for r in runs:
+        n = int(r["npcr_values"][cipher])
+        low, high = uaci_critical(n, alpha)
+        npcr += r[f"{cipher}_npcr"] > npcr_critical(n, alpha)
+        uaci += low <= r[f"{cipher}_uaci"] <= high
+    return npcr, uaci
+
+
 # --- attacks on the paper's cipher -------------------------------------------------------------------
 
 

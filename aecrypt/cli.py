@@ -166,6 +166,25 @@ def _endpoint(args, insecure_ok: bool):
     return run, key, key_image
 
 
+def _sealed(args) -> tuple[list[Path], list[bytes]]:
+    """encrypt / send: the image files given and one packet per image."""
+    from .endpoints import Sender
+
+    args.cipher_paper = args.cipher == "paper"
+    run, key, key_image = _endpoint(args, insecure_ok=args.cipher_paper)
+    files, images = _images(args.images, run.size)
+    return files, Sender(run, key, args.cipher, args.quantise, args.sender, key_image).seal(images)
+
+
+def _receiver(args):
+    """decrypt / receive: the AEAD ciphers, and the paper's only with --insecure."""
+    from .endpoints import AEAD_CIPHERS, Receiver
+
+    args.cipher_paper = False
+    run, key, key_image = _endpoint(args, insecure_ok=True)
+    return Receiver(run, key, AEAD_CIPHERS + (("paper",) if args.insecure else ()), key_image)
+
+
 def _images(paths_given: list[str], size: int):
     import numpy as np
 
@@ -188,12 +207,7 @@ def _images(paths_given: list[str], size: int):
 
 
 def cmd_encrypt(args) -> int:
-    from .endpoints import Sender
-
-    args.cipher_paper = args.cipher == "paper"
-    run, key, key_image = _endpoint(args, insecure_ok=args.cipher_paper)
-    files, images = _images(args.images, run.size)
-    sealed = Sender(run, key, args.cipher, args.quantise, args.sender, key_image).seal(images)
+    files, sealed = _sealed(args)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     from .packets import parse
@@ -210,12 +224,7 @@ def cmd_decrypt(args) -> int:
     import pandas as pd
     from PIL import Image
 
-    from .endpoints import AEAD_CIPHERS, Receiver
-
-    args.cipher_paper = False
-    run, key, key_image = _endpoint(args, insecure_ok=True)
-    ciphers = AEAD_CIPHERS + (("paper",) if args.insecure else ())
-    receiver = Receiver(run, key, ciphers, key_image)
+    receiver = _receiver(args)
     batch = []
     for name in args.packets:
         path = Path(name)
@@ -241,12 +250,8 @@ def cmd_decrypt(args) -> int:
 
 def cmd_send(args) -> int:
     from . import link
-    from .endpoints import Sender
 
-    args.cipher_paper = args.cipher == "paper"
-    run, key, key_image = _endpoint(args, insecure_ok=args.cipher_paper)
-    files, images = _images(args.images, run.size)
-    sealed = Sender(run, key, args.cipher, args.quantise, args.sender, key_image).seal(images)
+    files, sealed = _sealed(args)
     host, port = link.parse_broker(args.broker)
     report = link.send(sealed, host, port, args.topic, args.timeout, args.rate)
     print(
@@ -261,11 +266,8 @@ def cmd_receive(args) -> int:
     import time
 
     from . import link
-    from .endpoints import AEAD_CIPHERS, Receiver
 
-    args.cipher_paper = False
-    run, key, key_image = _endpoint(args, insecure_ok=True)
-    ciphers = AEAD_CIPHERS + (("paper",) if args.insecure else ())
+    receiver = _receiver(args)
     with contextlib.ExitStack() as stack:
         if args.broker:
             host, port = link.parse_broker(args.broker)
@@ -273,7 +275,7 @@ def cmd_receive(args) -> int:
             broker = stack.enter_context(link.EmbeddedBroker(args.port))
             host, port = "127.0.0.1", broker.port
             print(f"embedded broker on {broker.url} (loopback only)", flush=True)
-        rx = link.LinkReceiver(Receiver(run, key, ciphers, key_image), Path(args.output), host, port, args.topic)
+        rx = link.LinkReceiver(receiver, Path(args.output), host, port, args.topic)
         rx.start()
         try:
             rx.wait(args.count or 10**9, args.timeout)

@@ -339,13 +339,7 @@ def cipher_finding(results: Results) -> verdicts.Finding:
         also = ""
         if not clean.empty:
             n = max(k for k in audit.N_CIPHERTEXTS if f"co_key_exact_{k}" in clean)
-            npcr_pass = {
-                c: sum(
-                    v > audit.npcr_critical(int(n[c]), 0.05)
-                    for v, n in zip(clean[f"{c}_npcr"], clean["npcr_values"], strict=True)
-                )
-                for c in ("paper", "aes")
-            }
+            npcr_pass = {c: audit.passes(clean.to_dict("records"), c)[0] for c in ("paper", "aes")}
             also = (
                 f" Without any plaintext, the smallest √E over {n} ciphertexts gives "
                 f"{clean[f'co_key_exact_{n}'].mean():.0%} of the key's pixels exactly; a one-pixel change of the "
@@ -801,15 +795,8 @@ def audit_table(record: dict) -> pd.DataFrame:
     mean = lambda col: float(clean[col].mean())  # noqa: E731
     sizes = {c: clean["npcr_values"].map(lambda v, c=c: int(v[c])) for c in ("paper", "aes")}
 
-    def passes(cipher: str, alpha: float = 0.05) -> str:
-        """In how many runs the cipher passes NPCR and UACI at α, each run against the critical values for its L."""
-        npcr = sum(
-            v > audit.npcr_critical(n, alpha) for v, n in zip(clean[f"{cipher}_npcr"], sizes[cipher], strict=True)
-        )
-        uaci = sum(
-            audit.uaci_critical(n, alpha)[0] <= v <= audit.uaci_critical(n, alpha)[1]
-            for v, n in zip(clean[f"{cipher}_uaci"], sizes[cipher], strict=True)
-        )
+    def passes(cipher: str) -> str:
+        npcr, uaci = audit.passes(clean.to_dict("records"), cipher)
         return f"NPCR in {npcr}, UACI in {uaci} of {len(clean)} runs"
 
     n_big = int(sizes["aes"].max())
