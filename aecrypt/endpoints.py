@@ -131,12 +131,14 @@ class Sender:
     sequence: int = 0
 
     def seal(self, images: np.ndarray) -> list[bytes]:
-        """One packet per image (N × size × size in [0, 1]), numbered on from the last call."""
+        """One packet per image (N × size × size in [0, 1]), numbered on from the last call: the encoder's
+        latent, or with quantisation "png" the image itself (no encoder at either end)."""
         out = []
-        for latent in self.run.encode(images):
+        payloads = images if self.quantisation == "png" else self.run.encode(images)
+        for payload in payloads:
             out.append(
                 packets.seal(
-                    latent[None],
+                    payload[None],
                     self.cipher,
                     self.key.key,
                     self.key.key_id,
@@ -170,6 +172,10 @@ class Receiver:
             data, self.key.key, self.key.key_id, self.run.run_id_bytes, self.key_image, self.ciphers
         )
 
+    def image(self, header: packets.Header, payload: np.ndarray) -> np.ndarray:
+        """The image an opened packet carries (1 × size × size): its latent decoded, or a png payload as it is."""
+        return payload if header.quantisation == "png" else self.run.decode(payload)
+
     def receive(self, batch: list[bytes], names: list[str] | None = None) -> list[Received]:
         """Open every packet first (a refusal raises before anything is decoded, naming the packet), then decode
         and score."""
@@ -182,6 +188,11 @@ class Receiver:
                 raise packets.PacketError(f"{where}: {exc}") from None
         if not opened:
             return []
-        images = self.run.decode(np.concatenate([z for _, z in opened]))
+        latent = [i for i, (h, _) in enumerate(opened) if h.quantisation != "png"]
+        images = [z[0] for _, z in opened]  # png payloads are the images; latents are decoded in one batch
+        if latent:
+            for i, image in zip(latent, self.run.decode(np.concatenate([opened[i][1] for i in latent])), strict=True):
+                images[i] = image
+        images = np.stack(images)
         scores = self.run.score(images)
         return [Received(h, img, float(s)) for (h, _), img, s in zip(opened, images, scores, strict=True)]

@@ -4,7 +4,8 @@
     0       4     magic b"AECP"
     4       1     version (1)
     5       1     cipher id: 1 AES-256-GCM, 2 ChaCha20-Poly1305, 3 the paper's (E = (z + K)², no integrity)
-    6       1     quantisation: 1 float32, 2 float16, 3 uint8 (affine: z ≈ low + q · scale)
+    6       1     payload encoding: 1 float32, 2 float16, 3 uint8 (affine: z ≈ low + q · scale) latents;
+                  4 png: not a latent but the image itself, an 8-bit grayscale PNG (AEAD only)
     7       1     ndim, the number of latent dimensions
     8       8     key id (from the key file; the key itself never travels)
     16      8     run id (the trained model the latent belongs to)
@@ -12,7 +13,7 @@
     32      8     sequence number (unsigned)
     40      8     timestamp, nanoseconds since the epoch
     48      8     image id: random and opaque — never a file name or a patient id
-    56      4·n   shape, one unsigned 32-bit integer per dimension
+    56      4·n   shape, one unsigned 32-bit integer per dimension (png: 1 × H × W, the image's)
     …       8     low, scale (float32 each; 0, 1 unless uint8)
     …       1+k   nonce length k, nonce (12 random bytes per packet for AEAD, none for the paper's cipher)
     …       4+m   payload length m, payload
@@ -33,12 +34,13 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from . import AecryptError
+from . import AecryptError, codecs
 
 MAGIC = b"AECP"
 VERSION = 1
 CIPHERS = {"aes-gcm": 1, "chacha20": 2, "paper": 3}
-QUANTISATIONS = {"float32": 1, "float16": 2, "uint8": 3}
+QUANTISATIONS = {"float32": 1, "float16": 2, "uint8": 3, "png": 4}
+LATENT_QUANTISATIONS = ("float32", "float16", "uint8")  # "png" carries the image, not a latent
 AEAD = {"aes-gcm": AESGCM, "chacha20": ChaCha20Poly1305}
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -104,10 +106,15 @@ def run_id_bytes(run_id: str) -> bytes:
 
 
 def quantise(latent: np.ndarray, how: str) -> tuple[bytes, float, float]:
-    """(bytes, low, scale): float32 and float16 as they are; uint8 affine over the latent's own range."""
+    """(bytes, low, scale): float32 and float16 as they are; uint8 affine over the latent's own range; png
+    (the array is then the image, 1 × H × W in [0, 1]) as an 8-bit PNG."""
     if how not in QUANTISATIONS:
         raise AecryptError(f"unknown quantisation {how!r}; valid: {', '.join(QUANTISATIONS)}")
     z = np.asarray(latent, np.float32)
+    if how == "png":
+        if z.ndim != 3 or z.shape[0] != 1:
+            raise AecryptError(f"a png payload is one image of shape 1 × H × W, not {z.shape}")
+        return codecs.png_bytes(z[0]), 0.0, 1.0
     if how == "float32":
         return z.astype(">f4").tobytes(), 0.0, 1.0
     if how == "float16":
@@ -118,6 +125,14 @@ def quantise(latent: np.ndarray, how: str) -> tuple[bytes, float, float]:
 
 
 def dequantise(data: bytes, header: Header) -> np.ndarray:
+    if header.quantisation == "png":
+        try:
+            image = codecs.from_png(data)
+        except AecryptError as exc:
+            raise PacketError(f"png payload: {exc}") from None
+        if (1, *image.shape) != tuple(header.shape):
+            raise PacketError(f"png payload holds a {image.shape} image, but the header says {header.shape}")
+        return image[None]
     dtype = {"float32": ">f4", "float16": ">f2", "uint8": "u1"}[header.quantisation]
     expected = int(np.prod(header.shape)) * np.dtype(dtype).itemsize
     if len(data) != expected:
@@ -169,6 +184,8 @@ def parse(data: bytes) -> Packet:
         raise PacketError(f"unknown quantisation id {quant_id}")
     if not 1 <= ndim <= 8:
         raise PacketError(f"a latent of {ndim} dimensions is not valid (1 to 8)")
+    if quant == "png" and (cipher not in AEAD or ndim != 3):
+        raise PacketError(f"malformed packet: a png payload needs an AEAD cipher and a 1 × H × W shape, not {cipher}")
     at = _FIXED.size
 
     def take(n: int, what: str) -> bytes:
@@ -221,6 +238,8 @@ def seal(
     if cipher not in CIPHERS:
         raise AecryptError(f"unknown cipher {cipher!r}; valid: {', '.join(CIPHERS)}")
     z = np.asarray(latent, np.float32)
+    if cipher == "paper" and quantisation == "png":
+        raise AecryptError("a png payload needs an AEAD cipher (aes-gcm or chacha20): (z + K)² does not fit 8 bits")
     if cipher == "paper":
         from .cipher import PaperCipher
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import AecryptError, audit, paths, verdicts
+from . import AecryptError, audit, packets, paths, verdicts
 from .profiles import PAPER_CHECKPOINTS, get_profile
 from .runs import combination_label
 from .statistics import SCORE_RANGE, auc_interval, t_interval
@@ -673,27 +673,23 @@ def leak_statistics(samples: dict[str, np.ndarray]) -> dict[str, float]:
 
 def size_table(samples: dict[str, np.ndarray], latent_shape: tuple[int, int, int]) -> pd.DataFrame:
     """Bytes per image: the 8-bit image raw and as PNG (Pillow), the float32 latent the paper encrypts,
-    and AES-GCM over the PNG."""
-    import io
+    and an AES-256-GCM packet of the PNG (`aecrypt send --payload png`: header, nonce and tag included)."""
+    from . import codecs
 
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from PIL import Image
-
-    img = np.clip(samples["original"][0] * 255 + 0.5, 0, 255).astype(np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", optimize=True)
-    png = buf.getvalue()
-    nonce = os.urandom(12)
-    token = nonce + AESGCM(AESGCM.generate_key(bit_length=256)).encrypt(nonce, png, None)  # nonce + text + tag
+    image = samples["original"][0]
+    png = codecs.png_bytes(image)
+    packet = packets.seal(
+        image[None], "aes-gcm", os.urandom(32), packets.new_id(), packets.new_id(), b"\0" * 8, 0, "png"
+    )
     h, w, c = latent_shape
     rows = [
-        ("image, 8-bit raw", img.size),
+        ("image, 8-bit raw", image.size),
         ("image, PNG (lossless)", len(png)),
-        ("AES-256-GCM over the PNG", len(token)),
+        ("AES-256-GCM packet of the PNG", len(packet)),
         ("paper: float32 latent, encrypted", h * w * c * 4),
     ]
     table = pd.DataFrame(rows, columns=["what is sent", "bytes"])
-    table["× the raw image"] = (table["bytes"] / img.size).round(2)
+    table["× the raw image"] = (table["bytes"] / image.size).round(2)
     return table
 
 

@@ -133,3 +133,24 @@ def test_key_files_are_owner_only_never_overwritten_and_never_shown(tmp_path):
     image = made.paper_key_image(4, 4)  # derived from the key: the same key file gives the same key image
     assert image.shape == (4, 4) and np.array_equal(image, keys.load(path).paper_key_image(4, 4))
     assert not np.array_equal(image, keys.generate(tmp_path / "other.key").paper_key_image(4, 4))
+
+
+def test_png_payloads_carry_the_image_itself_and_are_authenticated_like_latents():
+    image = np.random.default_rng(3).random((1, 24, 24), dtype=np.float32)
+    data, _ = _seal(image, "chacha20", "png")
+    header, back = _open(data)
+    assert header.quantisation == "png" and header.shape == (1, 24, 24) and back.shape == (1, 24, 24)
+    assert np.abs(back - image).max() <= 0.5 / 255 + 1e-6  # lossless at 8 bits
+    body = packets.parse(data).payload
+    assert len(body) < 24 * 24 * 4  # the PNG, not float32 pixels
+    flipped = bytearray(data)
+    flipped[len(packets.parse(data).associated) + 3] ^= 1
+    with pytest.raises(packets.PacketError, match="failed authentication"):
+        _open(bytes(flipped))
+    with pytest.raises(AecryptError, match="needs an AEAD cipher"):
+        _seal(image, "paper", "png")
+    with pytest.raises(AecryptError, match="1 × H × W"):
+        _seal(image[0], "aes-gcm", "png")
+    paper_png = _field(data, 5, bytes([packets.CIPHERS["paper"]]))  # a png payload claimed for the paper's cipher
+    with pytest.raises(packets.PacketError, match="png payload needs an AEAD cipher"):
+        packets.parse(paper_png)
