@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import AecryptError, paths
+from . import AecryptError, packets, paths
 from .profiles import PROFILES, get_profile
 
 
@@ -166,14 +166,15 @@ def _endpoint(args, insecure_ok: bool):
     return run, key, key_image
 
 
-def _sealed(args) -> tuple[list[Path], list[bytes]]:
-    """encrypt / send: the image files given and one packet per image."""
+def _sealed(args) -> tuple[list[str], list[bytes]]:
+    """encrypt / send: where each image came from, and one packet per image."""
     from .endpoints import Sender
 
     args.cipher_paper = args.cipher == "paper"
+    quantisation = _payload(args)
     run, key, key_image = _endpoint(args, insecure_ok=args.cipher_paper)
-    files, images = _images(args.images, run.size)
-    return files, Sender(run, key, args.cipher, args.quantise, args.sender, key_image).seal(images)
+    sources, images = _inputs(args, run.size)
+    return sources, Sender(run, key, args.cipher, quantisation, args.sender, key_image).seal(images)
 
 
 def _receiver(args):
@@ -183,6 +184,30 @@ def _receiver(args):
     args.cipher_paper = False
     run, key, key_image = _endpoint(args, insecure_ok=True)
     return Receiver(run, key, AEAD_CIPHERS + (("paper",) if args.insecure else ()), key_image)
+
+
+def _payload(args) -> str:
+    """--payload latent (quantised as --quantise) or png (the image itself; no --quantise then)."""
+    if args.payload == "png":
+        if args.quantise is not None:
+            raise AecryptError("--quantise applies to latents; --payload png sends the image itself as a PNG")
+        if args.cipher == "paper":
+            raise AecryptError("--payload png needs an AEAD cipher (aes-gcm or chacha20), not the paper's")
+        return "png"
+    return args.quantise or "float32"
+
+
+def _inputs(args, size: int):
+    """The images to send: files and folders given, or the images of a data spec (--data, capped by
+    --n-images); one of the two."""
+    if args.data and args.images:
+        raise AecryptError("give image files/folders or --data SPEC, not both")
+    if not args.data:
+        return _images(args.images, size)
+    from .data import load_dataset
+
+    ds = load_dataset(args.data, size, args.n_images)
+    return [f"{ds.spec} #{i}" for i in range(len(ds))], ds.images
 
 
 def _images(paths_given: list[str], size: int):
@@ -199,20 +224,20 @@ def _images(paths_given: list[str], size: int):
         else:
             raise AecryptError(f"{given}: no such image file or folder")
     if not files:
-        raise AecryptError("no images given (files or folders of PNG, JPEG, BMP or TIFF)")
+        raise AecryptError("no images given (files or folders of PNG, JPEG, BMP or TIFF, or --data SPEC)")
     try:
-        return files, np.stack([readers.read_image(f, size) for f in files])
+        return [str(f) for f in files], np.stack([readers.read_image(f, size) for f in files])
     except readers.UnreadableImage as exc:
         raise AecryptError(f"cannot read image {exc}") from None
 
 
 def cmd_encrypt(args) -> int:
-    files, sealed = _sealed(args)
+    sources, sealed = _sealed(args)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     from .packets import parse
 
-    for source, packet in zip(files, sealed, strict=True):
+    for source, packet in zip(sources, sealed, strict=True):
         target = out / f"{parse(packet).header.image_hex}.aecp"  # an opaque name: never the input's
         target.write_bytes(packet)
         print(f"{source} -> {target} ({len(packet)} bytes)")
@@ -220,9 +245,9 @@ def cmd_encrypt(args) -> int:
 
 
 def cmd_decrypt(args) -> int:
-    import numpy as np
     import pandas as pd
-    from PIL import Image
+
+    from . import codecs
 
     receiver = _receiver(args)
     batch = []
@@ -237,7 +262,7 @@ def cmd_decrypt(args) -> int:
     rows = []
     for r in results:
         name = f"{r.header.image_hex}.png"
-        Image.fromarray(np.clip(r.image * 255 + 0.5, 0, 255).astype(np.uint8)).save(out / name)
+        codecs.save_png(r.image, out / name)
         rows.append(
             {"image_id": r.header.image_hex, "sender_id": r.header.sender_id.hex(), "sequence": r.header.sequence}
             | {"cipher": r.header.cipher, "quantisation": r.header.quantisation, "score": round(r.score, 6)}
@@ -248,17 +273,43 @@ def cmd_decrypt(args) -> int:
     return 0
 
 
+def _client_tls(args):
+    from . import link
+
+    given = (args.tls_ca, args.tls_cert, args.tls_key)
+    return link.ClientTLS(*given) if any(given) else None
+
+
 def cmd_send(args) -> int:
     from . import link
 
-    files, sealed = _sealed(args)
-    host, port = link.parse_broker(args.broker)
-    report = link.send(sealed, host, port, args.topic, args.timeout, args.rate)
+    address = link.parse_broker(args.broker, _client_tls(args))
+    _, sealed = _sealed(args)
+    report = link.send(sealed, address, args.topic, args.timeout, args.rate)
     print(
-        f"sent {report.sent} packet(s) to mqtt://{host}:{port}/{args.topic}: {report.acknowledged} acknowledged, "
+        f"sent {report.sent} packet(s) to {address.url}/{args.topic}: {report.acknowledged} acknowledged, "
         f"{report.resends} resent, in {report.seconds:.1f} s"
     )
+    if report.interrupted:
+        missing = report.sent - report.acknowledged
+        print(f"aecrypt: stopped (Ctrl-C): {missing} packet(s) not acknowledged", file=sys.stderr)
+        return 130
     return 0 if report.acknowledged == report.sent else 1
+
+
+def _embedded_broker(args):
+    """receive without --broker: the embedded broker, on TLS where --broker-cert/--broker-key are given."""
+    from . import link
+
+    tls = None
+    if args.broker_cert or args.broker_key or args.broker_client_ca:
+        if not (args.broker_cert and args.broker_key):
+            raise AecryptError("a TLS embedded broker needs both --broker-cert and --broker-key")
+        if not args.tls_ca:
+            raise AecryptError("the receiver reaches its own TLS broker too: give --tls-ca (the CA of --broker-cert)")
+        tls = link.BrokerTLS(args.broker_cert, args.broker_key, args.broker_client_ca)
+    port = args.port or link.DEFAULT_PORTS["mqtts" if tls else "mqtt"]
+    return link.EmbeddedBroker(port, tls)
 
 
 def cmd_receive(args) -> int:
@@ -267,16 +318,21 @@ def cmd_receive(args) -> int:
 
     from . import link
 
+    if args.broker and (args.broker_cert or args.broker_key or args.broker_client_ca or args.port):
+        raise AecryptError(
+            "--port and --broker-cert/--broker-key/--broker-client-ca configure the embedded broker; "
+            "leave them out with --broker"
+        )
+    tls = _client_tls(args)
     receiver = _receiver(args)
     with contextlib.ExitStack() as stack:
         if args.broker:
-            host, port = link.parse_broker(args.broker)
+            address = link.parse_broker(args.broker, tls)
         else:
-            broker = stack.enter_context(link.EmbeddedBroker(args.port))
-            host, port = "127.0.0.1", broker.port
+            broker = stack.enter_context(_embedded_broker(args))
+            address = broker.address(tls)
             print(f"embedded broker on {broker.url} (loopback only)", flush=True)
-        rx = link.LinkReceiver(receiver, Path(args.output), host, port, args.topic)
-        rx.start()
+        rx = link.LinkReceiver(receiver, Path(args.output), address, args.topic).start()
         try:
             rx.wait(args.count or 10**9, args.timeout)
         except KeyboardInterrupt:
@@ -291,6 +347,18 @@ def cmd_receive(args) -> int:
     )
     for reason in log.refused:
         print(f"  refused: {reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_certs(args) -> int:
+    from .certs import make_test_pki
+
+    pki = make_test_pki(Path(args.output))
+    print(
+        f"wrote a throwaway CA and certificates to {args.output} (valid 7 days, for trying TLS on loopback):\n"
+        f"  broker: --broker-cert {pki.server_cert} --broker-key {pki.server_key} [--broker-client-ca {pki.ca}]\n"
+        f"  clients: --tls-ca {pki.ca} [--tls-cert {pki.client_cert} --tls-key {pki.client_key}]"
+    )
     return 0
 
 
@@ -419,12 +487,32 @@ def build_parser() -> argparse.ArgumentParser:
         if output:
             q.add_argument("-o", "--output", required=True, help="folder to write into")
 
+    def sealing(q):
+        q.add_argument("images", nargs="*", help="image files or folders (or --data SPEC)")
+        q.add_argument("--data", help="send the images of a data spec instead (synthetic, folder:DIR, nih:DIR, …)")
+        q.add_argument("--n-images", type=int, help="with --data: at most this many images (stratified)")
+        q.add_argument("--cipher", default="aes-gcm", choices=("aes-gcm", "chacha20", "paper"), help="default aes-gcm")
+        q.add_argument(
+            "--payload",
+            default="latent",
+            choices=("latent", "png"),
+            help="latent: the encoder's output (the paper's scheme, default); png: the image itself as a PNG",
+        )
+        q.add_argument(
+            "--quantise", choices=packets.LATENT_QUANTISATIONS, help="the latent's numbers (default float32)"
+        )
+        q.add_argument("--sender", default="aecrypt", help="this device's name (only its hash travels)")
+
+    def mqtt(q, broker_help: str):
+        q.add_argument("--broker", help=broker_help)
+        q.add_argument("--topic", default="aecrypt/xray")
+        q.add_argument("--tls-ca", help="TLS: the CA that signed the broker's certificate (default: the system's)")
+        q.add_argument("--tls-cert", help="TLS: this client's certificate, where the broker requires one")
+        q.add_argument("--tls-key", help="TLS: this client's private key (with --tls-cert)")
+
     p = sub.add_parser("encrypt", help="encode images with a run's encoder and seal each latent into a packet")
     endpoint(p)
-    p.add_argument("images", nargs="+", help="image files or folders")
-    p.add_argument("--cipher", default="aes-gcm", choices=("aes-gcm", "chacha20", "paper"), help="default aes-gcm")
-    p.add_argument("--quantise", default="float32", choices=("float32", "float16", "uint8"), help="default float32")
-    p.add_argument("--sender", default="aecrypt", help="this device's name (only its hash travels)")
+    sealing(p)
     p.set_defaults(func=cmd_encrypt)
 
     p = sub.add_parser("decrypt", help="check, decrypt, decode and score packets (PNG + scores.csv)")
@@ -434,26 +522,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("send", help="encode, encrypt and publish images over MQTT (resends until acknowledged)")
     endpoint(p, output=False)
-    p.add_argument("images", nargs="+", help="image files or folders")
-    p.add_argument("--cipher", default="aes-gcm", choices=("aes-gcm", "chacha20", "paper"), help="default aes-gcm")
-    p.add_argument("--quantise", default="float32", choices=("float32", "float16", "uint8"), help="default float32")
-    p.add_argument("--sender", default="aecrypt", help="this device's name (only its hash travels)")
-    p.add_argument(
-        "--broker", help="mqtt://HOST:PORT (default: the embedded broker of `aecrypt receive`, 127.0.0.1:1883)"
-    )
-    p.add_argument("--topic", default="aecrypt/xray")
+    sealing(p)
+    mqtt(p, "mqtt://HOST:PORT or mqtts://HOST:PORT (default: the embedded broker of `aecrypt receive`, 127.0.0.1:1883)")
     p.add_argument("--rate", type=float, help="images per second (default: as fast as 20 in flight allow)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for every acknowledgement")
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("receive", help="subscribe, check, decrypt, decode and classify packets from MQTT")
     endpoint(p)
-    p.add_argument("--broker", help="mqtt://HOST:PORT (default: start the embedded broker on 127.0.0.1)")
-    p.add_argument("--port", type=int, default=1883, help="the embedded broker's port (default 1883)")
-    p.add_argument("--topic", default="aecrypt/xray")
+    mqtt(p, "mqtt://HOST:PORT or mqtts://HOST:PORT (default: start the embedded broker on 127.0.0.1)")
+    p.add_argument("--port", type=int, help="the embedded broker's port (default 1883, 8883 with TLS)")
+    p.add_argument("--broker-cert", help="the embedded broker listens with TLS: its certificate (aecrypt certs)")
+    p.add_argument("--broker-key", help="the embedded broker's private key (with --broker-cert)")
+    p.add_argument("--broker-client-ca", help="the embedded broker requires client certificates signed by this CA")
     p.add_argument("--count", type=int, help="stop after this many images")
     p.add_argument("--timeout", type=float, default=3600.0, help="stop after this many seconds (Ctrl-C stops too)")
     p.set_defaults(func=cmd_receive)
+
+    p = sub.add_parser("certs", help="a throwaway CA, broker and client certificate for trying TLS on loopback")
+    p.add_argument("-o", "--output", required=True, help="an empty folder to write them into")
+    p.set_defaults(func=cmd_certs)
 
     p = sub.add_parser("book", help="build the HTML book from a profile's results")
     common(p, data=False)

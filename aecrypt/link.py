@@ -1,6 +1,6 @@
 """The paper's IoT link over MQTT: a sender publishes one packet per image, a receiver subscribes, checks,
 decrypts, decodes and classifies. paho-mqtt clients, QoS 1, persistent sessions, a bounded number of
-messages in flight.
+messages in flight; TLS (mqtts://) with a CA to verify the broker and, as an option, client certificates.
 
 "Nothing lost" does not rest on the broker: the embedded broker keeps nothing on disk, so the sender keeps an
 outbox and publishes each packet again until the receiver acknowledges it at the application level (its
@@ -9,13 +9,14 @@ and acknowledges it again, so resends and replays never write twice (a restarted
 already written from its received.csv).
 
 The embedded broker (amqtt, in this process, on a loopback port) is the default; `--broker mqtt://HOST:PORT`
-uses any other broker, such as mosquitto."""
+(or mqtts://) uses any other broker, such as mosquitto."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -23,21 +24,85 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import AecryptError, packets
+from . import AecryptError, codecs, packets
 
-DEFAULT_PORT = 1883
+DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 MAX_INFLIGHT = 20
 RESEND_S = 2.0
+CONNECT_TIMEOUT_S = 10.0
 
 
-def parse_broker(url: str | None) -> tuple[str, int]:
-    """mqtt://HOST:PORT (default 127.0.0.1:1883) → (host, port); anything else is an error listing the form."""
-    if not url:
-        return "127.0.0.1", DEFAULT_PORT
+# --- addresses and TLS ----------------------------------------------------------------------------------
+
+
+def _existing(path: Path | str | None, what: str) -> Path | None:
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.is_file():
+        raise AecryptError(f"{what} {path}: no such file")
+    return path
+
+
+@dataclass(frozen=True)
+class ClientTLS:
+    """A client's TLS: the CA that signed the broker's certificate (None: the system's CAs) and, where the
+    broker asks for one, this client's certificate and key."""
+
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+
+    def __post_init__(self):
+        if (self.cert is None) != (self.key is None):
+            raise AecryptError("a client certificate needs both --tls-cert and --tls-key")
+        for name, what in (("ca", "--tls-ca"), ("cert", "--tls-cert"), ("key", "--tls-key")):
+            object.__setattr__(self, name, _existing(getattr(self, name), what))
+
+
+@dataclass(frozen=True)
+class BrokerTLS:
+    """A broker's TLS: its certificate and key and, to require client certificates, the CA that signs them."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+    def __post_init__(self):
+        for name, what in (("cert", "broker certificate"), ("key", "broker key"), ("client_ca", "client CA")):
+            object.__setattr__(self, name, _existing(getattr(self, name), what))
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a broker listens, and the TLS a client uses to reach it (None: plain MQTT)."""
+
+    host: str
+    port: int
+    tls: ClientTLS | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+
+
+def parse_broker(url: str | None, tls: ClientTLS | None = None) -> Address:
+    """mqtt://HOST:PORT (default 127.0.0.1:1883) or mqtts://HOST:PORT (TLS, default port 8883) → Address;
+    TLS files with a plain mqtt:// address are an error, since they would be silently ignored."""
+    url = url or "mqtt://127.0.0.1:1883"
     parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise AecryptError(f"--broker {url!r}: give mqtt://HOST:PORT, e.g. mqtt://127.0.0.1:1883")
-    return parts.hostname, parts.port or DEFAULT_PORT
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise AecryptError(
+            f"--broker {url!r}: give mqtt://HOST:PORT or mqtts://HOST:PORT (TLS), e.g. mqtt://127.0.0.1:1883"
+        )
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise AecryptError(f"--broker {url!r}: the port is not a number from 1 to 65535") from None
+    if parts.scheme == "mqtt" and tls is not None:
+        raise AecryptError(f"--tls-* options need a TLS broker address: mqtts://{parts.netloc}, not {url}")
+    return Address(parts.hostname, port, (tls or ClientTLS()) if parts.scheme == "mqtts" else None)
 
 
 def free_port() -> int:
@@ -46,35 +111,84 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class EmbeddedBroker:
-    """An amqtt broker in a thread of this process, listening on 127.0.0.1 only; a context manager."""
+# --- brokers on loopback ------------------------------------------------------------------------------
 
-    def __init__(self, port: int | None = None):
+
+class _LoopbackBroker:
+    """What both brokers share: a loopback port, an optional TLS listener, a context manager."""
+
+    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None):
         self.port = port or free_port()
+        self.tls = tls
+
+    @property
+    def url(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    def address(self, tls: ClientTLS | None = None) -> Address:
+        """This broker as a client reaches it; a TLS broker needs the client's TLS (at least its CA)."""
+        if self.tls and tls is None:
+            raise AecryptError(f"{self.url} speaks TLS: give the client's TLS (the CA that signed the broker)")
+        return Address("127.0.0.1", self.port, tls if self.tls else None)
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _amqtt_broker_class():
+    """amqtt's Broker, with mosquitto's rule for client certificates: required where a client CA is configured,
+    not asked for where none is. amqtt 0.12 always asks and accepts a client without one (CERT_OPTIONAL), so a
+    CA it was not given fails a client that does present one, and a client CA does not make it required."""
+    from amqtt.broker import Broker
+
+    class RequiringBroker(Broker):
+        @staticmethod
+        def _create_ssl_context(listener):
+            context = Broker._create_ssl_context(listener)
+            context.verify_mode = ssl.CERT_REQUIRED if listener.get("cafile") else ssl.CERT_NONE
+            return context
+
+    return RequiringBroker
+
+
+class EmbeddedBroker(_LoopbackBroker):
+    """An amqtt broker in a thread of this process, listening on 127.0.0.1 only; TLS where given."""
+
+    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None):
+        super().__init__(port, tls)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="aecrypt-broker")
         self._broker = None
 
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
     def start(self) -> EmbeddedBroker:
         import logging
 
-        from amqtt.broker import Broker
-
         logging.getLogger("amqtt").setLevel(logging.ERROR)
+        listener = {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}
+        if self.tls:
+            listener |= {"ssl": True, "certfile": str(self.tls.cert), "keyfile": str(self.tls.key)}
+            if self.tls.client_ca:
+                listener["cafile"] = str(self.tls.client_ca)
         config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+            "listeners": {"default": listener},
             "sys_interval": 0,
             "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
             "topic-check": {"enabled": False},
         }
         self._thread.start()
+        broker_class = _amqtt_broker_class()
 
         async def start():
-            self._broker = Broker(config, loop=self._loop)
+            self._broker = broker_class(config, loop=self._loop)
             await self._broker.start()
 
         asyncio.run_coroutine_threadsafe(start(), self._loop).result(10)
@@ -87,32 +201,42 @@ class EmbeddedBroker:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
-    def __enter__(self) -> EmbeddedBroker:
-        return self.start()
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+def mosquitto_binary() -> str | None:
+    """The mosquitto broker's path where it is installed (Debian puts it in /usr/sbin)."""
+    import shutil
+
+    candidates = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
+    return shutil.which("mosquitto") or next((p for p in candidates if Path(p).is_file()), None)
 
 
-class MosquittoBroker:
+class MosquittoBroker(_LoopbackBroker):
     """A mosquitto child process on 127.0.0.1 (where the binary is installed), for testing the link against
     the broker people run; persistence off, so "nothing lost" rests on the outbox as with the embedded one."""
 
-    def __init__(self, port: int | None = None):
-        import shutil
-
-        self.binary = shutil.which("mosquitto") or next(
-            (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).is_file()), None
-        )
+    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None):
+        super().__init__(port, tls)
+        self.binary = mosquitto_binary()
         if self.binary is None:
             raise AecryptError("mosquitto is not installed (apt install mosquitto); the embedded broker needs nothing")
-        self.port = port or free_port()
         self._proc = None
         self._dir = None
 
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+    def _config(self) -> str:
+        import getpass
+
+        # run as this user: as root, mosquitto would switch to its own user and could not read an owner-only key
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence false",
+            f"user {getpass.getuser()}",
+        ]
+        if self.tls:
+            lines += [f"certfile {self.tls.cert}", f"keyfile {self.tls.key}"]
+            if self.tls.client_ca:
+                lines += [f"cafile {self.tls.client_ca}", "require_certificate true"]
+        return "\n".join(lines) + "\n"
 
     def start(self) -> MosquittoBroker:
         import subprocess
@@ -120,7 +244,7 @@ class MosquittoBroker:
 
         self._dir = tempfile.TemporaryDirectory(prefix="aecrypt-mosquitto-")
         conf = Path(self._dir.name) / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        conf.write_text(self._config())
         self._proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.perf_counter() + 10
         while time.perf_counter() < deadline:
@@ -145,29 +269,69 @@ class MosquittoBroker:
             self._dir.cleanup()
             self._dir = None
 
-    def __enter__(self) -> MosquittoBroker:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 BROKERS = {"embedded": EmbeddedBroker, "mosquitto": MosquittoBroker}
 
 
-def _client(client_id: str, host: str, port: int, clean: bool):
+# --- clients ----------------------------------------------------------------------------------------------
+
+
+def _connect(client_id: str, address: Address, clean: bool, subscribe: str, on_message):
+    """A paho client, connected and subscribed (QoS 1) before it is returned, its network loop running and
+    reconnecting (and subscribing again) by itself after a lost connection. A broker that cannot be reached,
+    fails TLS or refuses the connection is an AecryptError that says which."""
     import paho.mqtt.client as mqtt
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean)
     client.max_inflight_messages_set(MAX_INFLIGHT)
     client.reconnect_delay_set(min_delay=0.2, max_delay=2)
+    if address.tls:
+        tls = address.tls
+        client.tls_set(
+            ca_certs=str(tls.ca) if tls.ca else None,
+            certfile=str(tls.cert) if tls.cert else None,
+            keyfile=str(tls.key) if tls.key else None,
+        )
+    ready, failures = threading.Event(), []
+
+    def on_connect(c, _u, _flags, reason, _props):
+        if reason.is_failure:
+            failures.append(f"refused: {reason}")
+        else:
+            c.subscribe(subscribe, qos=1)
+
+    def on_disconnect(_c, _u, _flags, reason, _props):
+        if not ready.is_set():
+            failures.append(f"closed the connection ({reason})")
+
+    client.on_connect, client.on_disconnect, client.on_message = on_connect, on_disconnect, on_message
+    client.on_subscribe = lambda *_: ready.set()
     try:
-        client.connect(host, port, keepalive=10)
+        client.connect(address.host, address.port, keepalive=10)
+    except ssl.SSLError as exc:
+        raise AecryptError(
+            f"TLS with {address.url} failed: {exc.reason or exc} (is the broker's certificate signed by --tls-ca, and "
+            f"issued for {address.host}?)"
+        ) from None
     except OSError as exc:
         raise AecryptError(
-            f"cannot reach an MQTT broker at mqtt://{host}:{port} ({exc.strerror or exc}); start `aecrypt receive` "
+            f"cannot reach an MQTT broker at {address.url} ({exc.strerror or exc}); start `aecrypt receive` "
             "first (it runs the embedded broker), or give --broker mqtt://HOST:PORT"
         ) from None
+    client.loop_start()
+    deadline = time.perf_counter() + CONNECT_TIMEOUT_S
+    while not ready.wait(0.02) and not failures and time.perf_counter() < deadline:
+        pass
+    if not ready.is_set():
+        client.disconnect()  # first: it wakes the network loop, which loop_stop then joins at once
+        client.loop_stop()
+        hint = (
+            "; a broker that requires client certificates needs --tls-cert and --tls-key"
+            if address.tls and not address.tls.cert
+            else ""
+        )
+        why = failures[0] if failures else f"no answer within {CONNECT_TIMEOUT_S:.0f} s"
+        raise AecryptError(f"the broker at {address.url} did not accept this client: {why}{hint}")
     return client
 
 
@@ -177,12 +341,12 @@ class SendReport:
     acknowledged: int
     resends: int
     seconds: float
+    interrupted: bool = False
 
 
 def send(
     packets_out: Iterable[bytes],
-    host: str,
-    port: int,
+    address: Address,
     topic: str,
     timeout_s: float = 60.0,
     rate: float | None = None,
@@ -190,22 +354,18 @@ def send(
 ) -> SendReport:
     """Publish every packet (at `rate` per second, or as fast as the in-flight bound allows) and resend the
     unacknowledged ones every RESEND_S until all are acknowledged or `timeout_s` passes. `packets_out` may be
-    a generator that seals each packet when it is due (a device taking images as it goes)."""
+    a generator that seals each packet when it is due (a device taking images as it goes). Ctrl-C stops it
+    with what was acknowledged so far."""
     outbox: dict[bytes, bytes] = {}
     acked: set[bytes] = set()
     lock = threading.Lock()
-    client = _client(client_id, host, port, clean=False)
 
-    def on_message(_c, _u, message):
+    def on_ack(_c, _u, message):
         with lock:
             acked.add(bytes(message.payload))
 
-    def on_connect(c, _u, _f, _rc, _p=None):
-        c.subscribe(f"{topic}/ack", qos=1)
-
-    client.on_message, client.on_connect = on_message, on_connect
-    client.loop_start()
-    started, resends = time.perf_counter(), 0
+    client = _connect(client_id, address, False, f"{topic}/ack", on_ack)
+    started, resends, interrupted = time.perf_counter(), 0, False
     try:
         for i, p in enumerate(packets_out):
             if rate:
@@ -224,12 +384,14 @@ def send(
                 resends += len(missing)
                 last = time.perf_counter()
             time.sleep(0.02)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
+        client.disconnect()  # first: it wakes the network loop, which loop_stop then joins at once
         client.loop_stop()
-        client.disconnect()
     with lock:
         done = sum(k in acked for k in outbox)
-    return SendReport(len(outbox), done, resends, time.perf_counter() - started)
+    return SendReport(len(outbox), done, resends, time.perf_counter() - started, interrupted)
 
 
 @dataclass
@@ -245,32 +407,43 @@ class LinkReceiver:
     """Subscribes, and for each message: parse and open (refusals logged, the stream goes on), drop what it
     has seen, decode and classify, write the PNG and a CSV row, acknowledge."""
 
-    def __init__(self, receiver, out: Path, host: str, port: int, topic: str, client_id: str = "aecrypt-receiver"):
-        self.receiver, self.out, self.topic = receiver, Path(out), topic
+    def __init__(self, receiver, out: Path, address: Address, topic: str, client_id: str = "aecrypt-receiver"):
+        self.receiver, self.out, self.address, self.topic = receiver, Path(out), address, topic
+        self.client_id = client_id
         self.out.mkdir(parents=True, exist_ok=True)
         self.log = ReceiveLog()
+        self.client = None
         self._lock = threading.Lock()
         self._seen: set[tuple[bytes, bytes]] = set()
         if (self.out / "received.csv").is_file():  # a restarted receiver remembers what it already wrote
             with (self.out / "received.csv").open() as f:
                 self._seen = {(bytes.fromhex(r["sender_id"]), bytes.fromhex(r["image_id"])) for r in csv.DictReader(f)}
-        self.client = _client(client_id, host, port, clean=False)  # persistent: QoS 1 messages wait for it
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
 
     def start(self) -> LinkReceiver:
-        self.client.loop_start()
+        """Connect with a persistent session (QoS 1 messages wait for it while it is away) and subscribe."""
+        self.client = _connect(self.client_id, self.address, False, self.topic, self._on_message)
         return self
 
     def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+        if self.client is not None:
+            self.client.disconnect()
+            self.client.loop_stop()
+            self.client = None
+
+    def kill(self) -> None:
+        """Drop the connection as a crashed receiver would, without an MQTT goodbye (the fault drills)."""
+        import socket
+
+        if self.client is not None:
+            self.client.socket().shutdown(socket.SHUT_RDWR)  # wakes the network loop, which then ends
+            self.client.loop_stop()
+            self.client = None
 
     def _on_message(self, client, _userdata, message) -> None:
         arrived = time.time_ns()
         try:
             t0 = time.perf_counter()
-            header, latent = self.receiver.open(bytes(message.payload))
+            header, payload = self.receiver.open(bytes(message.payload))
             t_open = time.perf_counter() - t0
         except (packets.PacketError, AecryptError) as exc:
             with self._lock:
@@ -283,7 +456,7 @@ class LinkReceiver:
                 client.publish(f"{self.topic}/ack", header.image_id, qos=1)
                 return
         t0 = time.perf_counter()
-        image = self.receiver.run.decode(latent)
+        image = self.receiver.image(header, payload)
         t_decode = time.perf_counter() - t0
         t0 = time.perf_counter()
         score = float(self.receiver.run.score(image)[0])
@@ -292,15 +465,12 @@ class LinkReceiver:
         client.publish(f"{self.topic}/ack", header.image_id, qos=1)
 
     def _write(self, header, image, score, arrived, t_open, t_decode, t_score) -> None:
-        import numpy as np
-        from PIL import Image
-
-        name = f"{header.image_hex}.png"
-        Image.fromarray(np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8)).save(self.out / name)
+        codecs.save_png(image, self.out / f"{header.image_hex}.png")
         row = {
             "image_id": header.image_hex,
             "sender_id": header.sender_id.hex(),
             "sequence": header.sequence,
+            "payload": header.quantisation,
             "score": round(score, 6),
             "sealed_to_arrival_ms": round((arrived - header.timestamp_ns) / 1e6, 3),
             "open_ms": round(t_open * 1e3, 3),

@@ -1,130 +1,216 @@
-"""The MQTT link on loopback, with the embedded broker: delivery, and the faults — tampered, malformed,
-foreign and replayed packets, a receiver restarted mid-stream, a broker restarted. Bounded in time."""
+"""The MQTT link on loopback: every fault drill (tampered, malformed, foreign and replayed packets, a
+receiver killed mid-stream, the broker restarted mid-stream) against the embedded broker and mosquitto; TLS
+with a throwaway CA, with and without client certificates; `aecrypt send / receive` end to end; the errors.
+Each test is bounded in images and seconds."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import threading
+import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from aecrypt import endpoints, keys, link, packets
+from aecrypt import AecryptError, certs, cli, codecs, endpoints, faults, keys, link, packets
 
 
 @pytest.fixture(scope="module")
 def ends(tiny_sweep, tmp_path_factory):
     root, _ = tiny_sweep
     work = tmp_path_factory.mktemp("link")
-    runs = list(endpoints.list_runs("tiny", root)["run_id"])
-    run = endpoints.TrainedRun.load(endpoints.find_run(runs[0], "tiny", root))
+    run_id = endpoints.list_runs("tiny", root)["run_id"].iloc[0]
+    run = endpoints.TrainedRun.load(endpoints.find_run(run_id, "tiny", root))
     key = keys.generate(work / "k.key")
     images = np.random.default_rng(0).random((6, run.size, run.size), dtype=np.float32)
-    return {"run": run, "key": key, "images": images, "work": work, "other_run": runs[1], "root": root}
+    return faults.Ends(run, key, images)
 
 
-def _receiver(ends, broker, out, client_id="rx"):
-    rx = endpoints.Receiver(ends["run"], ends["key"])
-    return link.LinkReceiver(rx, out, "127.0.0.1", broker.port, "aecrypt/test", client_id).start()
-
-
-def _packets(ends, n=6, sender="device"):
-    return endpoints.Sender(ends["run"], ends["key"], name=sender).seal(ends["images"][:n])
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A throwaway CA with a broker and a client certificate, and a second CA that signed neither."""
+    base = tmp_path_factory.mktemp("pki")
+    return certs.make_test_pki(base / "ours"), certs.make_test_pki(base / "other")
 
 
 def _broker_kinds():
-    import shutil
-
-    have = shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").is_file()
     reason = "mosquitto is not installed here (.ci/run installs it with apt)"
+    have = link.mosquitto_binary() is not None
     return ["embedded", pytest.param("mosquitto", marks=pytest.mark.skipif(not have, reason=reason))]
 
 
-@pytest.mark.parametrize("kind", _broker_kinds())
-def test_delivery_and_refusals_keep_the_stream_going(ends, tmp_path, kind):
-    with link.BROKERS[kind]() as broker:
-        rx = _receiver(ends, broker, tmp_path / "out")
-        sealed = _packets(ends)
-        import paho.mqtt.client as mqtt
-
-        raw = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="attacker")
-        raw.connect("127.0.0.1", broker.port)
-        raw.loop_start()
-        tampered = bytearray(sealed[0])
-        tampered[-20] ^= 1
-        foreign = packets.parse(sealed[1])
-        other = packets.seal(
-            np.zeros(foreign.header.shape, np.float32),
-            "aes-gcm",
-            ends["key"].key,
-            ends["key"].key_id,
-            packets.run_id_bytes(ends["other_run"]),
-            packets.sender_id("device"),
-            99,
-        )
-        for bad in (bytes(tampered), b"not a packet at all", other):
-            raw.publish("aecrypt/test", bad, qos=1).wait_for_publish(5)
-        report = link.send(sealed, "127.0.0.1", broker.port, "aecrypt/test", timeout_s=20)
-        assert report.acknowledged == report.sent == 6 and rx.wait(6, 10)
-        raw.publish("aecrypt/test", sealed[2], qos=1).wait_for_publish(5)  # a replay
-        raw.loop_stop()
-        raw.disconnect()
-        import time
-
-        time.sleep(0.5)
-        rx.stop()
-    log = rx.log
-    assert len(log.accepted) == 6 and log.duplicates >= 1  # the replay dropped, nothing written twice
-    reasons = " | ".join(log.refused)
-    assert "failed authentication" in reasons and "truncated packet: 19 bytes" in reasons and "is for run" in reasons
-    rows = (tmp_path / "out" / "received.csv").read_text().splitlines()
-    assert len(rows) == 7 and len(list((tmp_path / "out").glob("*.png"))) == 6
-
-
-def test_a_receiver_restarted_mid_stream_loses_nothing_and_writes_nothing_twice(ends, tmp_path):
-    out = tmp_path / "out"
-    with link.EmbeddedBroker() as broker:
-        first = _receiver(ends, broker, out)
-        sealed = _packets(ends, sender="restart")
-        link.send(sealed[:3], "127.0.0.1", broker.port, "aecrypt/test", timeout_s=10)
-        assert first.wait(3, 10)
-        first.stop()  # killed: the rest is published while it is down, to its persistent session
-        import threading
-
-        result = {}
-        sender = threading.Thread(
-            target=lambda: result.update(r=link.send(sealed, "127.0.0.1", broker.port, "aecrypt/test", timeout_s=20))
-        )
-        sender.start()
-        second = _receiver(ends, broker, out)  # same client id and folder
-        assert second.wait(3, 15)
-        sender.join(25)
-        second.stop()
-    assert result["r"].acknowledged == 6
-    rows = (out / "received.csv").read_text().splitlines()[1:]
-    assert len(rows) == 6 and len({r.split(",")[0] for r in rows}) == 6  # every image once
+#: what each drill must show beyond "every genuine image arrived once and was acknowledged"
+SIGNS = {
+    "tampered": lambda r: any("failed authentication" in x for x in r.refused),
+    "malformed": lambda r: any("truncated packet: 19 bytes" in x for x in r.refused),
+    "foreign_run": lambda r: any("is for run" in x for x in r.refused),
+    "replay": lambda r: r.duplicates >= 1 and not r.refused,
+    "receiver_restart": lambda r: not r.refused,
+    "broker_restart": lambda r: not r.refused,
+}
 
 
 @pytest.mark.parametrize("kind", _broker_kinds())
-def test_a_broker_restart_is_survived_by_resending(ends, tmp_path, kind):
+@pytest.mark.parametrize("drill", faults.DRILLS, ids=lambda d: d.__name__)
+def test_every_fault_drill_loses_nothing_and_writes_nothing_twice(ends, tmp_path, kind, drill):
+    result = drill(ends, kind, tmp_path)
+    assert result.sent == 6 and result.acknowledged == 6, result
+    assert result.lost == 0 and result.written == result.rows == result.pngs == 6, result
+    assert SIGNS[drill.__name__](result), result
+    assert result.passed and result.broker == kind
+
+
+def test_a_killed_receiver_leaves_its_session_to_the_broker(ends, tmp_path):
+    """The drill's kill is a real crash for the broker: no goodbye, so the next receiver gets what was queued."""
+    result = faults.receiver_restart(ends, "embedded", tmp_path)
+    rows = pd.read_csv(tmp_path / "received.csv", dtype={"image_id": str})
+    assert sorted(rows["sequence"]) == list(range(6)) and rows["image_id"].is_unique
+    assert (rows["decode_ms"] > 0).all() and rows["score"].between(0, 1).all() and result.passed
+
+
+@pytest.mark.parametrize("kind", _broker_kinds())
+def test_tls_with_client_certificates(ends, pki, tmp_path, kind):
+    ours, other = pki
+    device = link.ClientTLS(ours.ca, ours.client_cert, ours.client_key)
+    sealed = endpoints.Sender(ends.run, ends.key, name="tls").seal(ends.images[:3])
+    with link.BROKERS[kind](tls=link.BrokerTLS(ours.server_cert, ours.server_key, ours.ca)) as broker:
+        rx = link.LinkReceiver(endpoints.Receiver(ends.run, ends.key), tmp_path, broker.address(device), "t").start()
+        try:
+            report = link.send(sealed, broker.address(device), "t", timeout_s=15)
+            assert report.acknowledged == 3 and rx.wait(3, 10)
+            with pytest.raises(AecryptError, match=r"did not accept this client.*needs --tls-cert and --tls-key"):
+                link.send([], broker.address(link.ClientTLS(ours.ca)), "t", timeout_s=1)
+            with pytest.raises(
+                AecryptError, match=r"TLS with mqtts://127\.0\.0\.1:\d+ failed: CERTIFICATE_VERIFY_FAILED"
+            ):
+                link.send([], broker.address(link.ClientTLS(other.ca, ours.client_cert, ours.client_key)), "t")
+            with pytest.raises(AecryptError, match="did not accept this client|cannot reach"):  # plain MQTT to TLS
+                link.send([], link.Address("127.0.0.1", broker.port), "t", timeout_s=1)
+        finally:
+            rx.stop()
+    assert len(rx.log.accepted) == 3 and not rx.log.refused
+
+
+def test_send_and_receive_over_tls_from_a_data_spec_with_png_payloads(ends, pki, tmp_path, tiny_sweep, capsys):
+    """The CLI end to end: `aecrypt receive` runs an embedded TLS broker; `aecrypt send --data synthetic`
+    sends four phantoms as AES-GCM over PNG; the receiver writes the very images (8-bit) and their scores."""
+    ours, _ = pki
+    root, _ = tiny_sweep
+    key_file = tmp_path / "cli.key"
+    keys.generate(key_file)
     port = link.free_port()
-    broker = link.BROKERS[kind](port).start()
-    rx = _receiver(ends, broker, tmp_path / "out")
-    sealed = _packets(ends, sender="broker-restart")
-    broker.stop()  # the broker forgets everything (mosquitto runs with persistence off)
-    broker = link.BROKERS[kind](port).start()
+    common = ["--profile", "tiny", "--results", str(root), "--run", ends.run.run_id[:6], "--key", str(key_file)]
+    tls = ["--tls-ca", str(ours.ca)]
+    out = tmp_path / "inbox"
+    receive_args = [*common, *tls, "--broker-cert", str(ours.server_cert), "--broker-key", str(ours.server_key)]
+    result = {}
+    receiver = threading.Thread(
+        target=lambda: result.update(
+            rc=cli.main(
+                ["receive", *receive_args, "--port", str(port), "-o", str(out), "--count", "4", "--timeout", "60"]
+            )
+        )
+    )
+    receiver.start()
     try:
-        report = link.send(sealed, "127.0.0.1", port, "aecrypt/test", timeout_s=25)
-        assert rx.wait(6, 10) and report.acknowledged == 6
+        deadline = time.perf_counter() + 30
+        while "embedded broker on" not in capsys.readouterr().out:  # the broker is up
+            assert time.perf_counter() < deadline and receiver.is_alive()
+            time.sleep(0.05)
+        rc = cli.main(
+            ["send", *common, *tls, "--broker", f"mqtts://127.0.0.1:{port}", "--data", "synthetic", "--n-images", "4"]
+            + ["--payload", "png", "--timeout", "20"]
+        )
     finally:
-        rx.stop()
-        broker.stop()
-    assert len(rx.log.accepted) == 6
+        receiver.join(60)
+    printed = capsys.readouterr().out
+    assert rc == 0 and result["rc"] == 0
+    assert f"sent 4 packet(s) to mqtts://127.0.0.1:{port}/aecrypt/xray: 4 acknowledged" in printed
+    rows = pd.read_csv(out / "received.csv", dtype={"image_id": str})
+    assert len(rows) == 4 and (rows["payload"] == "png").all() and rows["score"].between(0, 1).all()
+    from aecrypt.data import load_dataset
+
+    phantoms = load_dataset("synthetic", ends.run.size, 4).images
+    for _, row in rows.iterrows():
+        got = codecs.from_png((out / f"{row['image_id']}.png").read_bytes())
+        assert np.abs(got - phantoms[row["sequence"]]).max() <= 0.5 / 255 + 1e-6  # the image itself, at 8 bits
 
 
-def test_an_unreachable_broker_is_a_clear_error():
-    from aecrypt import AecryptError
+def _cli(capsys, *args) -> tuple[int, str]:
+    try:
+        rc = cli.main([str(a) for a in args])
+    except SystemExit as exc:
+        rc = exc.code
+    return rc, capsys.readouterr().err
 
-    with pytest.raises(AecryptError, match="cannot reach an MQTT broker at mqtt://127.0.0.1:1"):
-        link.send([], "127.0.0.1", 1, "t", timeout_s=1)
-    with pytest.raises(AecryptError, match="give mqtt://HOST:PORT"):
-        link.parse_broker("http://x")
+
+def test_link_arguments_that_cannot_work_are_one_line_errors(ends, pki, tmp_path, tiny_sweep, capsys):
+    ours, _ = pki
+    root, _ = tiny_sweep
+    key_file = tmp_path / "e.key"
+    keys.generate(key_file)
+    common = ["--profile", "tiny", "--results", root, "--run", ends.run.run_id[:6], "--key", key_file]
+    cases = [
+        (["send", *common, "--data", "synthetic", "--broker", "mqtt://127.0.0.1:1", "--tls-ca", ours.ca], "need a TLS"),
+        (["send", *common, "--data", "synthetic", "--broker", "http://x"], "give mqtt://HOST:PORT or mqtts://"),
+        (["send", *common, "--data", "synthetic", "--broker", "mqtt://127.0.0.1:99999"], "port is not a number"),
+        (["send", *common, "--data", "synthetic", "--broker", "mqtt://127.0.0.1:1"], "cannot reach an MQTT broker"),
+        (["send", *common, "--data", "synthetic", tmp_path], "not both"),
+        (["send", *common], "no images given"),
+        (["send", *common, "--data", "synthetic", "--payload", "png", "--quantise", "uint8"], "--quantise applies"),
+        (["send", *common, "--data", "synthetic", "--payload", "png", "--cipher", "paper", "--insecure"], "AEAD"),
+        (["send", *common, "--data", "synthetic", "--tls-cert", ours.client_cert, "--broker", "mqtts://h"], "both"),
+        (
+            ["send", *common, "--data", "synthetic", "--tls-ca", tmp_path / "nope.pem", "--broker", "mqtts://h"],
+            "no such",
+        ),
+        (["receive", *common, "-o", tmp_path / "r", "--broker-cert", ours.server_cert, "--tls-ca", ours.ca], "both"),
+        (
+            [
+                "receive",
+                *common,
+                "-o",
+                tmp_path / "r",
+                "--broker-cert",
+                ours.server_cert,
+                "--broker-key",
+                ours.server_key,
+            ],
+            "give --tls-ca",
+        ),
+        (["receive", *common, "-o", tmp_path / "r", "--broker", "mqtt://127.0.0.1:1", "--port", "5"], "embedded"),
+        (["certs", "-o", ours.ca.parent], "already holds ca.pem"),
+    ]
+    for args, message in cases:
+        rc, err = _cli(capsys, *args)
+        assert rc == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert not (tmp_path / "r").exists()  # nothing started, nothing written
+
+
+def test_certs_writes_owner_only_keys_and_certificates_that_verify(tmp_path, capsys):
+    import ssl
+
+    assert cli.main(["certs", "-o", str(tmp_path / "tls")]) == 0
+    pki = certs.TestPKI(*(tmp_path / "tls" / f for f in certs.FILES))
+    assert "--broker-cert" in capsys.readouterr().out
+    for private in (pki.server_key, pki.client_key):
+        assert private.stat().st_mode & 0o077 == 0
+    context = ssl.create_default_context(cafile=str(pki.ca))  # the server certificate loads against its CA
+    context.load_cert_chain(pki.client_cert, pki.client_key)
+    from cryptography import x509
+
+    server = x509.load_pem_x509_certificate(pki.server_cert.read_bytes())
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {str(ip) for ip in names.get_values_for_type(x509.IPAddress)} == {"127.0.0.1", "::1"}
+
+
+def test_parse_broker_reads_both_schemes_and_their_default_ports():
+    assert link.parse_broker(None) == link.Address("127.0.0.1", 1883)
+    assert link.parse_broker("mqtts://[::1]").port == 8883 and link.parse_broker("mqtts://[::1]").tls is not None
+    assert link.parse_broker("mqtts://[::1]:9").url == "mqtts://[::1]:9"
+    assert (
+        packets.parse(
+            packets.seal(np.zeros((1, 4, 4), np.float32), "aes-gcm", b"k" * 32, b"i" * 8, b"r" * 8, b"s" * 8, 0, "png")
+        ).header.quantisation
+        == "png"
+    )
