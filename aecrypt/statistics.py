@@ -149,3 +149,51 @@ def auc_interval(labels, scores, confidence: float = 0.95) -> Interval:
     half = z * math.sqrt(var)
     y = np.asarray(labels)
     return Interval(auc, max(0.0, auc - half), min(1.0, auc + half), int(len(y)))
+
+
+# --- quantiles of latencies: distribution-free bounds from order statistics ----------------------------------
+
+
+def quantile_bound(values, q: float, side: str, confidence: float = 0.95) -> float:
+    """A one-sided, distribution-free bound on the q-quantile of whatever distribution the values are drawn
+    from (independently): the order statistic x_(k) with P(x_(k) ≥ ξ_q) ≥ `confidence` (side "upper") or
+    P(x_(k) ≤ ξ_q) ≥ `confidence` (side "lower"), from the binomial count of values below ξ_q. NaN where there
+    are too few values: an upper bound on the 99th percentile at 95 % needs at least 299 of them."""
+    if side not in ("upper", "lower"):
+        raise AecryptError(f"side={side!r}; valid: 'upper', 'lower'")
+    if not 0 < q < 1 or not 0 < confidence < 1:
+        raise AecryptError(f"q and confidence must be in (0, 1), got {q}, {confidence}")
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n == 0:
+        return math.nan
+    if side == "upper":  # smallest k with P(B ≤ k − 1) ≥ confidence, B ~ Bin(n, q) the values below ξ_q
+        k = int(stats.binom.ppf(confidence, n, q)) + 1
+        return float(x[k - 1]) if k <= n else math.nan
+    k = int(stats.binom.ppf(1 - confidence, n, q))  # largest k with P(B ≤ k − 1) ≤ 1 − confidence
+    if k >= 1 and stats.binom.cdf(k - 1, n, q) > 1 - confidence:
+        k -= 1
+    return float(x[k - 1]) if k >= 1 else math.nan
+
+
+def quantile_interval(values, q: float, confidence: float = 0.95) -> Interval:
+    """The q-quantile with a two-sided distribution-free interval (each side at (1 + confidence) / 2)."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    one_sided = (1 + confidence) / 2
+    low, high = quantile_bound(x, q, "lower", one_sided), quantile_bound(x, q, "upper", one_sided)
+    if math.isnan(low) or math.isnan(high):
+        low = high = math.nan
+    return Interval(float(np.quantile(x, q)), low, high, len(x))
+
+
+def slope_interval(x, y, confidence: float = 0.95) -> Interval:
+    """The least-squares slope of y on x with its t-interval (scipy's linregress), for a trend over a stream."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3:
+        return Interval(math.nan, math.nan, math.nan, len(x))
+    fit = stats.linregress(x, y)
+    half = stats.t.ppf((1 + confidence) / 2, len(x) - 2) * fit.stderr
+    return Interval(float(fit.slope), float(fit.slope - half), float(fit.slope + half), len(x))
