@@ -78,7 +78,10 @@ def _result(
     fault: str, expected: str, kind: str, out: Path, sent: int, report, rx, started: float, check
 ) -> DrillResult:
     path = out / "received.csv"
-    rows = list(csv.DictReader(path.open())) if path.is_file() else []
+    rows = []
+    if path.is_file():
+        with path.open() as f:
+            rows = list(csv.DictReader(f))
     result = DrillResult(
         fault,
         expected,

@@ -105,6 +105,14 @@ def parse_broker(url: str | None, tls: ClientTLS | None = None) -> Address:
     return Address(parts.hostname, port, (tls or ClientTLS()) if parts.scheme == "mqtts" else None)
 
 
+def publish_bytes(payload_bytes: int, topic: str) -> int:
+    """The size of one QoS 1 MQTT 3.1.1 PUBLISH carrying `payload_bytes`: fixed header, remaining length
+    (1–4 bytes), topic, packet id, payload (TCP/IP headers come on top, about 3 % at a 1500-byte MTU)."""
+    remaining = 2 + len(topic.encode()) + 2 + payload_bytes
+    length_bytes = 1 if remaining < 128 else 2 if remaining < 16384 else 3 if remaining < 2097152 else 4
+    return 1 + length_bytes + remaining
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -172,7 +180,9 @@ class EmbeddedBroker(_LoopbackBroker):
     def start(self) -> EmbeddedBroker:
         import logging
 
-        logging.getLogger("amqtt").setLevel(logging.ERROR)
+        # amqtt logs a traceback for every delivery it gives up on (a receiver too busy decoding to acknowledge
+        # in time); the sender's outbox resends those, so they are no error of the link
+        logging.getLogger("amqtt").setLevel(logging.CRITICAL)
         listener = {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}
         if self.tls:
             listener |= {"ssl": True, "certfile": str(self.tls.cert), "keyfile": str(self.tls.key)}
@@ -191,7 +201,15 @@ class EmbeddedBroker(_LoopbackBroker):
             self._broker = broker_class(config, loop=self._loop)
             await self._broker.start()
 
-        asyncio.run_coroutine_threadsafe(start(), self._loop).result(10)
+        try:
+            asyncio.run_coroutine_threadsafe(start(), self._loop).result(10)
+        except Exception as exc:  # amqtt's BrokerError, e.g. the port taken by another broker
+            self._broker = None
+            self.stop()
+            raise AecryptError(
+                f"cannot start the embedded broker on 127.0.0.1:{self.port} ({exc}); if another broker listens there, "
+                f"use it with --broker mqtt://127.0.0.1:{self.port}, or give --port N (--port 0: any free port)"
+            ) from None
         return self
 
     def stop(self) -> None:

@@ -40,6 +40,11 @@ def summary_csv(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "summary.csv"
 
 
+def link_json(root: Path | None = None) -> Path:
+    """The last `make bench-link` record (the book's "The link" page reads it)."""
+    return (root or results_root()) / "link.json"
+
+
 def bench_json(root: Path | None = None) -> Path:
     """The last `make bench` record of this machine (the book's Performance page reads it)."""
     return (root or results_root()) / "bench.json"
