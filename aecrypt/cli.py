@@ -308,7 +308,7 @@ def _embedded_broker(args):
         if not args.tls_ca:
             raise AecryptError("the receiver reaches its own TLS broker too: give --tls-ca (the CA of --broker-cert)")
         tls = link.BrokerTLS(args.broker_cert, args.broker_key, args.broker_client_ca)
-    port = args.port or link.DEFAULT_PORTS["mqtts" if tls else "mqtt"]
+    port = link.DEFAULT_PORTS["mqtts" if tls else "mqtt"] if args.port is None else args.port  # 0: any free port
     return link.EmbeddedBroker(port, tls)
 
 
@@ -318,7 +318,7 @@ def cmd_receive(args) -> int:
 
     from . import link
 
-    if args.broker and (args.broker_cert or args.broker_key or args.broker_client_ca or args.port):
+    if args.broker and (args.broker_cert or args.broker_key or args.broker_client_ca or args.port is not None):
         raise AecryptError(
             "--port and --broker-cert/--broker-key/--broker-client-ca configure the embedded broker; "
             "leave them out with --broker"
@@ -531,7 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("receive", help="subscribe, check, decrypt, decode and classify packets from MQTT")
     endpoint(p)
     mqtt(p, "mqtt://HOST:PORT or mqtts://HOST:PORT (default: start the embedded broker on 127.0.0.1)")
-    p.add_argument("--port", type=int, help="the embedded broker's port (default 1883, 8883 with TLS)")
+    p.add_argument("--port", type=int, help="the embedded broker's port (default 1883, 8883 with TLS; 0: any free)")
     p.add_argument("--broker-cert", help="the embedded broker listens with TLS: its certificate (aecrypt certs)")
     p.add_argument("--broker-key", help="the embedded broker's private key (with --broker-cert)")
     p.add_argument("--broker-client-ca", help="the embedded broker requires client certificates signed by this CA")

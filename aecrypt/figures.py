@@ -421,3 +421,41 @@ def attack_panels(samples: Mapping[str, np.ndarray]) -> plt.Figure:
         ax.set_yticks([])
         ax.grid(False)
     return fig
+
+
+def link_latency(latencies: pd.DataFrame, intervals_ms: Mapping[str, float]) -> plt.Figure:
+    """End-to-end latency per image on the link (log scale), one box per stream at each rate, each rate's
+    interval between images drawn across it: a box that stays below its line kept up."""
+    use_style()
+    rates = list(dict.fromkeys(latencies["rate"]))
+    streams = list(dict.fromkeys(latencies["stream"]))
+    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
+    sns.boxplot(
+        latencies,
+        x="rate",
+        y="latency_ms",
+        hue="stream",
+        order=rates,
+        hue_order=streams,
+        ax=ax,
+        whis=(1, 99),
+        fliersize=1.5,
+        linewidth=0.8,
+    )
+    for i, rate in enumerate(rates):
+        if rate in intervals_ms:
+            ax.hlines(intervals_ms[rate], i - 0.45, i + 0.45, colors="black", linestyles="--", linewidth=1.2)
+            ax.annotate(
+                f"interval {intervals_ms[rate]:g} ms",
+                (i, intervals_ms[rate]),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+            )
+    ax.set_yscale("log")
+    ax.set_xlabel("images per second sent (max: as fast as the link takes them)")
+    ax.set_ylabel("end-to-end latency per image (ms, log)")
+    ax.set_title("Latency on the link: box = quartiles, whiskers = 1st–99th percentile")
+    ax.legend(title=None, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=9, frameon=False)
+    return fig

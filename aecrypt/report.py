@@ -5,6 +5,7 @@ functions; they hold no logic of their own."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -274,6 +275,7 @@ def findings(results: Results) -> list[verdicts.Finding]:
             ),
         )
     )
+    out.append(("real time", link_finding(results)))
     cov = verdicts.coverage(table)
     for kind, finding in out:
         if cov.missing and kind in MODEL_CLAIMS:
@@ -867,3 +869,249 @@ def audit_table(record: dict) -> pd.DataFrame:
         ),
     ]
     return pd.DataFrame(table, columns=["test", "paper's cipher", "AES-256-GCM", "ideal / critical value"])
+
+
+# --- the link ----------------------------------------------------------------------------------------------
+
+#: The link speeds the book prices a payload on: IEEE 802.15.4 (Zigbee) radio's 250 kbit/s, and 1 and 10 Mbit/s.
+LINK_SPEEDS = {"250 kbit/s": 250e3, "1 Mbit/s": 1e6, "10 Mbit/s": 10e6}
+LINK_RECORD_VERSION = 2
+_PAYLOAD_NAMES = {"float32": "float32 latent", "float16": "float16 latent", "uint8": "uint8 latent", "png": "PNG image"}
+
+
+def link_record(root: Path | None = None) -> dict | None:
+    """The last `make bench-link` record (results/link.json), or None where none of this format was run."""
+    path = paths.link_json(root)
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    return record if record.get("version") == LINK_RECORD_VERSION else None
+
+
+def stream_name(cipher: str, payload: str) -> str:
+    cipher_name = {"aes-gcm": "AES-GCM", "chacha20": "ChaCha20", "paper": "paper's cipher"}[cipher]
+    return f"{cipher_name} · {_PAYLOAD_NAMES[payload]}"
+
+
+def _per_s(rate: float) -> str:
+    return f"{rate:g} image{'' if rate == 1 else 's'}/s"
+
+
+def _rate_name(rate) -> str:
+    return f"{rate:g}/s" if rate else "max"
+
+
+def link_checks(record: dict) -> list[tuple[dict, verdicts.RateCheck]]:
+    """Every stream of the record with its real-time check (aecrypt.verdicts.rate_check)."""
+    return [
+        (s, verdicts.rate_check(s["latency_ms"], s["sent_at_s"], s["rate"], s["images"])) for s in record["streams"]
+    ]
+
+
+def link_table(record: dict) -> pd.DataFrame:
+    """One row per stream and rate: what arrived, the packet's size, the median latency with its 95 % interval,
+    the p99 with its one-sided 95 % bounds, the trend over the stream, and whether it kept up (and why)."""
+
+    def ms(value: float) -> str:
+        return "–" if math.isnan(value) else f"{value:.1f}"
+
+    rows = []
+    for s, c in link_checks(record):
+        rows.append(
+            {
+                "stream": stream_name(s["cipher"], s["payload"]),
+                "rate": _rate_name(s["rate"]),
+                "arrived": f"{c.received} / {c.sent}",
+                "bytes": s["packet_bytes"],
+                "median ms [95 %]": f"{c.median.estimate:.1f} [{ms(c.median.low)}, {ms(c.median.high)}]",
+                "p99 ms [bounds]": f"{c.p99:.1f} [{ms(c.p99_low)}, {ms(c.p99_high)}]",
+                "trend ms/s": f"{c.slope.estimate:+.2f}",
+                "images/s": f"{c.received / s['seconds']:.0f}" if s["rate"] is None else "",
+                "real time": c.real_time,
+                "why": c.why,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _verdict_cell(check: verdicts.RateCheck) -> str:
+    """One stream at one rate, in a few words: the verdict and the number it rests on."""
+    if check.rate is None:
+        return ""
+    if check.received < check.sent:
+        return f"no · {check.sent - check.received} lost"
+    if check.real_time == verdicts.NO and "queue grows" in check.why:
+        return "no · queue grows"
+    if check.real_time == verdicts.NO:
+        return f"no · p99 ≥ {check.p99_low:.1f} ms"
+    if check.real_time == verdicts.YES:
+        return f"yes · p99 ≤ {check.p99_high:.1f} ms"
+    if math.isnan(check.p99_high):
+        return f"cannot tell · {check.received} images"
+    return f"cannot tell · p99 ≤ {check.p99_high:.1f} ms"
+
+
+def link_verdict_table(record: dict) -> pd.DataFrame:
+    """One row per stream: its packet size, the verdict at each rate (with the p99 bound it rests on) and the
+    images per second as fast as the link takes them."""
+    rows: dict[str, dict] = {}
+    for s, c in link_checks(record):
+        row = rows.setdefault(stream_name(s["cipher"], s["payload"]), {"bytes": s["packet_bytes"]})
+        if s["rate"] is None:
+            row["max images/s"] = round(c.received / s["seconds"])
+        else:
+            row[f"at {_per_s(s['rate'])}"] = _verdict_cell(c)
+    frame = pd.DataFrame.from_dict(rows, orient="index").rename_axis("stream").reset_index()
+    return frame[[c for c in frame.columns if c != "max images/s"] + ["max images/s"]]
+
+
+def link_latencies(record: dict) -> pd.DataFrame:
+    """Long table for the latency figure: stream, rate, latency (ms) of every image that arrived."""
+    rows = [
+        {"stream": stream_name(s["cipher"], s["payload"]), "rate": _rate_name(s["rate"]), "latency_ms": v}
+        for s in record["streams"]
+        for v in s["latency_ms"]
+        if v is not None
+    ]
+    return pd.DataFrame(rows)
+
+
+def link_fastest(record: dict) -> dict[str, float | None]:
+    """Per stream: the fastest rate judged real time (none slower judged not)."""
+    return {name: verdicts.fastest_real_time(checks) for name, checks in _checks_by_stream(record).items()}
+
+
+def _checks_by_stream(record: dict) -> dict[str, list[verdicts.RateCheck]]:
+    by_stream: dict[str, list] = {}
+    for s, c in link_checks(record):
+        if c.rate:
+            by_stream.setdefault(stream_name(s["cipher"], s["payload"]), []).append(c)
+    return {name: sorted(checks, key=lambda c: c.rate) for name, checks in by_stream.items()}
+
+
+def link_summary(record: dict) -> dict[str, str]:
+    """Per stream, in words: the fastest rate judged real time, the faster rates the data cannot decide (and
+    why), and the first rate judged not real time (and why)."""
+    out = {}
+    for name, checks in _checks_by_stream(record).items():
+        fastest = verdicts.fastest_real_time(checks)
+        words = [f"real time up to **{_per_s(fastest)}**" if fastest else "no rate shown to be real time"]
+        failed = next((c for c in checks if c.real_time == verdicts.NO), None)
+        undecided = [
+            c
+            for c in checks
+            if c.real_time == verdicts.CANNOT_TELL
+            and (fastest is None or c.rate > fastest)
+            and (failed is None or c.rate < failed.rate)
+        ]
+        if undecided:  # the fastest one the data cannot decide says the most
+            words.append(f"cannot tell at {_per_s(undecided[-1].rate)} ({undecided[-1].why})")
+        if failed:
+            words.append(f"not at {_per_s(failed.rate)} ({failed.why})")
+        out[name] = "; ".join(words)
+    return out
+
+
+def stage_table(record: dict) -> pd.DataFrame:
+    """Median milliseconds per stage, per stream, as fast as the link takes them: where the time goes."""
+    rows = []
+    for s in record["streams"]:
+        if s["rate"] is None:
+            rows.append({"stream": stream_name(s["cipher"], s["payload"])} | s["stage_median_ms"])
+    frame = pd.DataFrame(rows).rename(columns={"seal": "encode + encrypt", "transit": "publish + deliver"})
+    return frame
+
+
+def stage_sentence(record: dict) -> str:
+    """Which steps set the pace as fast as the link takes them: the encoder and decoder, not the cipher."""
+    saturated = [s for s in record["streams"] if s["rate"] is None]
+    latent = [s["stage_median_ms"] for s in saturated if s["payload"] != "png"]
+    if not latent:
+        return ""
+
+    def span(values) -> str:
+        return f"{min(values):.1f}–{max(values):.1f} ms"
+
+    opened = max(s["stage_median_ms"]["open"] for s in saturated)
+    return (
+        f"As fast as the link takes them, encoding and encrypting a latent takes {span([m['seal'] for m in latent])} "
+        f"per image (median) and decoding and classifying it {span([m['decode'] + m['classify'] for m in latent])}, "
+        f"while opening a packet takes at most {opened:.2f} ms whatever the cipher."
+    )
+
+
+def payload_table(record: dict) -> pd.DataFrame:
+    """Bytes per image on the wire (one QoS 1 MQTT message: the AES-GCM packet and MQTT's header) and the
+    seconds each takes on LINK_SPEEDS, at the run's size and the paper's 200²: latents from their shapes,
+    PNGs measured on real pixels."""
+    rows = []
+    for p in record["payloads"]:
+        what = f"depth {p['depth']}: {_PAYLOAD_NAMES[p['payload']]}" if p["depth"] else f"PNG image ({p['source']})"
+        row = {"size": f"{p['size']}²", "what is sent": what, "bytes on the wire": p["mqtt_bytes"]}
+        for name, bps in LINK_SPEEDS.items():
+            row[f"s at {name}"] = p["mqtt_bytes"] * 8 / bps
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def wire_sentence(record: dict) -> str:
+    """What the paper's scale costs on the wire: the depth-3 float32 latent at 200² against the PNG of a real
+    X-ray (or of a phantom, where no real one was measured)."""
+    table = pd.DataFrame(record["payloads"])
+    at200 = table[table["size"] == 200]
+    latent = at200[(at200["depth"] == 3) & (at200["payload"] == "float32")]
+    pngs = at200[at200["payload"] == "png"]
+    if latent.empty or pngs.empty:
+        return ""
+    png = pngs[pngs["source"] != "phantoms"].iloc[0] if (pngs["source"] != "phantoms").any() else pngs.iloc[0]
+    latent = latent.iloc[0]
+
+    def seconds(nbytes: int) -> str:
+        return ", ".join(f"{nbytes * 8 / bps:.3g} s at {name}" for name, bps in LINK_SPEEDS.items())
+
+    return (
+        f"At the paper's 200², one depth-3 float32 latent is {latent['mqtt_bytes'] / 1e6:.2f} MB on the wire "
+        f"({seconds(latent['mqtt_bytes'])}); the PNG of the X-ray itself ({png['source']}, in AES-GCM) is "
+        f"{png['mqtt_bytes'] / 1e3:.0f} kB ({seconds(png['mqtt_bytes'])})."
+    )
+
+
+def fault_table(record: dict) -> pd.DataFrame:
+    """The fault drills of the record, one row per fault: what was expected, what the receiver refused it
+    with, and per broker what was written (distinct images of those sent, rows beyond them, duplicates
+    dropped) and whether it went as expected."""
+    rows: dict[str, dict] = {}
+    for d in record["faults"]:
+        row = rows.setdefault(d["fault"], {"fault": d["fault"], "expected": d["expected"], "refused with": ""})
+        if d["refused"] and not row["refused with"]:
+            reason = d["refused"][0]
+            row["refused with"] = reason if len(reason) < 70 else reason[:67] + "…"
+        twice = d["rows"] - d["written"]
+        row[d["broker"]] = (
+            f"{'as expected' if d['passed'] else 'NOT as expected'}: {d['written']} / {d['sent']} written"
+            + (f", {twice} twice" if twice else "")
+            + (f", {d['duplicates']} duplicate(s) dropped" if d["duplicates"] else "")
+            + f" ({d['seconds']:.1f} s)"
+        )
+    return pd.DataFrame(list(rows.values())).fillna("")
+
+
+def link_finding(results: Results) -> verdicts.Finding:
+    """The title's "real time" claim from the link benchmark of this build's profile, or, where none has run,
+    a row that says how to measure it."""
+    record = link_record(results.root)
+    if record is None or record.get("profile") != results.profile:
+        return verdicts.Finding(
+            "real time using IoT",
+            "title",
+            "p99 end-to-end latency below the interval between images (`make bench-link`)",
+            f"No link benchmark for this build: run `make bench-link PROFILE={results.profile}`.",
+            f"{verdicts.NOT_TESTABLE} (no link benchmark)",
+        )
+    by_stream: dict[str, list] = {}
+    for s, c in link_checks(record):
+        if s["cipher"] == "aes-gcm" and s["payload"] in ("float32", "png"):
+            by_stream.setdefault(stream_name(s["cipher"], s["payload"]), []).append(c)
+    cpu = record["cpu"]
+    machine = f"{cpu['model']} ({cpu['cores']} cores; {' '.join(cpu['vector_extensions'])})"
+    return verdicts.real_time(by_stream, record["size"], wire_sentence(record), machine)

@@ -181,10 +181,18 @@ def test_link_arguments_that_cannot_work_are_one_line_errors(ends, pki, tmp_path
         (["receive", *common, "-o", tmp_path / "r", "--broker", "mqtt://127.0.0.1:1", "--port", "5"], "embedded"),
         (["certs", "-o", ours.ca.parent], "already holds ca.pem"),
     ]
-    for args, message in cases:
-        rc, err = _cli(capsys, *args)
-        assert rc == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
-    assert not (tmp_path / "r").exists()  # nothing started, nothing written
+    import socket
+
+    with socket.socket() as busy:  # a port another broker (say mosquitto's system service) already holds
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cases.append((["receive", *common, "-o", tmp_path / "r", "--port", port], "cannot start the embedded broker"))
+        for args, message in cases:
+            rc, err = _cli(capsys, *args)
+            assert rc == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert "--port 0: any free port" in err
+    assert not list((tmp_path / "r").glob("*"))  # nothing received, nothing written
 
 
 def test_certs_writes_owner_only_keys_and_certificates_that_verify(tmp_path, capsys):
