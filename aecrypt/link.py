@@ -35,13 +35,16 @@ CONNECT_TIMEOUT_S = 10.0
 # --- addresses and TLS ----------------------------------------------------------------------------------
 
 
-def _existing(path: Path | str | None, what: str) -> Path | None:
-    if path is None:
-        return None
-    path = Path(path)
-    if not path.is_file():
-        raise AecryptError(f"{what} {path}: no such file")
-    return path
+def _check_files(tls, described: dict[str, str]) -> None:
+    """Each named field of a frozen TLS dataclass as a Path to an existing file (or None), else an error
+    that names the option (or role) it came from."""
+    for name, what in described.items():
+        path = getattr(tls, name)
+        if path is not None:
+            path = Path(path)
+            if not path.is_file():
+                raise AecryptError(f"{what} {path}: no such file")
+            object.__setattr__(tls, name, path)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,7 @@ class ClientTLS:
     def __post_init__(self):
         if (self.cert is None) != (self.key is None):
             raise AecryptError("a client certificate needs both --tls-cert and --tls-key")
-        for name, what in (("ca", "--tls-ca"), ("cert", "--tls-cert"), ("key", "--tls-key")):
-            object.__setattr__(self, name, _existing(getattr(self, name), what))
+        _check_files(self, {"ca": "--tls-ca", "cert": "--tls-cert", "key": "--tls-key"})
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,7 @@ class BrokerTLS:
     client_ca: Path | None = None
 
     def __post_init__(self):
-        for name, what in (("cert", "broker certificate"), ("key", "broker key"), ("client_ca", "client CA")):
-            object.__setattr__(self, name, _existing(getattr(self, name), what))
+        _check_files(self, {"cert": "broker certificate", "key": "broker key", "client_ca": "client CA"})
 
 
 @dataclass(frozen=True)
