@@ -976,11 +976,6 @@ def link_latencies(record: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def link_fastest(record: dict) -> dict[str, float | None]:
-    """Per stream: the fastest rate judged real time (none slower judged not)."""
-    return {name: verdicts.fastest_real_time(checks) for name, checks in _checks_by_stream(record).items()}
-
-
 def _checks_by_stream(record: dict) -> dict[str, list[verdicts.RateCheck]]:
     by_stream: dict[str, list] = {}
     for s, c in link_checks(record):
