@@ -1,27 +1,42 @@
 """aecrypt: a reproducible, critical companion to the paper
 "Image Encryption and Compression Based on Auto Encoder for Real Time Using IoT Technique".
 
-Modules (one concept each):
-  paths     every file and folder the project reads or writes
-  profiles  how big a run is (tiny / default / paper / real)
-  data      synthetic phantoms and loaders for real X-ray layouts
-  models    the paper's autoencoder and the two-layer classifier
-  cipher    the paper's cipher, and a real AEAD cipher behind one interface
-  metrics   reconstruction and classification metrics (scikit-image, scikit-learn)
-  experiment  the steps of one run, called by notebooks/experiment.ipynb (and baseline.ipynb)
-  runplots  what a run notebook draws (kept apart from the book's figures)
-  cost      FLOP counts of the autoencoder, from its layer shapes
-  statistics  the power calculation behind the default test split
-  runs      one run's identity (content hash over its import graph), execution and atomic result folder
-  sweep     grids, executors (process pool, dask.distributed) and the results table
-  figures   one function per paper figure, reading the results table
-  report    what the book pages glue: claims vs. measurements, run tables, the bench record
-  book      the Jupyter Book build (skipped when no input changed)
-  lockfile  requirements.lock and environment.yml from pyproject.toml
+The package is a house of rooms, one concern each; a room imports only the rooms below it.
+
+  paths, files, profiles, runtime
+              the ground floor: every path (and the names of a run folder's files), JSON files, how big a
+              run is, process settings and the machine's description
+  paper/      the paper itself: its autoencoder and classifier, its cipher, the hyperparameter vocabulary,
+              metrics, FLOP counts, one run's steps (what the run template calls), the results it reports
+  data/       data specs and sources: readers of real layouts, phantoms, `aecrypt fetch`, attributions
+  runs/       runs and sweeps: a run's spec and identity (content hash), execution (papermill), the run
+              folder, grids, planning, the sweep (process pool, dask.distributed), the results table, "best"
+  stats/      intervals, the linear model, the tests of the paper's claims, real-time checks
+  audit/      the cipher audit: randomness tests, attacks on the paper's cipher, the cached audit record
+  link/       the IoT link: packets (all AEAD framing), keys, the PNG codec, sender and receiver, MQTT,
+              brokers, certificates, fault drills
+  book/       the Jupyter Book: its build, editions, figures, and one module per page group
+  coursework/ the autograded assignments (otter-grader)
+  cli/        the `aecrypt` command, one module per command family
+  lockfile    requirements.lock and environment.yml from pyproject.toml (`make lock`)
+
+`aecrypt.cipher` and `aecrypt.statistics` are the old import paths of handed-out student notebooks: they
+still work, with a warning, for one release.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:  # one source, pyproject.toml; read from the installed metadata, so a new version reruns no run
+    __version__ = _metadata.version("aecrypt")
+except _metadata.PackageNotFoundError:  # the source tree used without installing it
+    __version__ = "unknown"
 
 
 class AecryptError(ValueError):
-    """A user-facing error: the message says what was wrong and what is valid."""
+    """A user-facing error: the message says what was wrong and what is valid. The command line prints it on
+    one line and exits 1 (a failure at run time)."""
+
+
+class UsageError(AecryptError):
+    """An input that is not valid as given (an unknown choice, a missing file, options that do not go
+    together), found before any work is done: the command line exits 2, as for its own usage errors."""

@@ -1,161 +1,22 @@
-"""The paper's latent "cipher" and a real authenticated cipher, behind one interface.
+"""The old import path of the paper's cipher, kept for one release so that student notebooks handed out
+before the layout changed still run: it warns, and gives what `aecrypt.paper.cipher` (and, for
+`AeadCipher`, `aecrypt.link.aead`) give."""
 
-Paper (Sec. 3): E = (z + K)², with K a key image added to every channel of the latent z.
-Its text gives two orders for decryption:
-  * "reverse the power function using the square root" (Sec. 3, algorithm step 3): z = √E − K.
-    This is the exact inverse whenever z + K ≥ 0 and is what `PaperCipher.decrypt` computes.
-  * "subtract the added image from it then take the square root": z' = √(E − K).
-    This does not invert the encryption; `decrypt_as_written` keeps it for the book to measure.
-Neither is encryption in the cryptographic sense: K is recoverable from one known (z, E) pair and
-the map preserves the latent's structure. `AeadCipher` (AES-256-GCM) is the comparison.
-"""
-
-from __future__ import annotations
-
-import os
 import warnings
-from pathlib import Path
-from typing import Literal, Protocol
 
-import numpy as np
-from PIL import Image
+from aecrypt.paper.cipher import *  # noqa: F403
+from aecrypt.paper.cipher import CipherDomainWarning, PaperCipher, key_from_image, key_from_seed  # noqa: F401
 
-from . import AecryptError
-
-NegativePolicy = Literal["raise", "warn", "ignore"]
-
-
-class CipherDomainWarning(UserWarning):
-    """z + K < 0 somewhere: squaring loses the sign and decryption returns |z + K| − K there."""
+warnings.warn(
+    "aecrypt.cipher is now aecrypt.paper.cipher (AeadCipher: aecrypt.link.aead); the old path goes in the next release",
+    FutureWarning,
+    stacklevel=2,
+)
 
 
-class LatentCipher(Protocol):
-    """What the pipeline needs of a cipher: encrypt a latent array, decrypt it back."""
+def __getattr__(name: str):
+    if name == "AeadCipher":  # the link's cipher, imported only when asked for
+        from aecrypt.link.aead import AeadCipher
 
-    name: str
-
-    def encrypt(self, latent: np.ndarray) -> object: ...
-
-    def decrypt(self, ciphertext: object) -> np.ndarray: ...
-
-
-def key_from_seed(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """A key image of uniform values in [0, 1), deterministic from the seed."""
-    return np.random.default_rng(seed).random((height, width), dtype=np.float32)
-
-
-def key_from_image(path: str | os.PathLike, height: int, width: int) -> np.ndarray:
-    """A key image from any image file: grayscale, resized to the latent's height × width, in [0, 1]."""
-    path = Path(path)
-    if not path.is_file():
-        raise AecryptError(f"key image {path} does not exist; give a path to an image file (PNG, JPEG, ...)")
-    try:
-        with Image.open(path) as img:
-            img = img.convert("L").resize((width, height), Image.Resampling.BILINEAR)
-            return np.asarray(img, dtype=np.float32) / 255.0
-    except OSError as exc:
-        raise AecryptError(f"key image {path} cannot be read as an image: {exc}") from None
-
-
-class PaperCipher:
-    """E = (z + K)², decrypted by √E − K, in float32. The key broadcasts over the channel axis."""
-
-    name = "paper"
-
-    def __init__(self, key: np.ndarray, negative: NegativePolicy = "raise"):
-        key = np.asarray(key, dtype=np.float32)
-        if key.ndim != 2:
-            raise AecryptError(f"the key must be a 2-D image (height × width), got shape {key.shape}")
-        if negative not in ("raise", "warn", "ignore"):
-            raise AecryptError(f"negative={negative!r}; valid: 'raise', 'warn', 'ignore'")
-        self.key = key
-        self.negative = negative
-
-    def _key_for(self, latent: np.ndarray) -> np.ndarray:
-        if latent.ndim < 3 or latent.shape[-3:-1] != self.key.shape:
-            raise AecryptError(
-                f"latent shape {latent.shape} does not match the key {self.key.shape}: "
-                "expected (..., height, width, channels) with height × width equal to the key's"
-            )
-        return self.key[:, :, None]
-
-    def domain_violations(self, latent: np.ndarray) -> int:
-        """How many entries have z + K < 0 (where the round trip cannot be exact)."""
-        latent = np.asarray(latent, dtype=np.float32)
-        return int(np.count_nonzero(latent + self._key_for(latent) < 0))
-
-    def encrypt(self, latent: np.ndarray) -> np.ndarray:
-        latent = np.asarray(latent, dtype=np.float32)
-        shifted = latent + self._key_for(latent)
-        bad = int(np.count_nonzero(shifted < 0))
-        if bad and self.negative != "ignore":
-            message = (
-                f"{bad} of {shifted.size} latent entries have z + K < 0 (min z = {latent.min():.4g}); "
-                "squaring loses their sign, so decryption returns |z + K| − K there. This happens with "
-                "activations that can be negative (e.g. tanh, elu, linear); relu never does."
-            )
-            if self.negative == "raise":
-                raise AecryptError(message + " Pass negative='warn' or 'ignore' to encrypt anyway.")
-            warnings.warn(message, CipherDomainWarning, stacklevel=2)
-        return np.square(shifted)
-
-    def decrypt(self, ciphertext: np.ndarray) -> np.ndarray:
-        ciphertext = np.asarray(ciphertext, dtype=np.float32)
-        return np.sqrt(ciphertext) - self._key_for(ciphertext)
-
-    def decrypt_as_written(self, ciphertext: np.ndarray) -> np.ndarray:
-        """The other reading of the paper's text: subtract K, then take the square root.
-        Not an inverse; negative E − K gives NaN, as the square root of a negative number would."""
-        ciphertext = np.asarray(ciphertext, dtype=np.float32)
-        with np.errstate(invalid="ignore"):
-            return np.sqrt(ciphertext - self._key_for(ciphertext))
-
-    @staticmethod
-    def recover_key(latent: np.ndarray, ciphertext: np.ndarray) -> np.ndarray:
-        """Known-plaintext attack: one (z, E) pair gives K = √E − z exactly (per pixel, any channel)."""
-        latent = np.asarray(latent, dtype=np.float32)
-        return (np.sqrt(np.asarray(ciphertext, dtype=np.float32)) - latent)[..., 0].reshape(-1, *latent.shape[-3:-1])[0]
-
-
-class AeadCipher:
-    """AES-256-GCM (or ChaCha20-Poly1305) over the latent, framed as an aecrypt packet (`packets`): the header
-    (shape, ids, nonce) is authenticated with the payload; the float32 round trip is exact. A fresh random key
-    and key id unless given."""
-
-    def __init__(self, key: bytes | None = None, algorithm: str = "aes-gcm", key_id: bytes | None = None):
-        from . import packets
-
-        if algorithm not in packets.AEAD:
-            raise AecryptError(f"unknown AEAD cipher {algorithm!r}; valid: {', '.join(packets.AEAD)}")
-        self.name = algorithm
-        self.key = key if key is not None else os.urandom(32)
-        if len(self.key) != 32:
-            raise AecryptError(f"an AEAD key is 32 bytes, got {len(self.key)}")
-        self.key_id = key_id or packets.new_id()
-
-    def __repr__(self) -> str:  # never the key
-        return f"AeadCipher({self.name}, key id {self.key_id.hex()})"
-
-    def encrypt(self, latent: np.ndarray) -> bytes:
-        from . import packets
-
-        return packets.seal(latent, self.name, self.key, self.key_id, bytes(8), packets.sender_id("aecrypt"), 0)
-
-    def decrypt(self, ciphertext: bytes) -> np.ndarray:
-        from . import packets
-
-        return packets.open_packet(ciphertext, self.key, self.key_id, ciphers=(self.name,))[1]
-
-
-def make_paper_cipher(
-    latent_hw: tuple[int, int], key_image: str | None = None, seed: int = 0, negative: NegativePolicy = "raise"
-) -> PaperCipher:
-    h, w = latent_hw
-    key = key_from_image(key_image, h, w) if key_image else key_from_seed(h, w, seed)
-    return PaperCipher(key, negative=negative)
-
-
-def round_trip_error(cipher: LatentCipher, latent: np.ndarray) -> float:
-    """Max absolute difference between the latent and decrypt(encrypt(latent))."""
-    back = cipher.decrypt(cipher.encrypt(latent))
-    return float(np.max(np.abs(np.asarray(back, dtype=np.float64) - latent)))
+        return AeadCipher
+    raise AttributeError(f"module 'aecrypt.cipher' has no attribute {name!r}")

@@ -14,7 +14,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 
-from . import paths
+from aecrypt import paths
 
 LOCK = paths.ROOT / "requirements.lock"
 ENVIRONMENT_YML = paths.ROOT / "environment.yml"

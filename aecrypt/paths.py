@@ -1,8 +1,10 @@
-"""Every path the project reads or writes, named in one place."""
+"""Every path the project reads or writes, named in one place: the source tree's folders, the results
+folders, and the names of the files in a run folder and a profile's results."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -12,10 +14,44 @@ TEMPLATE = NOTEBOOKS / "experiment.ipynb"
 GRIDS = ROOT / "grids"
 BOOK = ROOT / "book"
 STYLE = PACKAGE / "aecrypt.mplstyle"
-#: The trained models a run folder keeps (`aecrypt encrypt/decrypt` and the cipher audit load them).
-RUN_MODELS = {"encoder": "encoder.keras", "decoder": "decoder.keras", "classifier": "classifier.keras"}
 # The shared real samples live beside the checkout, never inside it.
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The files of a run folder, results/<profile>/runs/<run-id>/ (DESIGN.md's run contract)."""
+
+    params: str = "params.json"  # what the sweep passed, with the label and run id
+    config: str = "config.json"  # the run's configuration and the profile's settings as it ran
+    status: str = "status.json"  # ok, error, seconds, host
+    data: str = "data.json"  # the data's summary and split sizes
+    metrics: str = "metrics.json"  # every scalar, stage timings, peak memory
+    env: str = "env.json"  # versions and the CPU (not part of the run's id)
+    history: str = "history.csv"  # per-epoch losses of the autoencoder and classifier
+    roc: str = "roc.csv"
+    scores: str = "scores.csv"  # one row per test image
+    confusion: str = "confusion.csv"
+    samples: str = "samples.npz"  # the first test images at every stage (Fig. 4)
+    paper_key: str = "paper_key.json"  # the recipe of the paper-cipher key, never the key
+    notebook: str = "experiment.ipynb"  # the executed template
+    kernel_log: str = "kernel.log"  # the kernel's stderr (TensorFlow's start-up lines)
+    encoder: str = "encoder.keras"
+    decoder: str = "decoder.keras"
+    classifier: str = "classifier.keras"
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """What a complete run folder has (a baseline writes no models or samples)."""
+        return (self.metrics, self.params, self.history, self.roc, self.confusion)
+
+    @property
+    def models(self) -> dict[str, str]:
+        """The trained models a combination's folder keeps (`aecrypt encrypt/decrypt` and the audit load them)."""
+        return {"encoder": self.encoder, "decoder": self.decoder, "classifier": self.classifier}
+
+
+RUN_FILES = RunFiles()
 
 
 def results_root() -> Path:
@@ -36,8 +72,33 @@ def runs_dir(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "runs"
 
 
+def failed_dir(profile: str, root: Path | None = None) -> Path:
+    return profile_dir(profile, root) / "failed"
+
+
 def summary_csv(profile: str, root: Path | None = None) -> Path:
+    """The one table every figure reads."""
     return profile_dir(profile, root) / "summary.csv"
+
+
+def plan_json(profile: str, root: Path | None = None) -> Path:
+    """The sweep's plan: every run with its id, the baselines, the references, what was skipped."""
+    return profile_dir(profile, root) / "plan.json"
+
+
+def added_json(profile: str, root: Path | None = None) -> Path:
+    """Runs added by hand (`aecrypt add`)."""
+    return profile_dir(profile, root) / "added.json"
+
+
+def audit_json(profile: str, root: Path | None = None) -> Path:
+    """The cipher audit's record (`aecrypt audit`)."""
+    return profile_dir(profile, root) / "audit.json"
+
+
+def audit_samples(profile: str, root: Path | None = None) -> Path:
+    """The audit's example pictures, for the *Is it secure?* page."""
+    return profile_dir(profile, root) / "audit_samples.npz"
 
 
 def link_json(root: Path | None = None) -> Path:
@@ -48,3 +109,8 @@ def link_json(root: Path | None = None) -> Path:
 def bench_json(root: Path | None = None) -> Path:
     """The last `make bench` record of this machine (the book's Performance page reads it)."""
     return (root or results_root()) / "bench.json"
+
+
+def memory_json(root: Path | None = None) -> Path:
+    """The last `make bench-memory` record."""
+    return (root or results_root()) / "memory.json"

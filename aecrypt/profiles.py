@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
-from . import AecryptError, paths
+from aecrypt import UsageError, paths
 
 #: The paper reports the autoencoder loss after these epochs (Fig. 7).
 PAPER_CHECKPOINTS = (10, 25, 50)
@@ -38,10 +38,10 @@ class Profile:
     def __post_init__(self):
         counts = (self.n_train, self.n_val, self.n_test)
         if self.seeds < 1:
-            raise AecryptError(f"profile {self.name!r}: seeds must be at least 1, got {self.seeds}")
+            raise UsageError(f"profile {self.name!r}: seeds must be at least 1, got {self.seeds}")
         if any(c is not None for c in counts):
             if None in counts:
-                raise AecryptError(f"profile {self.name!r}: give all of n_train, n_val, n_test or none")
+                raise UsageError(f"profile {self.name!r}: give all of n_train, n_val, n_test or none")
             object.__setattr__(self, "n_images", sum(counts))
 
     @property
@@ -63,7 +63,7 @@ class Profile:
             return self
         valid = sorted(f.name for f in fields(self) if f.name != "name")
         if unknown := set(overrides) - set(valid):
-            raise AecryptError(f"unknown profile setting(s) {sorted(unknown)}; valid: {', '.join(valid)}")
+            raise UsageError(f"unknown profile setting(s) {sorted(unknown)}; valid: {', '.join(valid)}")
         counts = {"n_train", "n_val", "n_test"}
         if "n_images" in overrides and not counts & set(overrides):
             overrides = overrides | dict.fromkeys(counts)  # a new total replaces exact split sizes
@@ -143,7 +143,13 @@ def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise AecryptError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}") from None
+        raise UsageError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}") from None
+
+
+def as_profile(profile: Profile | str) -> Profile:
+    """A profile given by name is looked up once, where it enters (a command, a sweep); below that it travels
+    as the object."""
+    return profile if isinstance(profile, Profile) else get_profile(profile)
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -159,10 +165,10 @@ def parse_seeds(text: str) -> tuple[int, ...]:
                 raise ValueError
             seeds = tuple(range(n))
     except ValueError:
-        raise AecryptError(
+        raise UsageError(
             f"--seeds {text!r} is neither a count (a whole number >= 1: seeds 0..N-1) nor a comma-separated list "
             "of seeds (e.g. 0,3,7; one seed as 5,)"
         ) from None
     if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise AecryptError(f"--seeds {text!r}: give distinct seeds >= 0 (e.g. 0,1,2)")
+        raise UsageError(f"--seeds {text!r}: give distinct seeds >= 0 (e.g. 0,1,2)")
     return tuple(sorted(seeds))

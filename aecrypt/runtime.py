@@ -66,13 +66,22 @@ def cpu_info() -> dict:
     }
 
 
+def cpu_line(cpu: dict) -> str:
+    """One CPU as the project names it beside every timing: model, cores, vector extensions and any
+    instruction-set limit, e.g. "AMD EPYC (2 cores; avx2 fma avx512f; limited to AVX2)"."""
+    limit = cpu.get("isa_limit", "none")
+    extensions = " ".join(cpu.get("vector_extensions", [])) or "no AVX"
+    limited = "" if limit == "none" else f"; limited to {limit}"
+    return f"{cpu['model']} ({cpu['cores']} cores; {extensions}{limited})"
+
+
 def describe() -> dict:
     """Versions, backend and hardware of this process (written to each run's env.json)."""
     import keras
     import numpy
     import sklearn
 
-    from . import __version__
+    from aecrypt import __version__
 
     info = {
         "aecrypt": __version__,

@@ -2,7 +2,7 @@
 takes each image when it is due, publish, deliver, open, decode, classify) at 1, 10 and 100 images/s and as
 fast as the link takes them, for each cipher, each latent quantisation and the AES-GCM PNG of the image itself;
 the bytes each payload puts on the wire at the run's size and at the paper's 200²; and every fault drill
-(aecrypt.faults) against the embedded broker and, where installed, mosquitto. Bounded in images and time
+(aecrypt.link.faults) against the embedded broker and, where installed, mosquitto. Bounded in images and time
 (about 8 minutes; --quick about 2), the brokers on 127.0.0.1 only. Raw latencies go to results/link.json;
 the book's "The link" page computes its bounds and verdicts from them.
 
@@ -20,7 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from aecrypt import choices, endpoints, faults, keys, link, packets, paths, report, runtime
+from aecrypt import paths, runtime
+from aecrypt.link import addresses, brokers, endpoints, faults, keys, mqtt, packets
+from aecrypt.paper import choices
+from aecrypt.runs import trained
+from aecrypt.runs.results import Results
 
 #: (cipher, payload): every cipher at float32, every latent quantisation with AES-GCM, and the PNG
 STREAMS = (
@@ -46,8 +50,8 @@ def stream(run, key, images: np.ndarray, cipher: str, payload: str, rate: float 
     receiver = endpoints.Receiver(run, key, endpoints.AEAD_CIPHERS + ("paper",), key_image)
     sender = endpoints.Sender(run, key, cipher, payload, "bench-device", key_image)
     taken_ns, sealed_ns, sent_at, sizes = [], [], [], []
-    with tempfile.TemporaryDirectory() as out, link.EmbeddedBroker() as broker:
-        rx = link.LinkReceiver(receiver, Path(out), broker.address(), TOPIC, "bench-rx").start()
+    with tempfile.TemporaryDirectory() as out, brokers.EmbeddedBroker() as broker:
+        rx = mqtt.LinkReceiver(receiver, Path(out), broker.address(), TOPIC, "bench-rx").start()
         started = time.perf_counter()
 
         def device():
@@ -62,7 +66,7 @@ def stream(run, key, images: np.ndarray, cipher: str, payload: str, rate: float 
                 sizes.append(len(packet))
                 yield packet
 
-        report_ = link.send(device(), broker.address(), TOPIC, timeout_s=120)
+        report_ = mqtt.send(device(), broker.address(), TOPIC, timeout_s=120)
         rx.wait(len(images), 30)
         seconds = time.perf_counter() - started
         rx.stop()
@@ -110,14 +114,14 @@ def payloads(run, sizes: tuple[int, ...] = (200,)) -> list[dict]:
         nih = paths.SHARED_DATA / "nih-chestxray14-sample"
         if nih.is_dir() and size > 64:  # 1024² release images: a PNG of a real X-ray at this size
             sources["NIH ChestX-ray14 sample"] = f"nih:{nih}"
-        from aecrypt.data import load_dataset
+        from aecrypt.data.dataset import load_dataset
 
         for source, spec in sources.items():
             images = load_dataset(spec, size, 20 if spec == "synthetic" else None).images
             n = [len(packets.seal(im[None], "aes-gcm", key, key_id, run_id, sender, 0, "png")) for im in images]
             rows.append({"size": size, "depth": None, "payload": "png", "source": source, "bytes": int(np.median(n))})
     for row in rows:
-        row["mqtt_bytes"] = link.publish_bytes(row["bytes"], TOPIC)
+        row["mqtt_bytes"] = addresses.publish_bytes(row["bytes"], TOPIC)
     return rows
 
 
@@ -128,8 +132,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer images per stream (no p99 bounds at 10 images/s)")
     args = parser.parse_args()
     root = Path(args.results) if args.results else None
-    results = report.Results(args.profile, root or paths.results_root())
-    table = endpoints.list_runs(args.profile, results.root)
+    results = Results(args.profile, root or paths.results_root())
+    table = trained.list_runs(args.profile, results.root)
     table = table[table["models"] & table["with_cipher"]]
     if table.empty:
         raise SystemExit(
@@ -138,7 +142,7 @@ def main() -> None:
     best = results.best_autoencoder  # the run a user would deploy: the lowest-MSE combination, seed 0's run
     chosen = results.runs_of(best["label"])
     run_id = chosen.sort_values("seed")["run_id"].iloc[0] if len(chosen) else table["run_id"].iloc[0]
-    run = endpoints.TrainedRun.load(paths.runs_dir(args.profile, results.root) / run_id)
+    run = trained.TrainedRun.load(paths.runs_dir(args.profile, results.root) / run_id)
     counts = QUICK_COUNTS if args.quick else COUNTS
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,7 +156,7 @@ def main() -> None:
                 median = np.median([v for v in s["latency_ms"] if v is not None])
                 arrived = f"{s['received']}/{s['images']} in {s['seconds']:.1f} s"
                 print(f"{cipher:8} {payload:7} rate {rate or 'max':>3}: {arrived}, median {median:.1f} ms", flush=True)
-        kinds = ("embedded", "mosquitto") if link.mosquitto_binary() else ("embedded",)
+        kinds = ("embedded", "mosquitto") if brokers.mosquitto_binary() else ("embedded",)
         drills = faults.run_drills(faults.Ends(run, key, pool[:6]), kinds)
     for d in drills:
         print(

@@ -51,8 +51,8 @@ def train(size: int, depth: int, images: int, epochs: int, batch: int, jit: bool
     import keras
     import numpy as np
 
-    from aecrypt import cost, models
     from aecrypt.data import synthetic
+    from aecrypt.paper import cost, models
 
     keras.mixed_precision.set_global_policy(policy)
     base, _ = synthetic.generate(min(images, 512), size, seed=0)

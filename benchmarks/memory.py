@@ -40,7 +40,7 @@ def one_run(images: int, scratch: Path) -> dict:
         },
         progress_bar=False,
     )
-    m = json.loads((out / "metrics.json").read_text())
+    m = json.loads((out / paths.RUN_FILES.metrics).read_text())
     data_mb = images * 200 * 200 * 4 / 2**20  # the float32 images the run holds
     return {
         "images": images,

@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from aecrypt import packets, runtime
+from aecrypt import runtime
+from aecrypt.link import packets
 
 
 def main() -> None:
@@ -24,8 +25,7 @@ def main() -> None:
     z = np.random.default_rng(0).random(shape, dtype=np.float32)
     key, key_id, run, sender = os.urandom(32), packets.new_id(), packets.new_id(), packets.sender_id("bench")
     key_image = np.random.default_rng(1).random(shape[1:3], dtype=np.float32)
-    cpu = runtime.cpu_info()
-    print(f"{cpu['model']} · {cpu['cores']} cores · {' '.join(cpu['vector_extensions'])} · latent {shape[1:]}")
+    print(f"{runtime.cpu_line(runtime.cpu_info())} · latent {shape[1:]}")
 
     rng = np.random.default_rng(2)
     for cipher in packets.AEAD:

@@ -30,8 +30,8 @@ def main() -> None:
 
     import keras
 
-    from aecrypt import models
     from aecrypt.data import synthetic
+    from aecrypt.paper import choices, models
 
     t = time.perf_counter()
     base, _ = synthetic.generate(min(1000, args.images), args.size, seed=0)
@@ -67,7 +67,7 @@ def main() -> None:
         out["runs"].append(
             {
                 "depth": depth,
-                "latent": list(models.latent_shape(args.size, depth)),
+                "latent": list(choices.latent_shape(args.size, depth)),
                 "epoch_seconds": [round(s, 3) for s in seconds],
                 "steady_epoch_seconds": round(float(np.median(steady)), 3),
             }

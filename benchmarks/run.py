@@ -117,7 +117,8 @@ def _timed(cmd: list[str], env: dict) -> float:
 def bench_book() -> tuple[dict, list[dict]]:
     """Cold and warm `make book` at default (sweep + book, in a scratch results folder), the cost of one
     more combination, and the per-run overhead read from the cold sweep's run folders."""
-    from aecrypt import paths, sweep
+    from aecrypt import paths
+    from aecrypt.runs.table import collect
 
     aecrypt = str(Path(sys.executable).with_name("aecrypt"))
     with tempfile.TemporaryDirectory(prefix="aecrypt-bench-") as scratch:
@@ -136,7 +137,7 @@ def bench_book() -> tuple[dict, list[dict]]:
             + "  - {loss: mae, optimizer: adam, depth: 3, activation: relu, note: one more combination}\n"
         )
         out["add_one_combination_s"] = round(_timed([*sweep_cmd, "--grid", str(grid)], env), 1)
-        table = sweep.collect("default", scratch / "results")
+        table = collect("default", scratch / "results")
     ok = table[table["status"] == "ok"]
     compute = ok[["seconds_autoencoder", "seconds_retrieve", "seconds_classifier", "seconds_metrics"]].sum(axis=1)
     overhead = ok["run_seconds"] - compute
@@ -154,9 +155,12 @@ def bench_book() -> tuple[dict, list[dict]]:
 
 def bench_small() -> dict:
     """Phantoms, the two ciphers on one latent, and loading the shared real sample (cold vs. cached)."""
-    from aecrypt import cipher, paths
-    from aecrypt.choices import latent_shape
-    from aecrypt.data import load_dataset, synthetic
+    from aecrypt import paths
+    from aecrypt.data import synthetic
+    from aecrypt.data.dataset import load_dataset
+    from aecrypt.link.aead import AeadCipher
+    from aecrypt.paper import cipher
+    from aecrypt.paper.choices import latent_shape
 
     def best_of(fn, repeats):
         times = []
@@ -169,7 +173,7 @@ def bench_small() -> dict:
     out = {"phantoms_1000_at_64_s": round(best_of(lambda: synthetic.generate(1000, 64, 0), 3), 3)}
     shape = latent_shape(200, 3)
     z = np.random.default_rng(0).random((1, *shape), dtype=np.float32)
-    paper, aead = cipher.PaperCipher(cipher.key_from_seed(*shape[:2], 0)), cipher.AeadCipher()
+    paper, aead = cipher.PaperCipher(cipher.key_from_seed(*shape[:2], 0)), AeadCipher()
     out["paper_cipher_200px_us"] = round(best_of(lambda: paper.decrypt(paper.encrypt(z)), 50) * 1e6, 1)
     out["aes_gcm_200px_us"] = round(best_of(lambda: aead.decrypt(aead.encrypt(z)), 50) * 1e6, 1)
     sample = paths.SHARED_DATA / "cxr-real-128"
@@ -182,7 +186,7 @@ def bench_small() -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    from aecrypt.report import record_table
+    from aecrypt.book.pages.performance import record_table
 
     return record_table(rows).to_string(index=False)
 
@@ -192,12 +196,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the make-book timings (several minutes)")
     parser.add_argument("--out", help="JSON file (default: results/bench.json)")
     args = parser.parse_args()
-    from aecrypt import cost, paths
-    from aecrypt.runtime import cpu_info
+    from aecrypt import paths
+    from aecrypt.paper import cost
+    from aecrypt.runtime import cpu_info, cpu_line
 
     machine = cpu_info()
-    print(f"CPU: {machine['model']} · {machine['cores']} cores · {' '.join(machine['vector_extensions'])}")
-    print(f"instruction-set limit: {machine['isa_limit']} · FLOP convention: {cost.FLOP_CONVENTION}\n")
+    print(f"CPU: {cpu_line(machine)} · FLOP convention: {cost.FLOP_CONVENTION}\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine, "flop_convention": cost.FLOP_CONVENTION}
     peak = measure("peak")
     record["peak"] = peak

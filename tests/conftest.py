@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from aecrypt import paths, sweep
+from aecrypt import paths
+from aecrypt.runs import sweep
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -35,6 +36,17 @@ def cxr_real():
     return shared("cxr-real-128")
 
 
+@pytest.fixture
+def package_copy(tmp_path, monkeypatch):
+    """A copy of the aecrypt source that the run-id code reads instead of the real one."""
+    import shutil
+
+    copy = tmp_path / "aecrypt"
+    shutil.copytree(paths.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(paths, "PACKAGE", copy)
+    return copy
+
+
 TINY_SEEDS = (0, 1)
 
 
@@ -43,15 +55,15 @@ def tiny_sweep(tmp_path_factory):
     """One tiny sweep of the tiny grid at two training seeds (so that every aggregate over seeds and every
     interval is exercised), shared by the tests below and the book tests."""
     root = tmp_path_factory.mktemp("results")
-    report = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", quiet=True, results_root=root, seeds=TINY_SEEDS)
+    report = sweep.run_sweep("tiny", paths.GRIDS / "tiny.yaml", results_root=root, seeds=TINY_SEEDS)
     return root, report
 
 
 @pytest.fixture(scope="session")
 def tiny_book(tiny_sweep, tmp_path_factory):
     """The instructor edition of the book on the tiny sweep: (results root, HTML folder)."""
-    from aecrypt import book
+    from aecrypt.book import build
 
     root, _ = tiny_sweep
-    index = book.build("tiny", root, tmp_path_factory.mktemp("book"))
+    index = build.build("tiny", root, tmp_path_factory.mktemp("book"))
     return root, index.parent

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aecrypt import book, paths, sweep
+from aecrypt import paths
+from aecrypt.book import build
+from aecrypt.runs import sweep, table
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -94,20 +96,20 @@ def test_figures_are_never_stale_and_an_unchanged_build_is_skipped(tiny_book, tm
     root, html = tiny_book
     page = html / "book" / "autoencoder.html"
     before = page.stat().st_mtime_ns
-    assert book.build("tiny", root, html.parent.parent) == html / "index.html"
+    assert build.build("tiny", root, html.parent.parent) == html / "index.html"
     assert page.stat().st_mtime_ns == before  # skipped: nothing was rewritten
     copy = tmp_path / "results"
     shutil.copytree(root, copy)
     shutil.copytree(html.parent.parent, tmp_path / "book")  # the same HTML, stamp included
-    summary = sweep.collect("tiny", copy)
+    summary = table.collect("tiny", copy)
     first = summary.loc[summary["status"] == "ok", "label"].iloc[0]
     for rid in summary.loc[summary["label"] == first, "run_id"]:  # every seed: pages show means over seeds
         run = paths.runs_dir("tiny", copy) / rid
         metrics = json.loads((run / "metrics.json").read_text())
         metrics["mse"] = 0.000123456
         (run / "metrics.json").write_text(json.dumps(metrics))
-    sweep.write_summary("tiny", copy)
-    rebuilt = book.build("tiny", copy, tmp_path / "book").parent
+    table.write_summary("tiny", copy)
+    rebuilt = build.build("tiny", copy, tmp_path / "book").parent
     assert "0.000123" in (rebuilt / "book" / "autoencoder.html").read_text()
 
 
@@ -127,33 +129,35 @@ def test_the_claims_follow_the_measurements_not_fixed_strings(tiny_sweep, tmp_pa
 
     import numpy as np
 
-    from aecrypt import audit, report
+    from aecrypt.audit.record import run_audit
+    from aecrypt.book.pages import audit, claims
+    from aecrypt.runs.results import Results
 
     root, _ = tiny_sweep
     copy = tmp_path / "results"
     shutil.copytree(root, copy)
-    record_path = audit.run_audit("tiny", copy, quiet=True)
+    record_path = run_audit("tiny", copy)
     record = json.loads(record_path.read_text())
-    results = report.Results("tiny", copy)
+    results = Results("tiny", copy)
     assert (
-        report.cipher_finding(results).verdict == "not reproduced" and "NPCR" in report.cipher_finding(results).measured
+        audit.cipher_finding(results).verdict == "not reproduced" and "NPCR" in audit.cipher_finding(results).measured
     )
     for run in record["runs"]:
         run["kp_key_error"] = 0.5  # as if the attack had failed
     record_path.write_text(json.dumps(record))
-    assert report.cipher_finding(results).verdict == "inconclusive"
+    assert audit.cipher_finding(results).verdict == "inconclusive"
     record_path.unlink()  # without the audit: the attack on the runs' samples
     monkeypatch.setenv("AECRYPT_RESULTS", str(copy))
     monkeypatch.setenv("AECRYPT_PROFILE", "tiny")
-    findings = {f.claim: f for f in report.findings(report.Results.current())}
+    findings = {f.claim: f for f in claims.findings(Results.current())}
     assert findings["the cipher secures the transmitted features"].verdict == "not reproduced"
-    for run in report.Results.current().ok["run_id"]:
+    for run in Results.current().ok["run_id"]:
         path = paths.runs_dir("tiny", copy) / run / "samples.npz"
         with np.load(path) as z:
             samples = dict(z)
         samples["key"] = np.roll(samples["key"], 1, axis=0)
         np.savez_compressed(path, **samples)
-    findings = {f.claim: f for f in report.findings(report.Results.current())}
+    findings = {f.claim: f for f in claims.findings(Results.current())}
     assert findings["the cipher secures the transmitted features"].verdict == "inconclusive"
 
 
@@ -165,13 +169,12 @@ def test_the_real_profile_builds_on_the_shared_nih_sample(cxr_real, tmp_path):
         "real",
         grid,
         data=f"folder:{cxr_real}",
-        quiet=True,
         results_root=tmp_path / "results",
         seeds=(0,),
         references=False,
     )
     assert not report.failures and report.executed == 2  # the combination and the shared baseline
-    html = book.build("real", tmp_path / "results", tmp_path / "book").parent
+    html = build.build("real", tmp_path / "results", tmp_path / "book").parent
     for page in ("book/method", "book/fig4", "book/intro"):
         text = (html / f"{page}.html").read_text()
         assert "NIH Clinical Center" in text and "ChestX-ray8" in text, page
@@ -183,7 +186,7 @@ def test_the_book_refuses_to_build_without_results(tmp_path):
     from aecrypt import AecryptError
 
     with pytest.raises(AecryptError, match="no results for profile 'tiny'"):
-        book.build("tiny", tmp_path, tmp_path / "b")
+        build.build("tiny", tmp_path, tmp_path / "b")
 
 
 def test_config_has_launch_and_repository_buttons():
@@ -195,8 +198,8 @@ def test_config_has_launch_and_repository_buttons():
 
 
 def test_the_paper_epoch_is_extrapolated_from_the_measured_throughput():
-    from aecrypt import report
+    from aecrypt.book.pages import performance
 
     record = {"training": [{"size": 200, "backend": "tensorflow", "numerics": "fp32", "images_per_s": 15.0}]}
-    table = report.paper_epoch_table(record)
+    table = performance.paper_epoch_table(record)
     assert list(table.iloc[:, 1]) == ["9–16", "600"]  # 9000 images / 15 per second

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aecrypt import AecryptError, cipher
+from aecrypt import AecryptError
+from aecrypt.link import aead
+from aecrypt.paper import cipher
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -80,7 +82,7 @@ def test_latent_and_key_shapes_must_agree():
 
 def test_aead_round_trip_is_exact_and_tampering_is_detected():
     z = np.random.default_rng(0).random((2, 8, 8, 16), dtype=np.float32)
-    c = cipher.AeadCipher()
+    c = aead.AeadCipher()
     token = c.encrypt(z)
     assert np.array_equal(c.decrypt(token), z)
     assert c.encrypt(z) != token  # fresh nonce each time
@@ -89,6 +91,6 @@ def test_aead_round_trip_is_exact_and_tampering_is_detected():
     with pytest.raises(AecryptError, match="failed authentication"):
         c.decrypt(bytes(tampered))
     with pytest.raises(AecryptError, match="is for key"):
-        cipher.AeadCipher().decrypt(token)  # another key
+        aead.AeadCipher().decrypt(token)  # another key
     with pytest.raises(AecryptError, match="failed authentication"):
         c.decrypt(token[:32] + (7).to_bytes(8, "big") + token[40:])  # a header field changed: the sequence

@@ -9,7 +9,10 @@ import re
 
 import pytest
 
-from aecrypt import AecryptError, assignments, book, cli, editions, paths
+from aecrypt import AecryptError, paths
+from aecrypt.book import build, editions
+from aecrypt.cli import main as cli
+from aecrypt.coursework import assignments
 
 REQUIRED = {"ex-latent-size", "ex-new-combination", "ex-known-plaintext", "ex-two-combinations", "ex-own-xrays"}
 
@@ -60,7 +63,7 @@ def test_five_chapters_have_exercises_each_with_a_marked_solution():
 @pytest.fixture(scope="session")
 def student_book(tiny_sweep, tmp_path_factory):
     root, _ = tiny_sweep
-    index = book.build("tiny", root, tmp_path_factory.mktemp("student"), edition="student")
+    index = build.build("tiny", root, tmp_path_factory.mktemp("student"), edition="student")
     return index.parent
 
 

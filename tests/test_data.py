@@ -9,7 +9,10 @@ import pytest
 from PIL import Image
 
 from aecrypt import AecryptError
-from aecrypt.data import load_dataset, parse_spec, readers, split_indices, synthetic
+from aecrypt.data import readers, synthetic
+from aecrypt.data.dataset import load_dataset
+from aecrypt.data.specs import parse_spec
+from aecrypt.data.splits import split_indices
 
 # --- synthetic -------------------------------------------------------------------------------
 
@@ -271,7 +274,7 @@ def test_preprocessed_arrays_are_cached(tmp_path, monkeypatch):
 def test_cli_data_summary_prints_json(tmp_path):
     root = make_folder(tmp_path / "xr", n=5)
     out = subprocess.run(
-        [sys.executable, "-m", "aecrypt.cli", "data", "--data", f"folder:{root}", "--size", "32", "--summary"],
+        [sys.executable, "-m", "aecrypt", "data", "--data", f"folder:{root}", "--size", "32", "--summary"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -283,7 +286,7 @@ def test_cli_data_summary_prints_json(tmp_path):
 
 def test_cli_errors_have_no_traceback(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "aecrypt.cli", "data", "--data", f"folder:{tmp_path}/x"],
+        [sys.executable, "-m", "aecrypt", "data", "--data", f"folder:{tmp_path}/x"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -392,7 +395,7 @@ def _medmnist(path, side, n=(20, 6, 8), labels=None):
 
 
 def test_the_build_size_is_the_largest_the_smallest_image_allows(tmp_path):
-    from aecrypt.data import fit_size, smallest_side
+    from aecrypt.data.dataset import fit_size, smallest_side
 
     npz = _medmnist(tmp_path / "pneumoniamnist.npz", 28)
     size, note = fit_size(64, f"medmnist:{npz}")
@@ -426,7 +429,7 @@ def test_multi_label_medmnist_is_positive_for_any_finding(tmp_path):
 def test_cli_data_summary_says_when_the_images_are_smaller(tmp_path):
     npz = _medmnist(tmp_path / "pneumoniamnist.npz", 28)
     out = subprocess.run(
-        [sys.executable, "-m", "aecrypt.cli", "data", "--profile", "real", "--data", f"medmnist:{npz}"],
+        [sys.executable, "-m", "aecrypt", "data", "--profile", "real", "--data", f"medmnist:{npz}"],
         capture_output=True,
         text=True,
         timeout=120,

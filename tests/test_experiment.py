@@ -8,8 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from aecrypt import AecryptError, cost, experiment, models, statistics
+from aecrypt import AecryptError
+from aecrypt.paper import choices, cost, experiment, models, runfiles
 from aecrypt.profiles import PROFILES
+from aecrypt.stats import power
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +26,10 @@ def tiny_parts():
 
 def test_streamed_retrieval_equals_the_one_shot_pipeline(tiny_parts, monkeypatch):
     cfg, split, trained = tiny_parts
-    latent_bytes = 4 * int(np.prod(models.latent_shape(cfg.settings.size, cfg.depth)))
+    latent_bytes = 4 * int(np.prod(choices.latent_shape(cfg.settings.size, cfg.depth)))
     # chunks of one batch (16 images): the 120 images go through in 8 chunks, the last one short
     monkeypatch.setattr(experiment, "LATENT_CHUNK_BYTES", latent_bytes * cfg.settings.batch_size)
-    assert experiment._chunk_size(models.latent_shape(32, 2), 16) == 16
+    assert experiment._chunk_size(choices.latent_shape(32, 2), 16) == 16
     retrieved = experiment.retrieve(cfg, trained, split)
     for part in experiment.PARTS:
         expected = trained.ae.autoencoder.predict(split.x(part), verbose=0)
@@ -42,9 +44,9 @@ def test_streamed_retrieval_equals_the_one_shot_pipeline(tiny_parts, monkeypatch
 
 
 def test_the_chunk_holds_about_64_mib_of_latent_and_whole_batches():
-    per_image = 4 * int(np.prod(models.latent_shape(200, 2)))  # 2.56 MB: the paper's largest latent
-    assert experiment._chunk_size(models.latent_shape(200, 2), 32) == 32  # never below one batch
-    chunk = experiment._chunk_size(models.latent_shape(64, 3), 32)
+    per_image = 4 * int(np.prod(choices.latent_shape(200, 2)))  # 2.56 MB: the paper's largest latent
+    assert experiment._chunk_size(choices.latent_shape(200, 2), 32) == 32  # never below one batch
+    chunk = experiment._chunk_size(choices.latent_shape(64, 3), 32)
     assert chunk % 32 == 0 and chunk * 4 * 16 * 16 * 128 <= experiment.LATENT_CHUNK_BYTES
     assert per_image * 9000 > 20 * 2**30  # why streaming matters: all latents would be over 20 GiB
 
@@ -54,7 +56,7 @@ def test_the_baseline_writes_the_classifier_files(tiny_parts, tmp_path):
     clock = experiment.StageClock()
     with clock("classifier"):
         original = experiment.classify_original(cfg, split)
-    out = experiment.write_baseline_outputs(tmp_path / "b", cfg, split, original, clock)
+    out = runfiles.write_baseline_outputs(tmp_path / "b", cfg, split, original, clock)
     m = json.loads((out / "metrics.json").read_text())
     assert 0 <= m["auc"] <= 1 and m["n_test"] == len(split.index["test"])
     assert m["seconds_classifier"] > 0 and m["seconds_startup"] > 0 and m["peak_rss_mb"] > 100
@@ -90,24 +92,25 @@ def test_hanley_mcneil_variance_matches_a_simulation():
         )
         for _ in range(1500)
     ]
-    predicted = np.sqrt(statistics.auc_variance(0.85, n_pos, n_neg))
+    predicted = np.sqrt(power.auc_variance(0.85, n_pos, n_neg))
     assert np.mean(aucs) == pytest.approx(0.85, abs=0.01)
     assert np.std(aucs) == pytest.approx(predicted, rel=0.15)
 
 
 def test_the_default_test_split_has_the_power_the_profile_claims():
-    n = statistics.paired_auc_test_size()
-    assert statistics.paired_auc_power(n) >= 0.8 > statistics.paired_auc_power(n - 1)
-    assert statistics.paired_auc_power(120) < 0.5  # the old default's test split: a coin flip at best
+    n = power.paired_auc_test_size()
+    assert power.paired_auc_power(n) >= 0.8 > power.paired_auc_power(n - 1)
+    assert power.paired_auc_power(120) < 0.5  # the old default's test split: a coin flip at best
     d = PROFILES["default"]
     assert d.n_test >= n and d.n_images == d.n_train + d.n_val + d.n_test
-    assert statistics.paired_auc_test_size(correlation=0.0) > n > statistics.paired_auc_test_size(correlation=0.7)
+    assert power.paired_auc_test_size(correlation=0.0) > n > power.paired_auc_test_size(correlation=0.7)
     with pytest.raises(AecryptError, match="auc must be in"):
-        statistics.auc_variance(0.3, 10, 10)
+        power.auc_variance(0.3, 10, 10)
 
 
 def test_split_by_counts_gives_exact_stratified_sizes():
-    from aecrypt.data import load_dataset, split_by_counts
+    from aecrypt.data.dataset import load_dataset
+    from aecrypt.data.splits import split_by_counts
 
     ds = load_dataset("synthetic", 32, 200, seed=3)
     parts = split_by_counts(ds, {"train": 100, "val": 20, "test": 80}, seed=3)

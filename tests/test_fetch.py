@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aecrypt import AecryptError, cli, fetch
-from aecrypt.data import catalogue, load_dataset
+from aecrypt import AecryptError
+from aecrypt.cli import main as cli
+from aecrypt.data import catalogue, fetch
+from aecrypt.data.dataset import load_dataset
 
 
 class FixtureServer:
@@ -122,7 +124,7 @@ def test_an_interrupted_download_resumes_where_it_stopped(server, medmnist_file,
     server.cut["pneumoniamnist.npz"] = 1000
     args = ("medmnist", "pneumoniamnist", "--to", str(tmp_path), "--mirror", server.url, "--quiet")
     rc, _, err = _fetch(capsys, *args)
-    assert rc == 2 and f"interrupted after 1000 of {len(medmnist_file)} bytes" in err
+    assert rc == 1 and f"interrupted after 1000 of {len(medmnist_file)} bytes" in err
     assert (tmp_path / "pneumoniamnist.npz.part").stat().st_size == 1000
     assert not (tmp_path / "pneumoniamnist.npz").exists()
 
@@ -144,7 +146,7 @@ def test_a_corrupt_download_is_rejected_by_its_checksum_and_deleted(server, medm
     server.files["pneumoniamnist.npz"] = medmnist_file[:-10] + b"0123456789"
     rc, _, err = _fetch(capsys, "medmnist", "pneumoniamnist", "--to", str(tmp_path), "--mirror", server.url)
     expected = catalogue.MEDMNIST["pneumoniamnist"].md5[28]
-    assert rc == 2 and "pneumoniamnist.npz is corrupt or changed: MD5" in err and f"publisher gives {expected}" in err
+    assert rc == 1 and "pneumoniamnist.npz is corrupt or changed: MD5" in err and f"publisher gives {expected}" in err
     assert not list(tmp_path.glob("pneumoniamnist*"))  # neither the file nor a .part is kept
 
 
@@ -209,22 +211,22 @@ def test_a_changed_file_fails_against_the_sha256_recorded_on_its_first_download(
     (tmp_path / fetch.UNPACKED).unlink()  # forget the unpacking, so part 1 is fetched again ...
     nih_release.files["images_001.tar.gz"] = _tar({"images/00000999_000.png": _png_bytes(1)})  # ... but it changed
     rc, _, err = _fetch(capsys, *args)
-    assert rc == 2 and "images_001.tar.gz is corrupt or changed" in err and "its first download recorded" in err
+    assert rc == 1 and "images_001.tar.gz is corrupt or changed" in err and "its first download recorded" in err
 
 
 def test_an_archive_reaching_outside_its_folder_is_refused(server, tmp_path, capsys):
     server.files["images_001.tar.gz"] = _tar({"../escaped.png": _png_bytes(1)})
     rc, _, err = _fetch(capsys, "nih", "--parts", "1", "--to", str(tmp_path / "nih"), "--mirror", server.url)
-    assert rc == 2 and "images_001.tar.gz cannot be unpacked" in err
+    assert rc == 1 and "images_001.tar.gz cannot be unpacked" in err
     assert not (tmp_path / "escaped.png").exists() and not (tmp_path / "nih" / "images_001.tar.gz").exists()
 
 
 def test_offline_is_a_clear_error_and_a_missing_file_names_the_status(server, tmp_path, capsys):
     closed = "http://127.0.0.1:1"  # nothing listens on port 1
     rc, _, err = _fetch(capsys, "medmnist", "pneumoniamnist", "--to", str(tmp_path), "--mirror", closed)
-    assert rc == 2 and "cannot reach 127.0.0.1:1" in err and "needs the network" in err and "Traceback" not in err
+    assert rc == 1 and "cannot reach 127.0.0.1:1" in err and "needs the network" in err and "Traceback" not in err
     rc, _, err = _fetch(capsys, "nih", "--parts", "3", "--to", str(tmp_path), "--mirror", server.url)
-    assert rc == 2 and "images_003.tar.gz: the server answered 404" in err
+    assert rc == 1 and "images_003.tar.gz: the server answered 404" in err
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from aecrypt import AecryptError, metrics
+from aecrypt import AecryptError
+from aecrypt.paper import metrics
 
 
 def test_reconstruction_metrics_hand_computed():

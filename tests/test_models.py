@@ -6,7 +6,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from aecrypt import AecryptError, models
+from aecrypt import AecryptError
+from aecrypt.paper import choices, models
 
 PAPER_DEPTH3 = [
     ("encoder_conv1", "Conv2D", (64, 64, 32), 32, "relu"),
@@ -63,7 +64,7 @@ def test_depth_that_does_not_divide_the_size_lists_valid_depths():
 @pytest.mark.parametrize(
     ("kind", "call"),
     [
-        ("loss", lambda: models.validate_loss("hinge")),
+        ("loss", lambda: choices.validate_loss("hinge")),
         ("optimizer", lambda: models.make_optimizer("adadelta")),
         ("activation", lambda: models.build_autoencoder(32, 2, "softplusx")),
     ],
@@ -76,7 +77,7 @@ def test_unknown_names_list_the_valid_choices(kind, call):
 
 def test_required_names_are_accepted():
     for loss in ("mse", "msle", "mae", "binary_crossentropy"):
-        assert models.validate_loss(loss.upper()) == loss
+        assert choices.validate_loss(loss.upper()) == loss
     for opt in ("adam", "adagrad", "rmsprop", "sgd"):
         assert type(models.make_optimizer(opt)).__name__.lower() == opt
 
@@ -96,7 +97,7 @@ BACKENDS = [b for b in ("jax", "torch") if __import__("importlib").util.find_spe
 def test_models_train_on_a_second_backend():
     code = textwrap.dedent("""
         import numpy as np, keras
-        from aecrypt import models
+        from aecrypt.paper import models
         assert keras.backend.backend() != "tensorflow"
         ae = models.build_autoencoder(32, 3, "relu")
         models.compile_autoencoder(ae, "msle", "adagrad")

@@ -9,7 +9,8 @@ import struct
 import numpy as np
 import pytest
 
-from aecrypt import AecryptError, keys, packets
+from aecrypt import AecryptError
+from aecrypt.link import keys, packets
 
 KEY, KEY_ID, RUN = os.urandom(32), bytes.fromhex("0123456789abcdef"), bytes.fromhex("fedcba9876543210")
 SENDER = packets.sender_id("device-1")

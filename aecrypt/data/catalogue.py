@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import AecryptError
-from . import readers
+from aecrypt import UsageError
+from aecrypt.data import readers
 
 #: MedMNIST v2/v3 (MedMNIST+) on Zenodo; file names below are appended to it.
 MEDMNIST_RECORD = "https://zenodo.org/records/10519652/files/"
@@ -93,9 +93,9 @@ def medmnist_set(name: str, size: int) -> MedmnistSet:
     """The named set, checked with its size; errors list what is valid."""
     key = str(name).lower()
     if key not in MEDMNIST:
-        raise AecryptError(f"unknown MedMNIST set {name!r}; valid: {', '.join(MEDMNIST)} ({MEDMNIST_OTHERS})")
+        raise UsageError(f"unknown MedMNIST set {name!r}; valid: {', '.join(MEDMNIST)} ({MEDMNIST_OTHERS})")
     if size not in MEDMNIST_SIZES:
-        raise AecryptError(f"MedMNIST has no size {size!r}; valid sizes: {', '.join(map(str, MEDMNIST_SIZES))}")
+        raise UsageError(f"MedMNIST has no size {size!r}; valid sizes: {', '.join(map(str, MEDMNIST_SIZES))}")
     return MEDMNIST[key]
 
 
@@ -112,7 +112,7 @@ def parse_parts(text: str) -> list[int]:
             low, _, high = item.partition("-")
             parts += range(int(low), int(high or low) + 1)
     except ValueError:
-        raise AecryptError(f"--parts {text!r}: give {valid}") from None
+        raise UsageError(f"--parts {text!r}: give {valid}") from None
     if not parts or any(not 1 <= p <= n for p in parts):
-        raise AecryptError(f"--parts {text!r}: give {valid}")
+        raise UsageError(f"--parts {text!r}: give {valid}")
     return sorted(set(parts))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from .. import AecryptError
+from aecrypt import UsageError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 #: Names of a negative study's folder, compared by `folder_key` (any case, `_ - space` alike, a numeric prefix
@@ -42,9 +42,9 @@ class Records:
 
 def _require_dir(path: Path, what: str) -> Path:
     if not path.exists():
-        raise AecryptError(f"{what} {path} does not exist")
+        raise UsageError(f"{what} {path} does not exist")
     if not path.is_dir():
-        raise AecryptError(f"{what} {path} is not a directory")
+        raise UsageError(f"{what} {path} is not a directory")
     return path
 
 
@@ -57,7 +57,7 @@ def _check_two_classes(labels: list[int], source: str) -> None:
     present = set(labels)
     if present != {0, 1}:
         only = "negative" if present == {0} else "positive" if present == {1} else "no"
-        raise AecryptError(f"{source} has {only} images only; a classifier needs both classes (negative and positive)")
+        raise UsageError(f"{source} has {only} images only; a classifier needs both classes (negative and positive)")
 
 
 # --- decoding ---------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def fit_square(arr: np.ndarray, size: int, source: str) -> np.ndarray:
     """Centre-crop to a square, then area-resize to size × size."""
     h, w = arr.shape
     if min(h, w) < size:
-        raise AecryptError(
+        raise UsageError(
             f"{source} is {w}×{h}, smaller than the requested {size}×{size}; "
             f"choose a size ≤ {min(h, w)} or use larger images"
         )
@@ -119,14 +119,14 @@ def decode_all(
             images[i] = reader(path, size)
         except UnreadableImage as exc:
             if on_error == "raise":
-                raise AecryptError(f"cannot decode image {exc}") from None
+                raise UsageError(f"cannot decode image {exc}") from None
             keep[i] = False
             skipped.append(str(exc))
     if skipped:
         shown = "; ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")
         warnings.warn(f"skipped {len(skipped)} unreadable image(s): {shown}", UnreadableImageWarning, stacklevel=2)
     if not keep.any():
-        raise AecryptError(f"none of the {len(paths)} images could be decoded: {skipped[0]}")
+        raise UsageError(f"none of the {len(paths)} images could be decoded: {skipped[0]}")
     return images[keep], keep, skipped
 
 
@@ -157,7 +157,7 @@ def _pick(classes: list[Path], names: list[str], base: Path, which: str) -> list
     keys = {folder_key(c.name): c for c in classes}
     unknown = [n for n in names if folder_key(n) not in keys]
     if unknown:
-        raise AecryptError(
+        raise UsageError(
             f"{which}={','.join(unknown)}: no such class folder in {base}; folders there: {[c.name for c in classes]}"
         )
     return [keys[folder_key(n)] for n in names]
@@ -173,15 +173,13 @@ def _classes(base: Path, root: Path, negative: list[str] | None, positive: list[
         neg = neg or [c for c in classes if c not in pos]
         pos = pos or [c for c in classes if c not in neg]
         if set(neg) & set(pos):
-            raise AecryptError(
-                f"{base}: {sorted(c.name for c in set(neg) & set(pos))} named both negative and positive"
-            )
+            raise UsageError(f"{base}: {sorted(c.name for c in set(neg) & set(pos))} named both negative and positive")
         return neg, pos, [c for c in classes if c not in neg and c not in pos]
     neg = [c for c in classes if _is_negative(c.name)]
     if len(neg) != 1 or len(classes) < 2:
         example = names[0] if not neg else neg[0].name
         rest = ",".join(n for n in names if n != example) or "POSITIVE_FOLDER"
-        raise AecryptError(
+        raise UsageError(
             f"{base} has class folders {names}: cannot tell which one is the negative class (expected exactly one "
             f"named like {', '.join(NEGATIVE_NAMES)}, in any case, with `_ - space`, a numeric prefix or a plural, and "
             f"at least one other). Say it in the data spec, e.g. folder:{root}?negative={example}&positive={rest}"
@@ -206,7 +204,7 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
     _require_dir(root, "image folder")
     top = _class_folders(root)
     if not top:
-        raise AecryptError(
+        raise UsageError(
             f"image folder {root} has no sub-folders; expected one folder per class, e.g. NORMAL/ PNEUMONIA/"
         )
     split_level = all(folder_key(p.name) in SPLIT_NAMES or p.name.lower() in SPLIT_NAMES for p in top)
@@ -231,7 +229,7 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
                 f"left out (named in neither class): {', '.join(c.relative_to(root).as_posix() for c in left_out)}"
             )
     if not paths:
-        raise AecryptError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise UsageError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     _check_two_classes(labels, f"image folder {root}")
     groups = [_patient_from_name(p) for p in paths]
     labels_csv = root / "labels.csv"
@@ -239,11 +237,11 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
         table = pd.read_csv(labels_csv, dtype=str)
         column = next((c for c in ("file", "filename", "path") if c in table.columns), None)
         if column is None:
-            raise AecryptError(f"{labels_csv} needs a 'file' column with image paths relative to {root}")
+            raise UsageError(f"{labels_csv} needs a 'file' column with image paths relative to {root}")
         known = {p.relative_to(root).as_posix(): i for i, p in enumerate(paths)}
         unknown = sorted(set(table[column]) - set(known))
         if unknown:
-            raise AecryptError(f"{labels_csv} names {len(unknown)} image(s) not found under {root}: {unknown[:5]}")
+            raise UsageError(f"{labels_csv} names {len(unknown)} image(s) not found under {root}: {unknown[:5]}")
         if "patient_id" in table.columns:
             for name, pid in zip(table[column], table["patient_id"], strict=True):
                 groups[known[name]] = str(pid)
@@ -256,26 +254,26 @@ def read_nih(root: Path, finding: str | None = None) -> Records:
     _require_dir(root, "NIH folder")
     csv = next((root / n for n in NIH_LABEL_FILES if (root / n).is_file()), None)
     if csv is None:
-        raise AecryptError(
+        raise UsageError(
             f"NIH folder {root} has no {' or '.join(NIH_LABEL_FILES)} (the release's label file, on {NIH_PAGE})"
         )
     table = pd.read_csv(csv, dtype=str)
     needed = {"Image Index", "Finding Labels", "Patient ID"}
     if missing := needed - set(table.columns):
-        raise AecryptError(f"{csv} lacks column(s) {sorted(missing)}; found {list(table.columns)}")
+        raise UsageError(f"{csv} lacks column(s) {sorted(missing)}; found {list(table.columns)}")
     files = {p.name: p for d in sorted(root.glob("images*")) if d.is_dir() for p in _images_in(d)}
     if not files:
-        raise AecryptError(f"NIH folder {root} has no PNGs in images*/ folders")
+        raise UsageError(f"NIH folder {root} has no PNGs in images*/ folders")
     unknown = sorted(set(files) - set(table["Image Index"]))
     if unknown:
-        raise AecryptError(f"{len(unknown)} image(s) under {root} are not in {csv.name}: {unknown[:5]}")
+        raise UsageError(f"{len(unknown)} image(s) under {root} are not in {csv.name}: {unknown[:5]}")
     table = table[table["Image Index"].isin(files)]  # a partial download is normal: keep what is here
     findings = table["Finding Labels"].str.split("|")
     negative = table["Finding Labels"].eq("No Finding")
     positive = ~negative if finding is None else findings.apply(lambda f: finding in f)
     if finding is not None and not positive.any():
         known = sorted({f for fs in findings for f in fs} - {"No Finding"})
-        raise AecryptError(f"no image has finding {finding!r}; findings present: {known}")
+        raise UsageError(f"no image has finding {finding!r}; findings present: {known}")
     table = table[negative | positive]
     labels = positive[table.index].astype(int).tolist()
     _check_two_classes(labels, f"NIH folder {root}")
@@ -288,13 +286,13 @@ def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """MedMNIST .npz: {train,val,test}_{images,labels}. Label 0 = negative, anything else positive; with
     several label columns (multi-label, as ChestMNIST's 14 findings) positive = any finding, as for NIH."""
     if not path.is_file():
-        raise AecryptError(
+        raise UsageError(
             f"MedMNIST file {path} {'is a folder' if path.is_dir() else 'does not exist'}; give an .npz file"
         )
     try:
         arrays = np.load(path)
     except (OSError, ValueError) as exc:
-        raise AecryptError(f"MedMNIST file {path} cannot be read as .npz: {exc}") from None
+        raise UsageError(f"MedMNIST file {path} cannot be read as .npz: {exc}") from None
     images, labels, splits = [], [], []
     for split in ("train", "val", "test"):
         if f"{split}_images" not in arrays:
@@ -305,7 +303,7 @@ def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         labels.append((y != 0).any(axis=1).astype(int))
         splits += [split] * len(x)
     if not images:
-        raise AecryptError(f"{path} has none of train_images/val_images/test_images; keys: {list(arrays.keys())}")
+        raise UsageError(f"{path} has none of train_images/val_images/test_images; keys: {list(arrays.keys())}")
     return np.concatenate(images), np.concatenate(labels), splits
 
 
@@ -322,9 +320,9 @@ def medmnist_side(path: Path) -> int:
                         shape = read(f)[0]
                     sides.append(min(shape[1:3]))
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        raise AecryptError(f"MedMNIST file {path} cannot be read as .npz: {exc}") from None
+        raise UsageError(f"MedMNIST file {path} cannot be read as .npz: {exc}") from None
     if not sides:
-        raise AecryptError(f"{path} has none of train_images/val_images/test_images")
+        raise UsageError(f"{path} has none of train_images/val_images/test_images")
     return min(sides)
 
 
@@ -349,14 +347,14 @@ def read_dicom(root: Path) -> Records:
     _require_dir(root, "DICOM folder")
     labels_csv = root / "labels.csv"
     if not labels_csv.is_file():
-        raise AecryptError(f"DICOM folder {root} needs a labels.csv with columns file,label[,patient_id]")
+        raise UsageError(f"DICOM folder {root} needs a labels.csv with columns file,label[,patient_id]")
     table = pd.read_csv(labels_csv, dtype=str)
     if not {"file", "label"} <= set(table.columns):
-        raise AecryptError(f"{labels_csv} needs columns 'file' and 'label'; found {list(table.columns)}")
+        raise UsageError(f"{labels_csv} needs columns 'file' and 'label'; found {list(table.columns)}")
     paths = [root / f for f in table["file"]]
     unknown = [f for f, p in zip(table["file"], paths, strict=True) if not p.is_file()]
     if unknown:
-        raise AecryptError(f"{labels_csv} names {len(unknown)} file(s) not found under {root}: {unknown[:5]}")
+        raise UsageError(f"{labels_csv} names {len(unknown)} file(s) not found under {root}: {unknown[:5]}")
     labels = [0 if _is_negative(str(v)) else 1 for v in table["label"]]
     _check_two_classes(labels, f"DICOM folder {root}")
     groups = table["patient_id"].tolist() if "patient_id" in table.columns else [Path(f).stem for f in table["file"]]

@@ -1,0 +1,153 @@
+"""Build the HTML book from a profile's results: Jupyter Book 1 with warnings as errors, then the
+executed run notebooks exported to HTML beside it so every page can link to the runs that fed it.
+
+A build whose inputs are all unchanged (pages, configuration, the aecrypt source, the results table and
+run folders, the bench record) is skipped: the HTML already shows exactly those results."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from aecrypt import AecryptError, UsageError, paths
+from aecrypt.book import editions
+
+log = logging.getLogger(__name__)
+
+
+def export_run_notebooks(profile: str, html_dir: Path, results_root: Path | None = None) -> int:
+    """Write runs/<id>.html for every run (finished or failed) that has an executed notebook."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    out = html_dir / "runs"
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter(template_name="lab")
+    count = 0
+    for kind in ("runs", "failed"):
+        for nb_path in sorted((paths.profile_dir(profile, results_root) / kind).glob("*/experiment.ipynb")):
+            body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
+            (out / f"{nb_path.parent.name}.html").write_text(body)
+            count += 1
+    return count
+
+
+STAMP = ".aecrypt-inputs"
+
+
+def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -> str:
+    """Everything a build reads. Run folders are content-addressed and never rewritten, so their names
+    (with the tables that list them) stand for their content."""
+    from importlib import metadata
+
+    h = hashlib.sha256(f"{profile}|{edition}|{metadata.version('jupyter-book')}".encode())
+    pdir = paths.profile_dir(profile, results_root)
+    files = [paths.ROOT / "_config.yml", paths.bench_json(results_root), results_root / "memory.json"]
+    files += sorted(paths.BOOK.glob("*.md")) + sorted(paths.BOOK.glob("*.yml"))
+    files += sorted(p for p in paths.PACKAGE.rglob("*") if p.suffix in (".py", ".mplstyle"))
+    files += [pdir / name for name in ("summary.csv", "plan.json", "added.json")]
+    files += sorted(pdir.glob("failed/*/status.json"))
+    for f in files:
+        h.update(str(f).encode())
+        h.update(f.read_bytes() if f.is_file() else b"absent")
+    for kind in ("runs", "failed"):
+        h.update(" ".join(sorted(p.name for p in (pdir / kind).glob("*") if p.is_dir())).encode())
+    return h.hexdigest()
+
+
+def build(
+    profile: str,
+    results_root: Path | None = None,
+    build_dir: Path | None = None,
+    force: bool = False,
+    edition: str = "instructor",
+) -> Path:
+    """Build the book for `profile` (unless every input is as at the last build); return its index.html.
+    The instructor edition has every solution (collapsed); the student edition is built from pages with the
+    solutions removed (`editions`), by default into _build/student/."""
+    edition = editions.check_edition(edition)
+    root = (results_root or paths.results_root()).resolve()
+    if not paths.summary_csv(profile, root).is_file():
+        raise UsageError(f"no results for profile {profile!r} in {root}; run `aecrypt sweep --profile {profile}`")
+    default_dir = paths.ROOT if edition == "instructor" else paths.ROOT / "_build" / "student"
+    build_dir = (build_dir or default_dir).resolve()  # jupyter-book writes <build_dir>/_build/html
+    html = build_dir / "_build" / "html"
+    stamp = html / STAMP
+    inputs = inputs_hash(profile, root, edition)
+    if not force and (html / "index.html").is_file() and stamp.is_file() and stamp.read_text() == inputs:
+        log.info(f"book: up to date with the {profile!r} results (nothing changed since the last build)")
+        return html / "index.html"
+    stamp.unlink(missing_ok=True)  # a build that fails half-way must not look current
+    source, config, toc = paths.ROOT, paths.ROOT / "_config.yml", paths.BOOK / "_toc.yml"
+    if edition == "student":
+        config, toc, _ = editions.student_source(build_dir)
+        source = config.parent
+    env = dict(os.environ, AECRYPT_PROFILE=profile, AECRYPT_RESULTS=str(root), TF_CPP_MIN_LOG_LEVEL="2")
+    cmd = [
+        sys.executable,
+        "-m",
+        "aecrypt.book.build",  # jupyter-book's own command line, with pages executed in parallel (see _main)
+        str(os.cpu_count() or 1),
+        "build",
+        str(source),
+        "--config",
+        str(config),
+        "--toc",
+        str(toc),
+        "--path-output",
+        str(build_dir),
+        "-W",
+        "-n",
+        "--keep-going",
+        # Sphinx re-reads only pages whose source changed; the results changed, so every page must run again
+        "--all",
+    ]
+    if subprocess.call(cmd, env=env, cwd=source) != 0:
+        raise AecryptError(f"the {edition} edition did not build cleanly for profile {profile!r} (see above)")
+    export_run_notebooks(profile, html, root)
+    stamp.write_text(inputs)
+    return html / "index.html"
+
+
+#: Extensions jupyter-book always loads that declare nothing about parallel reading, so Sphinx would fall back
+#: to a serial read (and warn, which -W makes an error). Both keep no per-page state while pages are read:
+PARALLEL_SAFE = {
+    # replaces how the main process numbers sections, after every page is read
+    "sphinx_multitoc_numbering": "numbering runs after reading",
+    # registers nodes and transforms that act only for the LaTeX builder
+    "sphinx_jupyterbook_latex": "LaTeX-only transforms",
+}
+
+
+def _declare_parallel_safe(module_name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(module_name)
+    setup = module.setup
+
+    def declared_setup(app):
+        return (setup(app) or {}) | {"parallel_read_safe": True, "parallel_write_safe": True}
+
+    module.setup = declared_setup
+
+
+def _main() -> int:
+    """`python -m aecrypt.book.build JOBS build …`: jupyter-book's command line, with Sphinx reading (and so
+    executing) JOBS pages at a time. Its command line has no such option; its build function has."""
+    import jupyter_book.sphinx
+    from jupyter_book.cli.main import main
+
+    jobs = int(sys.argv.pop(1))
+    build_sphinx = jupyter_book.sphinx.build_sphinx
+    jupyter_book.sphinx.build_sphinx = lambda *args, **kwargs: build_sphinx(*args, **kwargs | {"jobs": jobs})
+    for name in PARALLEL_SAFE:
+        _declare_parallel_safe(name)
+    return main()
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,15 @@
+"""One module per page group of the book: what each page says beside its figures, computed here so that the
+pages (book/*.md) only call and show.
+
+  method          Method and Fig. 5: layer tables, the cipher's readings, the data
+  reconstruction  Figs. 4, 6 and 7 and the best-combination panel
+  classification  Figs. 8-10: AUC with both of its uncertainties
+  factors         which hyperparameter moves a metric most
+  security        what the ciphertext gives away, bytes per image, what the cipher alone changes
+  audit           the cipher audit's table and the cipher verdict
+  link            the link benchmark: verdicts per stream and rate, faults, bytes on the wire
+  claims          the tests of the paper's claims on this build
+  performance     the bench and memory records
+  reproducing     every run, the profiles, the environment
+
+A docstring only, like every subpackage's __init__."""

@@ -1,0 +1,93 @@
+"""The *Reproducing* page: every run with a link to its notebook, the profiles, and this build's environment."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from aecrypt.runs.results import Results
+from aecrypt.runtime import cpu_line
+
+
+def run_table(results: Results, link_prefix: str = "../runs/") -> pd.DataFrame:
+    """Every run of the build with a link to its executed notebook (HTML copied by `aecrypt book`)."""
+    table = results.summary.copy()
+
+    def link(r):
+        return (
+            f'<a href="{link_prefix}{r["run_id"]}.html">{r["run_id"]}</a>'
+            if r["status"] in ("ok", "failed") and isinstance(r["run_id"], str)
+            else ""
+        )
+
+    table["notebook"] = table.apply(link, axis=1)
+    table = table.rename(columns={"cipher_pixel_max_difference": "cipher pixel Δ"})
+    cols = ["label", "seed", "status", "notebook", "mse", "auc", "cipher pixel Δ", "seconds_per_epoch", "run_seconds"]
+    cols += ["note", "error"]
+    return table[[c for c in cols if c in table.columns]]
+
+
+def profile_table() -> pd.DataFrame:
+    """Every profile as one readable row: size, images and how they are split, epochs, numerics, purpose."""
+    from aecrypt.profiles import PROFILES
+
+    rows = []
+    for p in PROFILES.values():
+        if p.split_counts:
+            images = f"{p.n_images} ({p.n_train} / {p.n_val} / {p.n_test})"
+        else:
+            images = f"{p.n_images or 'all'} ({1 - p.test_fraction - p.val_fraction:.0%} / {p.val_fraction:.0%} / "
+            images += f"{p.test_fraction:.0%})"
+        rows.append(
+            {
+                "profile": p.name,
+                "image": f"{p.size}²",
+                "images (train / val / test)": images,
+                "epochs (AE / classifier)": f"{p.ae_epochs} / {p.clf_epochs}",
+                "training seeds": p.seeds,
+                "batch": p.batch_size,
+                "numerics": p.dtype_policy + (" + XLA" if p.jit_compile else ""),
+                "for": p.description,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def environment_table(env: dict) -> pd.DataFrame:
+    """A run's env.json as label-value rows (the CPU on one line)."""
+    env = dict(env)
+    cpu = env.pop("cpu", None)
+    if cpu:
+        env["cpu"] = cpu_line(cpu)
+    return pd.Series(env, name="value").to_frame()
+
+
+def baseline_links(results: Results, link_prefix: str = "../runs/") -> str:
+    """Links to the shared baseline runs (the classifier on the original images, one per seed)."""
+    if "baseline_run_id" not in results.ok:
+        return "no baseline run finished"
+    pairs = results.ok[["seed", "baseline_run_id"]].dropna().drop_duplicates().sort_values("seed")
+    links = ", ".join(f'<a href="{link_prefix}{r}.html">seed {int(s)}</a>' for s, r in pairs.itertuples(index=False))
+    if "nocipher_run_id" in results.ok and results.ok["nocipher_run_id"].notna().any():
+        refs = results.ok[results.ok["nocipher_run_id"].notna()].sort_values("seed")
+        links += f"; the reference runs without the cipher ({refs['label'].iloc[0]}): " + ", ".join(
+            f'<a href="{link_prefix}{r}.html">seed {int(s)}</a>'
+            for s, r in refs[["seed", "nocipher_run_id"]].itertuples(index=False)
+        )
+    return links
+
+
+def build_facts(results: Results) -> dict:
+    """How many runs, and how many minutes of run time (summed over parallel workers)."""
+    return {"total_min": f"{results.ok['run_seconds'].sum() / 60:.1f}", "n_runs": len(results.summary)}
+
+
+def run_table_html(results: Results) -> str:
+    return run_table(results).to_html(index=False, escape=False, na_rep="", float_format=lambda v: f"{v:.4g}")
+
+
+def environment_html(results: Results) -> str:
+    return environment_table(results.env()).to_html()
+
+
+def baseline_html(results: Results) -> str:
+    return f"<p>The shared baseline (classifier on the original images): {baseline_links(results)}.</p>"

@@ -1,0 +1,140 @@
+"""`aecrypt send | receive | certs`: the paper's IoT link over MQTT. `send` seals images as `encrypt` does and
+publishes them until each is acknowledged; `receive` runs the embedded broker (or uses any other) and checks,
+decrypts, decodes and classifies what arrives; `certs` makes a throwaway CA to try TLS on loopback."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from aecrypt import UsageError
+from aecrypt.cli.packets import add_endpoint, add_sealing, receiver, sealed
+
+SUMMARY = "link: send, receive, certs"
+log = logging.getLogger("aecrypt")
+
+
+def _client_tls(args):
+    from aecrypt.link.addresses import ClientTLS
+
+    given = (args.tls_ca, args.tls_cert, args.tls_key)
+    return ClientTLS(*given) if any(given) else None
+
+
+def cmd_send(args) -> int:
+    from aecrypt.link import mqtt
+    from aecrypt.link.addresses import parse_broker
+
+    address = parse_broker(args.broker, _client_tls(args))
+    _, packets = sealed(args)
+    report = mqtt.send(packets, address, args.topic, args.timeout, args.rate)
+    print(
+        f"sent {report.sent} packet(s) to {address.url}/{args.topic}: {report.acknowledged} acknowledged, "
+        f"{report.resends} resent, in {report.seconds:.1f} s"
+    )
+    if report.interrupted:
+        log.warning(f"stopped (Ctrl-C): {report.sent - report.acknowledged} packet(s) not acknowledged")
+        return 130
+    return 0 if report.acknowledged == report.sent else 1
+
+
+def _embedded_broker(args):
+    """receive without --broker: the embedded broker, on TLS where --broker-cert/--broker-key are given."""
+    from aecrypt.link.addresses import DEFAULT_PORTS, BrokerTLS
+    from aecrypt.link.brokers import EmbeddedBroker
+
+    tls = None
+    if args.broker_cert or args.broker_key or args.broker_client_ca:
+        if not (args.broker_cert and args.broker_key):
+            raise UsageError("a TLS embedded broker needs both --broker-cert and --broker-key")
+        if not args.tls_ca:
+            raise UsageError("the receiver reaches its own TLS broker too: give --tls-ca (the CA of --broker-cert)")
+        tls = BrokerTLS(args.broker_cert, args.broker_key, args.broker_client_ca)
+    port = DEFAULT_PORTS["mqtts" if tls else "mqtt"] if args.port is None else args.port  # 0: any free port
+    return EmbeddedBroker(port, tls)
+
+
+def cmd_receive(args) -> int:
+    import contextlib
+    import time
+
+    from aecrypt.link.addresses import parse_broker
+    from aecrypt.link.mqtt import LinkReceiver
+
+    if args.broker and (args.broker_cert or args.broker_key or args.broker_client_ca or args.port is not None):
+        raise UsageError(
+            "--port and --broker-cert/--broker-key/--broker-client-ca configure the embedded broker; "
+            "leave them out with --broker"
+        )
+    tls = _client_tls(args)
+    rx_ends = receiver(args)
+    with contextlib.ExitStack() as stack:
+        if args.broker:
+            address = parse_broker(args.broker, tls)
+        else:
+            broker = stack.enter_context(_embedded_broker(args))
+            address = broker.address(tls)
+            print(f"embedded broker on {broker.url} (loopback only)", flush=True)
+        rx = LinkReceiver(rx_ends, Path(args.output), address, args.topic).start()
+        try:
+            rx.wait(args.count or 10**9, args.timeout)
+        except KeyboardInterrupt:
+            log.warning("stopping: finished images are written")
+        finally:
+            time.sleep(0.2)  # the last acknowledgements
+            rx.stop()
+    received = rx.log
+    print(
+        f"received {len(received.accepted)} image(s) into {args.output} (received.csv); {received.duplicates} "
+        f"duplicate(s) dropped; {len(received.refused)} refused"
+    )
+    for reason in received.refused:
+        log.warning(f"refused: {reason}")
+    return 0
+
+
+def cmd_certs(args) -> int:
+    from aecrypt.link.certs import make_test_pki
+
+    pki = make_test_pki(Path(args.output))
+    print(
+        f"wrote a throwaway CA and certificates to {args.output} (valid 7 days, for trying TLS on loopback):\n"
+        f"  broker: --broker-cert {pki.server_cert} --broker-key {pki.server_key} [--broker-client-ca {pki.ca}]\n"
+        f"  clients: --tls-ca {pki.ca} [--tls-cert {pki.client_cert} --tls-key {pki.client_key}]"
+    )
+    return 0
+
+
+def _add_mqtt(q, broker_help: str) -> None:
+    q.add_argument("--broker", help=broker_help)
+    q.add_argument("--topic", default="aecrypt/xray")
+    q.add_argument("--tls-ca", help="TLS: the CA that signed the broker's certificate (default: the system's)")
+    q.add_argument("--tls-cert", help="TLS: this client's certificate, where the broker requires one")
+    q.add_argument("--tls-key", help="TLS: this client's private key (with --tls-cert)")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("send", help="encode, encrypt and publish images over MQTT (resends until acknowledged)")
+    add_endpoint(p, output=False)
+    add_sealing(p)
+    _add_mqtt(
+        p, "mqtt://HOST:PORT or mqtts://HOST:PORT (default: the embedded broker of `aecrypt receive`, 127.0.0.1:1883)"
+    )
+    p.add_argument("--rate", type=float, help="images per second (default: as fast as 20 in flight allow)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for every acknowledgement")
+    p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser("receive", help="subscribe, check, decrypt, decode and classify packets from MQTT")
+    add_endpoint(p)
+    _add_mqtt(p, "mqtt://HOST:PORT or mqtts://HOST:PORT (default: start the embedded broker on 127.0.0.1)")
+    p.add_argument("--port", type=int, help="the embedded broker's port (default 1883, 8883 with TLS; 0: any free)")
+    p.add_argument("--broker-cert", help="the embedded broker listens with TLS: its certificate (aecrypt certs)")
+    p.add_argument("--broker-key", help="the embedded broker's private key (with --broker-cert)")
+    p.add_argument("--broker-client-ca", help="the embedded broker requires client certificates signed by this CA")
+    p.add_argument("--count", type=int, help="stop after this many images")
+    p.add_argument("--timeout", type=float, default=3600.0, help="stop after this many seconds (Ctrl-C stops too)")
+    p.set_defaults(func=cmd_receive)
+
+    p = sub.add_parser("certs", help="a throwaway CA, broker and client certificate for trying TLS on loopback")
+    p.add_argument("-o", "--output", required=True, help="an empty folder to write them into")
+    p.set_defaults(func=cmd_certs)

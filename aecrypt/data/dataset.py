@@ -1,0 +1,224 @@
+"""A data source loaded as arrays: float32 grayscale in [0, 1] at the requested size, with labels
+(1 = positive finding) and patient groups for patient-wise splits; cached on disk by spec, size, count,
+seed and the source files' stamp."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.model_selection import StratifiedShuffleSplit
+
+from aecrypt import UsageError, paths
+from aecrypt.data import readers, synthetic
+from aecrypt.data.specs import Spec, parse_spec
+
+MIN_SIZE = 8  # the smallest image side a run accepts
+CACHE_VERSION = 2  # bump when decoding changes, so cached arrays are rebuilt
+
+
+@dataclass
+class Dataset:
+    images: np.ndarray  # (N, size, size) float32 in [0, 1]
+    labels: np.ndarray  # (N,) int64, 1 = positive
+    groups: np.ndarray  # (N,) patient ids (str); splits never put one patient on both sides
+    spec: str
+    size: int
+    splits: np.ndarray | None = None  # predefined "train"/"val"/"test" per image, if the source has them
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash of the arrays: a run id changes exactly when the data does."""
+        h = hashlib.sha256()
+        for arr in (self.images, self.labels, self.groups.astype(str)):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()[:16]
+
+    def summary(self) -> dict:
+        return {
+            "spec": self.spec,
+            "images": len(self),
+            "size": self.size,
+            "classes": {"negative": int((self.labels == 0).sum()), "positive": int((self.labels == 1).sum())},
+            "patients": int(len(np.unique(self.groups))),
+            "skipped": len(self.skipped),
+            "notes": self.notes,
+        }
+
+
+def _subsample(ds: Dataset, n_images: int, seed: int) -> Dataset:
+    """Stratified subsample (keeps the class ratio) when the source has more images than asked."""
+    if n_images >= len(ds):
+        return ds
+    keep = next(StratifiedShuffleSplit(1, train_size=n_images, random_state=seed).split(ds.labels, ds.labels))[0]
+    keep = np.sort(keep)
+    pick = lambda a: None if a is None else a[keep]  # noqa: E731
+    return Dataset(
+        ds.images[keep],
+        ds.labels[keep],
+        ds.groups[keep],
+        ds.spec,
+        ds.size,
+        pick(ds.splits),
+        ds.skipped,
+        ds.notes + [f"stratified subsample of {n_images} images"],
+    )
+
+
+def _check_memory(n: int, size: int, what: str) -> None:
+    """Refuse, before allocating, an array of images that would not fit in the memory available now."""
+    import psutil
+
+    need, free = n * size * size * 4, psutil.virtual_memory().available
+    if need > free:
+        raise UsageError(
+            f"{n} images of {size}×{size} ({what}) need {need / 2**30:.1f} GiB as float32, but {free / 2**30:.1f} GiB "
+            "is available; use fewer images (--n-images) or a smaller size (--size)"
+        )
+
+
+def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str) -> Dataset:
+    if spec.kind == "synthetic":
+        n = n_images or 900
+        _check_memory(n, size, "phantoms")
+        images, labels = synthetic.generate(n, size, seed)
+        groups = np.array([f"phantom{i}" for i in range(n)])
+        return Dataset(images, labels, groups, str(spec), size)
+    if spec.kind == "medmnist":
+        raw, labels, splits = readers.read_medmnist(spec.path)
+        if raw.ndim == 4:
+            raw = raw.mean(axis=-1)
+        scale = 255.0 if raw.max() > 1 else 1.0
+        images = np.stack(
+            [readers.fit_square(x.astype(np.float32) / scale, size, f"{spec.path}[{i}]") for i, x in enumerate(raw)]
+        )
+        groups = np.array([f"img{i}" for i in range(len(raw))])
+        parts = {s: splits.count(s) for s in dict.fromkeys(splits)}
+        note = "the file's own split: " + ", ".join(f"{s} {n}" for s, n in parts.items())
+        return Dataset(images, labels.astype(np.int64), groups, str(spec), size, np.array(splits), notes=[note])
+    records = _records(spec)
+    _check_memory(len(records.paths), size, str(spec))
+    reader = readers.read_dicom_image if spec.kind == "dicom" else readers.read_image
+    images, keep, skipped = readers.decode_all(records.paths, size, reader, on_error)
+    labels = np.asarray(records.labels, np.int64)[keep]
+    readers._check_two_classes(labels.tolist(), f"{spec} after skipping unreadable images")
+    splits = None if records.splits is None else np.asarray(records.splits)[keep]
+    return Dataset(
+        images, labels, np.asarray(records.groups, str)[keep], str(spec), size, splits, skipped, records.notes
+    )
+
+
+def _records(spec: Spec) -> readers.Records:
+    """The image files of a folder, NIH or DICOM source, with labels, groups and splits."""
+    if spec.kind == "nih":
+        return readers.read_nih(spec.path, spec.options.get("finding"))
+    if spec.kind == "folder":
+        names = {
+            k: [n for n in spec.options[k].split(",") if n.strip()]
+            for k in ("negative", "positive")
+            if k in spec.options
+        }
+        return readers.read_folder(spec.path, names.get("negative"), names.get("positive"))
+    return readers.read_dicom(spec.path)
+
+
+def smallest_side(spec: str) -> tuple[int, str] | None:
+    """The shortest image side behind a spec and a file that has it, from headers only (no decoding);
+    None for the phantoms, which are drawn at any size."""
+    parsed = parse_spec(spec)
+    if parsed.kind == "synthetic":
+        return None
+    if parsed.kind == "medmnist":
+        return readers.medmnist_side(parsed.path), str(parsed.path)
+    sides = [(side, str(p)) for p in _records(parsed).paths if (side := readers.image_side(p)) is not None]
+    return min(sides) if sides else None
+
+
+def fit_size(profile_size: int, spec: str) -> tuple[int, str]:
+    """The image size a build runs at, and a note when it is not the profile's: images smaller than the
+    profile's size run at the largest size they all allow, for every combination of the build (one size,
+    so depth comparisons stay fair; depths that size cannot hold are skipped by the sweep)."""
+    found = smallest_side(spec)
+    if found is None or found[0] >= profile_size:
+        return profile_size, ""
+    side, where = found
+    if side < MIN_SIZE:
+        raise UsageError(
+            f"{where} is {side} pixels on its shorter side; aecrypt needs images of at least {MIN_SIZE}×{MIN_SIZE}"
+        )
+    return side, (
+        f"images as small as {side}×{side} ({where}), smaller than the profile's {profile_size}×{profile_size}: "
+        f"every run of this build is at {side}×{side}"
+    )
+
+
+def _source_stamp(spec: Spec) -> str:
+    """Cheap identity of the files behind a spec (names, sizes, mtimes) for the array cache key."""
+    if spec.path is None:
+        return ""
+    if spec.path.is_file():
+        files = [spec.path]
+    elif spec.path.is_dir():
+        files = sorted(p for p in spec.path.rglob("*") if p.is_file())
+    else:
+        return "missing"
+    return hashlib.sha256(
+        "".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in files).encode()
+    ).hexdigest()
+
+
+def load_dataset(
+    spec: str, size: int, n_images: int | None = None, seed: int = 0, on_error: str = "skip", cache: bool = True
+) -> Dataset:
+    """Load a data source at size × size; `n_images` caps it (stratified). Cached on disk by
+    spec + size + count + seed + the source files' stamp."""
+    if on_error not in ("skip", "raise"):
+        raise UsageError(f"on_error={on_error!r}; valid: 'skip' (warn and count) or 'raise'")
+    if not isinstance(size, int) or size < MIN_SIZE:
+        raise UsageError(f"size must be a whole number ≥ {MIN_SIZE}, got {size!r}")
+    if n_images is not None and (not isinstance(n_images, int) or n_images < 2):
+        raise UsageError(f"the number of images must be a whole number ≥ 2 (or none: every image), got {n_images!r}")
+    if not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"the data seed must be a whole number ≥ 0, got {seed!r}")
+    parsed = parse_spec(spec)
+    key = hashlib.sha256(
+        json.dumps([CACHE_VERSION, str(parsed), size, n_images, seed, _source_stamp(parsed)]).encode()
+    ).hexdigest()[:24]
+    cached = paths.data_cache() / f"{key}.npz"
+    if cache and parsed.kind != "synthetic" and cached.is_file():
+        with np.load(cached, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            return Dataset(
+                z["images"],
+                z["labels"],
+                z["groups"],
+                meta["spec"],
+                size,
+                z["splits"] if "splits" in z else None,
+                meta["skipped"],
+                meta["notes"],
+            )
+    ds = _read(parsed, size, n_images, seed, on_error)
+    if parsed.kind != "synthetic" and n_images:
+        ds = _subsample(ds, n_images, seed)
+    if cache and parsed.kind != "synthetic":  # phantoms are faster to regenerate than to read back
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        extra = {} if ds.splits is None else {"splits": ds.splits.astype(str)}
+        tmp = cached.with_suffix(".tmp.npz")
+        np.savez(
+            tmp,
+            images=ds.images,
+            labels=ds.labels,
+            groups=ds.groups.astype(str),
+            meta=json.dumps({"spec": ds.spec, "skipped": ds.skipped, "notes": ds.notes}),
+            **extra,
+        )
+        tmp.replace(cached)
+    return ds

@@ -1,0 +1,217 @@
+"""`aecrypt fetch`: download public chest X-ray sets into the layout a data spec reads — the only part of
+aecrypt that uses the network, and only when a user runs it.
+
+Downloads stream through `requests` with a `tqdm` progress bar into `NAME.part`, which survives an
+interruption: the next fetch asks the server for the rest (an HTTP Range request) and appends, or starts over
+where the server ignores ranges. (pooch verifies but does not resume, which is why this piece is written
+here.) A finished file is checked against the MD5 its publisher gives; where none is published, its SHA-256 is
+recorded in the folder's `SHA256SUMS` on the first download and checked on every later one. A file that
+fails its check is deleted, never kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import sys
+import tarfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aecrypt import AecryptError, UsageError
+from aecrypt.data import catalogue, readers
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 20
+#: Seconds to wait for a connection or for the next bytes (not for the whole file).
+TIMEOUT_S = 30
+CHECKSUMS = "SHA256SUMS"
+UNPACKED = ".aecrypt-unpacked.json"  # archives already unpacked (and deleted) here
+
+
+def _hash(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm, usedforsecurity=False) if algorithm == "md5" else hashlib.new(algorithm)
+    with path.open("rb") as f:
+        while block := f.read(CHUNK_BYTES):
+            h.update(block)
+    return h.hexdigest()
+
+
+def recorded_sha256(folder: Path) -> dict[str, str]:
+    """File name -> SHA-256 from the folder's SHA256SUMS (the `sha256sum` format)."""
+    path = folder / CHECKSUMS
+    if not path.is_file():
+        return {}
+    pairs = (line.split(maxsplit=1) for line in path.read_text().splitlines() if line.strip())
+    return {name.strip().lstrip("*"): digest for digest, name in pairs}
+
+
+def _record_sha256(folder: Path, name: str, digest: str) -> None:
+    sums = recorded_sha256(folder) | {name: digest}
+    (folder / CHECKSUMS).write_text("".join(f"{d}  {n}\n" for n, d in sorted(sums.items())))
+
+
+def verify(path: Path, md5: str | None) -> str:
+    """Check a downloaded file: against the published MD5 if there is one, else against the SHA-256 recorded
+    on its first download (recording it now if this is the first). Returns the SHA-256; a mismatch deletes the
+    file and says so."""
+    name = path.name.removesuffix(".part")
+    sha256 = _hash(path, "sha256")
+    problem = None
+    if md5 and (got := _hash(path, "md5")) != md5:
+        problem = f"MD5 {got}, but its publisher gives {md5}"
+    elif (known := recorded_sha256(path.parent).get(name)) and known != sha256:
+        problem = f"SHA-256 {sha256}, but its first download recorded {known} in {path.parent / CHECKSUMS}"
+    if problem:
+        path.unlink()
+        raise AecryptError(f"{name} is corrupt or changed: {problem}. It was deleted; run the fetch again")
+    _record_sha256(path.parent, name, sha256)
+    return sha256
+
+
+def _session():
+    import requests
+
+    session = requests.Session()
+    session.headers["User-Agent"] = "aecrypt-fetch"
+    session.headers["Accept-Encoding"] = "identity"  # byte ranges count the file's own bytes, not a gzip stream
+    return session
+
+
+def download(url: str, dest: Path, md5: str | None = None, quiet: bool = False, session=None) -> Path:
+    """Download `url` to `dest`, resuming a `.part` left by an interrupted run, and verify it. A `dest` that
+    is already here and passes its check is not downloaded again."""
+    import requests
+    import urllib3
+    from tqdm import tqdm
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    say = (lambda text: None) if quiet else log.info
+    if dest.is_file():
+        verify(dest, md5)
+        say(f"{dest.name}: already here, checksum verified")
+        return dest
+    part = dest.with_name(dest.name + ".part")
+    offset = part.stat().st_size if part.is_file() else 0
+    session = session or _session()
+    host = urlsplit(url).netloc
+    try:
+        response = session.get(
+            url, stream=True, timeout=TIMEOUT_S, headers={"Range": f"bytes={offset}-"} if offset else {}
+        )
+    except requests.RequestException as exc:
+        raise AecryptError(
+            f"cannot reach {host} ({type(exc).__name__}): `aecrypt fetch` needs the network, the only aecrypt "
+            "command that does; connect and run it again"
+            + (f" (it resumes the {offset} bytes in {part})" if offset else "")
+        ) from None
+    with response:
+        if response.status_code == 416 and offset:  # nothing after `offset`: the part may be whole already
+            part.replace(dest)
+            verify(dest, md5)
+            return dest
+        if response.status_code not in (200, 206):
+            raise AecryptError(f"{url}: the server answered {response.status_code} {response.reason}")
+        resumed = response.status_code == 206
+        if offset and resumed:
+            say(f"{dest.name}: resuming after {offset} bytes")
+        elif offset:
+            say(f"{dest.name}: the server does not resume downloads; starting over")
+            offset = 0
+        length = response.headers.get("Content-Length")
+        total = offset + int(length) if length is not None else None
+        with (
+            part.open("ab" if resumed else "wb") as f,
+            tqdm(
+                total=total, initial=offset, unit="B", unit_scale=True, desc=dest.name, disable=quiet, file=sys.stderr
+            ) as bar,
+        ):
+            try:  # read1: what has arrived, so an interruption loses none of the bytes already received
+                while block := response.raw.read1(CHUNK_BYTES):
+                    f.write(block)
+                    bar.update(len(block))
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                raise AecryptError(_interrupted(dest, part, f.tell(), total, type(exc).__name__)) from None
+            got = f.tell()
+    if total is not None and got < total:
+        raise AecryptError(_interrupted(dest, part, got, total, "the connection closed early"))
+    part.replace(dest)
+    verify(dest, md5)
+    say(f"{dest.name}: {dest.stat().st_size} bytes, checksum verified")
+    return dest
+
+
+def _interrupted(dest: Path, part: Path, got: int, total: int | None, why: str) -> str:
+    of = f" of {total}" if total else ""
+    kept = f"{part} is kept and the next fetch resumes it"
+    return f"download of {dest.name} interrupted after {got}{of} bytes ({why}); {kept}"
+
+
+def _source(url: str, name: str, mirror: str | None) -> str:
+    """The publisher's URL, or the same file name under a mirror (an institutional copy; the tests' server)."""
+    return f"{mirror.rstrip('/')}/{name}" if mirror else url
+
+
+def _folder(to: Path) -> Path:
+    if to.exists() and not to.is_dir():
+        raise UsageError(f"--to {to} is a file; give a folder to download into (it is created if missing)")
+    return to
+
+
+def fetch_medmnist(name: str, size: int, to: Path, mirror: str | None = None, quiet: bool = False) -> str:
+    """Download one MedMNIST file; returns the data spec that reads it."""
+    found = catalogue.medmnist_set(name, size)
+    to = _folder(Path(to))
+    file_name = found.file_name(size)
+    path = download(_source(found.url(size), file_name, mirror), Path(to) / file_name, found.md5[size], quiet)
+    return f"medmnist:{path.resolve()}"
+
+
+def fetch_nih(
+    parts: list[int], to: Path, labels: str | None = None, mirror: str | None = None, quiet: bool = False
+) -> tuple[str, str | None]:
+    """Download NIH ChestX-ray14 image archives and unpack them into TO/images/ (each archive is deleted once
+    unpacked); the labels file from `labels` (a path or URL) when given. Returns the data spec and, when the
+    labels file is still missing, what to do about it."""
+    to = _folder(Path(to))
+    local_labels = labels and urlsplit(labels).scheme not in ("http", "https")
+    if local_labels and not Path(labels).is_file():  # before any download, not after an hour of them
+        raise UsageError(f"--labels {labels}: no such file (give the path or URL of Data_Entry_2017*.csv)")
+    to.mkdir(parents=True, exist_ok=True)
+    unpacked_path = to / UNPACKED
+    unpacked = set(json.loads(unpacked_path.read_text())) if unpacked_path.is_file() else set()
+    for part in parts:
+        name = catalogue.nih_part_name(part)
+        if name in unpacked:
+            continue
+        archive = download(_source(catalogue.NIH_PARTS[part - 1], name, mirror), to / name, None, quiet)
+        _unpack(archive, to)
+        unpacked.add(name)
+        unpacked_path.write_text(json.dumps(sorted(unpacked)))
+        archive.unlink()
+    if labels:
+        target = to / "Data_Entry_2017.csv"
+        if local_labels:
+            shutil.copyfile(labels, target)
+        else:
+            download(labels, target, None, quiet)
+    missing = None
+    if not any((to / n).is_file() for n in readers.NIH_LABEL_FILES):
+        missing = (
+            "the labels file is not here yet: NIH publishes no direct link to it, so download "
+            f"Data_Entry_2017_v2020.csv from {catalogue.NIH_PAGE} into {to} (or run again with --labels FILE|URL)"
+        )
+    return f"nih:{to.resolve()}", missing
+
+
+def _unpack(archive: Path, to: Path) -> None:
+    """Unpack a release archive (its members are images/NNNNNNNN_NNN.png), refusing anything that would land
+    outside `to` or is not a plain file or folder (tarfile's "data" filter)."""
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(to, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        archive.unlink(missing_ok=True)
+        raise AecryptError(f"{archive.name} cannot be unpacked ({exc}); it was deleted, run the fetch again") from None

@@ -1,0 +1,59 @@
+"""Data specs: one string names a source everywhere (the CLI, grid files, papermill parameters):
+`synthetic`, `nih:DIR[?finding=NAME]`, `folder:DIR[?negative=NAME[,NAME]&positive=NAME[,NAME]]`,
+`medmnist:FILE.npz`, `dicom:DIR`. Parsing checks the form and makes paths absolute; it reads no file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from aecrypt import UsageError
+
+KINDS = ("synthetic", "nih", "folder", "medmnist", "dicom")
+SPEC_HELP = (
+    "synthetic | nih:DIR[?finding=NAME] | folder:DIR[?negative=NAME[,NAME]&positive=NAME[,NAME]] | "
+    "medmnist:FILE.npz | dicom:DIR"
+)
+
+
+_EXAMPLES = {"finding": "Pneumonia", "negative": "NORMAL", "positive": "PNEUMONIA"}  # for the error messages
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    path: Path | None = None
+    options: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.kind
+        query = "&".join(f"{k}={v}" for k, v in sorted(self.options.items()))
+        return f"{self.kind}:{self.path}" + (f"?{query}" if query else "")
+
+
+def parse_spec(spec: str) -> Spec:
+    """Parse (and make absolute) a data spec; errors list the valid forms."""
+    text = str(spec).strip()
+    kind, _, rest = text.partition(":")
+    if kind not in KINDS:
+        raise UsageError(f"unknown data source {text!r}; valid: {SPEC_HELP}")
+    if kind == "synthetic":
+        if rest:
+            raise UsageError(f"'synthetic' takes no argument (got {text!r}); size and seed come from the profile")
+        return Spec("synthetic")
+    location, _, query = rest.partition("?")
+    if not location:
+        raise UsageError(f"{kind}: needs a path, e.g. {kind}:/data/xrays; valid: {SPEC_HELP}")
+    raw = parse_qs(query, keep_blank_values=True)
+    allowed = {"nih": {"finding"}, "folder": {"negative", "positive"}}.get(kind, set())
+    if bad := set(raw) - allowed:
+        raise UsageError(f"{kind}: unknown option(s) {sorted(bad)}; valid: {sorted(allowed) or 'none'}")
+    for key, values in raw.items():
+        if len(values) > 1:
+            raise UsageError(f"{kind}: {key} is given {len(values)} times; give it once, names separated by commas")
+        if not values[0].strip(" ,"):
+            raise UsageError(f"{kind}: {key}= has no value; give a name (e.g. {key}={_EXAMPLES[key]}) or leave it out")
+    options = {k: v[0] for k, v in raw.items()}
+    return Spec(kind, Path(location).expanduser().resolve(), options)

@@ -1,0 +1,183 @@
+"""Brokers on loopback: amqtt embedded in this process (the default), and mosquitto as a child process (the
+broker people run), each on 127.0.0.1 only, TLS where given."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from pathlib import Path
+
+from aecrypt import AecryptError, UsageError
+from aecrypt.link.addresses import Address, BrokerTLS, ClientTLS, free_port
+
+
+class _LoopbackBroker:
+    """What both brokers share: a loopback port, an optional TLS listener, a context manager."""
+
+    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None):
+        self.port = port or free_port()
+        self.tls = tls
+
+    @property
+    def url(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    def address(self, tls: ClientTLS | None = None) -> Address:
+        """This broker as a client reaches it; a TLS broker needs the client's TLS (at least its CA)."""
+        if self.tls and tls is None:
+            raise UsageError(f"{self.url} speaks TLS: give the client's TLS (the CA that signed the broker)")
+        return Address("127.0.0.1", self.port, tls if self.tls else None)
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _amqtt_broker_class():
+    """amqtt's Broker, with mosquitto's rule for client certificates: required where a client CA is configured,
+    not asked for where none is. amqtt 0.12 always asks and accepts a client without one (CERT_OPTIONAL), so a
+    CA it was not given fails a client that does present one, and a client CA does not make it required."""
+    from amqtt.broker import Broker
+
+    class RequiringBroker(Broker):
+        @staticmethod
+        def _create_ssl_context(listener):
+            context = Broker._create_ssl_context(listener)
+            context.verify_mode = ssl.CERT_REQUIRED if listener.get("cafile") else ssl.CERT_NONE
+            return context
+
+    return RequiringBroker
+
+
+class EmbeddedBroker(_LoopbackBroker):
+    """An amqtt broker in a thread of this process, listening on 127.0.0.1 only; TLS where given."""
+
+    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None):
+        super().__init__(port, tls)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="aecrypt-broker")
+        self._broker = None
+
+    def start(self) -> EmbeddedBroker:
+        import logging
+
+        # amqtt logs a traceback for every delivery it gives up on (a receiver too busy decoding to acknowledge
+        # in time); the sender's outbox resends those, so they are no error of the link
+        logging.getLogger("amqtt").setLevel(logging.CRITICAL)
+        listener = {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}
+        if self.tls:
+            listener |= {"ssl": True, "certfile": str(self.tls.cert), "keyfile": str(self.tls.key)}
+            if self.tls.client_ca:
+                listener["cafile"] = str(self.tls.client_ca)
+        config = {
+            "listeners": {"default": listener},
+            "sys_interval": 0,
+            "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
+            "topic-check": {"enabled": False},
+        }
+        self._thread.start()
+        broker_class = _amqtt_broker_class()
+
+        async def start():
+            self._broker = broker_class(config, loop=self._loop)
+            await self._broker.start()
+
+        try:
+            asyncio.run_coroutine_threadsafe(start(), self._loop).result(10)
+        except Exception as exc:  # amqtt's BrokerError, e.g. the port taken by another broker
+            self._broker = None
+            self.stop()
+            raise AecryptError(
+                f"cannot start the embedded broker on 127.0.0.1:{self.port} ({exc}); if another broker listens there, "
+                f"use it with --broker mqtt://127.0.0.1:{self.port}, or give --port N (--port 0: any free port)"
+            ) from None
+        return self
+
+    def stop(self) -> None:
+        if self._broker is not None:
+            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(10)
+            self._broker = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+def mosquitto_binary() -> str | None:
+    """The mosquitto broker's path where it is installed (Debian puts it in /usr/sbin)."""
+    import shutil
+
+    candidates = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
+    return shutil.which("mosquitto") or next((p for p in candidates if Path(p).is_file()), None)
+
+
+class MosquittoBroker(_LoopbackBroker):
+    """A mosquitto child process on 127.0.0.1 (where the binary is installed), for testing the link against
+    the broker people run; persistence off, so "nothing lost" rests on the outbox as with the embedded one."""
+
+    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None):
+        super().__init__(port, tls)
+        self.binary = mosquitto_binary()
+        if self.binary is None:
+            raise AecryptError("mosquitto is not installed (apt install mosquitto); the embedded broker needs nothing")
+        self._proc = None
+        self._dir = None
+
+    def _config(self) -> str:
+        import getpass
+
+        # run as this user: as root, mosquitto would switch to its own user and could not read an owner-only key
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence false",
+            f"user {getpass.getuser()}",
+        ]
+        if self.tls:
+            lines += [f"certfile {self.tls.cert}", f"keyfile {self.tls.key}"]
+            if self.tls.client_ca:
+                lines += [f"cafile {self.tls.client_ca}", "require_certificate true"]
+        return "\n".join(lines) + "\n"
+
+    def start(self) -> MosquittoBroker:
+        import subprocess
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory(prefix="aecrypt-mosquitto-")
+        conf = Path(self._dir.name) / "mosquitto.conf"
+        conf.write_text(self._config())
+        self._proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            if self._proc.poll() is not None:
+                raise AecryptError(f"mosquitto exited: {self._proc.stderr.read().decode(errors='replace').strip()}")
+            time.sleep(0.05)
+        self.stop()
+        raise AecryptError(f"mosquitto did not listen on 127.0.0.1:{self.port} within 10 s")
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except Exception:  # a broker that will not stop is killed
+                self._proc.kill()
+            self._proc = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+
+BROKERS = {"embedded": EmbeddedBroker, "mosquitto": MosquittoBroker}

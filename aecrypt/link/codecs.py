@@ -1,0 +1,47 @@
+"""Image codecs for what is written or sent: 8-bit grayscale PNG through Pillow. Images are float arrays in
+[0, 1] everywhere else in aecrypt; these are the one place they become bytes and come back."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from aecrypt import AecryptError, UsageError
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """[0, 1] floats → 0–255, rounded to nearest (values outside [0, 1] are clipped)."""
+    return np.clip(np.asarray(image, np.float32) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def save_png(image: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(to_uint8(image)).save(path)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """One H × W image in [0, 1] as an 8-bit grayscale PNG (lossless at 8 bits: the X-ray as a file holds it)."""
+    from PIL import Image
+
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise UsageError(f"a PNG holds one H × W image, not an array of shape {image.shape}")
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def from_png(data: bytes) -> np.ndarray:
+    """PNG bytes → H × W float32 in [0, 1]; anything else is an AecryptError naming what it is."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format != "PNG":
+                raise AecryptError(f"expected a PNG, got {img.format}")
+            return np.asarray(img.convert("L"), np.float32) / 255.0
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise AecryptError(f"not a readable PNG ({exc})") from None

@@ -1,0 +1,13 @@
+"""The paper itself, as code: what a run executes.
+
+  choices     the hyperparameter vocabulary and its validation (no Keras import)
+  models      the paper's autoencoder and the two-layer CNN classifier (Keras 3)
+  cipher      the paper's cipher E = (z + K)², its two readings of decryption, and the known-plaintext attack
+  metrics     reconstruction (scikit-image) and classification (scikit-learn) metrics
+  cost        FLOP counts of the autoencoder, from its layer shapes
+  experiment  the steps of one run, in the order the run template calls them
+  runfiles    the files a run writes into its folder
+  runplots    what a run notebook draws for itself (the Fig. 4 strip)
+  reported    what the paper reports about its own results, as data
+
+A docstring only: a run's identity follows its imports through parent packages."""

@@ -1,0 +1,66 @@
+"""The hyperparameter vocabulary and its validation, importable without Keras (the sweep plans
+runs without paying for a TensorFlow import)."""
+
+from __future__ import annotations
+
+from aecrypt import UsageError
+
+LOSSES = ("mse", "msle", "mae", "binary_crossentropy", "huber")
+OPTIMIZERS = ("adam", "adagrad", "rmsprop", "sgd", "adamw", "nadam")
+ACTIVATIONS = ("relu", "elu", "selu", "tanh", "sigmoid", "leaky_relu", "gelu", "swish", "linear")
+DEPTHS = (2, 3, 4, 5)
+BASE_FILTERS = 32
+
+
+def _choice(kind: str, value: str, valid: tuple[str, ...]) -> str:
+    name = str(value).lower()
+    if name not in valid:
+        plural = "losses" if kind == "loss" else f"{kind}s"
+        raise UsageError(f"unknown {kind} {value!r}; valid {plural}: {', '.join(valid)}")
+    return name
+
+
+def validate_loss(name: str) -> str:
+    return _choice("loss", name, LOSSES)
+
+
+def validate_optimizer(name: str) -> str:
+    return _choice("optimizer", name, OPTIMIZERS)
+
+
+def validate_activation(name: str) -> str:
+    return _choice("activation", name, ACTIVATIONS)
+
+
+def valid_depths(input_size: int) -> list[int]:
+    """Depths whose d-1 poolings divide the input exactly (so the decoder restores the size)."""
+    return [d for d in DEPTHS if input_size % 2 ** (d - 1) == 0]
+
+
+def validate_depth(depth: int, input_size: int) -> int:
+    if depth not in DEPTHS or input_size % 2 ** (depth - 1):
+        raise UsageError(
+            f"depth {depth} does not fit input size {input_size}: depth d needs d-1 poolings by 2, "
+            f"so the size must be divisible by 2^(d-1); valid depths for {input_size}: "
+            f"{valid_depths(input_size) or 'none'} (of {list(DEPTHS)})"
+        )
+    return depth
+
+
+def latent_shape(input_size: int, depth: int) -> tuple[int, int, int]:
+    side = input_size // 2 ** (depth - 1)
+    return (side, side, BASE_FILTERS * 2 ** (depth - 1))
+
+
+def combination_label(loss: str, optimizer: str, activation: str, depth: int) -> str:
+    """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2."""
+    opt = {
+        "adam": "Adam",
+        "adagrad": "Adagrad",
+        "rmsprop": "RMSprop",
+        "sgd": "SGD",
+        "adamw": "AdamW",
+        "nadam": "Nadam",
+    }.get(optimizer, optimizer)
+    act = {"relu": "ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU"}.get(activation, activation.capitalize())
+    return f"{loss.upper()}+{opt}+{act}+{depth}"

@@ -1,0 +1,48 @@
+"""What the paper's autoencoder costs, counted from its layer shapes (no Keras import).
+
+Convention, stated wherever a GFLOP/s figure is shown: a multiply-add is 2 FLOP; only convolutions
+are counted (pooling, upsampling, activations and the optimizer are left out); one training step
+costs 3× the forward pass (forward, gradient of the input, gradient of the weights).
+"""
+
+from __future__ import annotations
+
+from aecrypt.paper.choices import BASE_FILTERS, validate_depth
+
+KERNEL = 3 * 3
+TRAIN_OVER_FORWARD = 3
+FLOP_CONVENTION = (
+    "a multiply-add = 2 FLOP; convolutions only; training ≈ 3× the forward pass; "
+    "peak = fp32 GEMM (2·n³ FLOP) through the same backend on all cores"
+)
+
+
+def _conv(side: int, cin: int, cout: int) -> int:
+    return 2 * side * side * KERNEL * cin * cout
+
+
+def conv_shapes(input_size: int, depth: int) -> list[tuple[str, int, int, int]]:
+    """(layer, output side, input channels, output channels) of every convolution, encoder then decoder,
+    in the order `models.build_autoencoder` builds them."""
+    validate_depth(depth, input_size)
+    layers, cin = [], 1
+    for i in range(depth):
+        cout = BASE_FILTERS * 2**i
+        layers.append((f"encoder_conv{i + 1}", input_size // 2**i, cin, cout))
+        cin = cout
+    for i in reversed(range(1, depth)):
+        cout = BASE_FILTERS * 2**i
+        layers.append((f"decoder_conv{depth - i}", input_size // 2**i, cin, cout))
+        cin = cout
+    layers.append((f"decoder_conv{depth}", input_size, cin, 1))
+    return layers
+
+
+def forward_flops(input_size: int, depth: int) -> int:
+    """FLOP of one image through the autoencoder (encoder and decoder)."""
+    return sum(_conv(side, cin, cout) for _, side, cin, cout in conv_shapes(input_size, depth))
+
+
+def train_flops(input_size: int, depth: int, images: int, epochs: int = 1) -> int:
+    """FLOP to train the autoencoder on `images` images for `epochs` epochs."""
+    return TRAIN_OVER_FORWARD * forward_flops(input_size, depth) * images * epochs

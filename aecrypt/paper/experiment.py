@@ -1,0 +1,380 @@
+"""The steps of one run, in the order notebooks/experiment.ipynb calls them.
+
+data → train the autoencoder (one training of max epochs; the history gives every checkpoint) →
+encoder → paper cipher → decrypt → decoder for every image, streamed in chunks → classifier on
+retrieved images → metrics on the held-out split → the run's files.
+
+The classifier on the *original* images does not depend on the combination: notebooks/baseline.ipynb
+trains it once per (data, profile, training seed) and every run of that seed shares it (`runs.table.collect`).
+The files a run writes are `paper.runfiles`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import pandas as pd
+
+from aecrypt import AecryptError
+from aecrypt.data.dataset import Dataset, load_dataset
+from aecrypt.data.splits import split_by_counts, split_indices
+from aecrypt.paper import choices, cipher, metrics, models
+from aecrypt.paper.choices import combination_label
+from aecrypt.profiles import get_profile
+
+N_SAMPLES = 4  # images kept for Fig. 4
+PARTS = ("train", "val", "test")
+#: Latents are never all in memory at once: retrieval streams chunks of about this many bytes of latent
+#: (at 200², depth 2 one latent is 2.5 MB, so all 9000 would be 23 GB).
+LATENT_CHUNK_BYTES = 64 * 2**20
+
+
+class StageClock:
+    """Wall seconds per stage of a run, written to metrics.json as seconds_<stage>. `startup` is the
+    time from the kernel process's start to the clock's creation (kernel launch and imports)."""
+
+    def __init__(self):
+        import psutil
+
+        self.started = time.perf_counter()
+        self.seconds = {"startup": time.time() - psutil.Process().create_time()}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t
+
+    def as_metrics(self) -> dict[str, float]:
+        out = {f"seconds_{k}": v for k, v in self.seconds.items()}
+        out["total_seconds"] = time.perf_counter() - self.started
+        out["peak_rss_mb"] = peak_rss_mb()
+        return out
+
+
+def peak_rss_mb() -> float:
+    """The peak resident memory of this process so far, in MiB (Linux reports KiB, macOS bytes; where the
+    resource module is missing, the current resident memory)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines one run. Validated on construction."""
+
+    profile: str = "tiny"
+    data: str = ""  # empty: the profile's default source
+    loss: str = "mse"
+    optimizer: str = "adam"
+    depth: int = 3
+    activation: str = "relu"
+    seed: int = 0  # training seed: initial weights and data order
+    key_image: str = ""  # empty: key from the data seed
+    data_seed: int = 0  # phantoms, the train/val/test split and the paper-cipher key
+    with_cipher: bool = True  # False: decode the latents without the cipher (the reference run)
+    overrides: dict = field(default_factory=dict, hash=False)  # profile settings changed for this run only
+
+    def __post_init__(self):
+        p = get_profile(self.profile).with_overrides(self.overrides)
+        object.__setattr__(self, "data", self.data or p.default_data)
+        object.__setattr__(self, "loss", choices.validate_loss(self.loss))
+        object.__setattr__(self, "optimizer", choices.validate_optimizer(self.optimizer))
+        object.__setattr__(self, "activation", choices.validate_activation(self.activation))
+        object.__setattr__(self, "depth", choices.validate_depth(int(self.depth), p.size))
+
+    @property
+    def settings(self):
+        return get_profile(self.profile).with_overrides(self.overrides)
+
+    @property
+    def label(self) -> str:
+        """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2."""
+        return combination_label(self.loss, self.optimizer, self.activation, self.depth)
+
+
+@dataclass
+class Split:
+    dataset: Dataset
+    index: dict[str, np.ndarray]
+
+    def x(self, part: str) -> np.ndarray:
+        return self.rows(self.index[part])
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        return self.dataset.images[index][..., None]
+
+    def y(self, part: str) -> np.ndarray:
+        return self.dataset.labels[self.index[part]]
+
+
+def start(cfg: RunConfig) -> None:
+    """Seed every generator with the training seed and set the profile's precision policy; the same config
+    then gives the same metrics on CPU. (The data, its split and the key follow the data seed.)"""
+    keras.mixed_precision.set_global_policy(cfg.settings.dtype_policy)
+    keras.utils.set_random_seed(cfg.seed)
+
+
+def load_data(cfg: RunConfig) -> Split:
+    p = cfg.settings
+    ds = load_dataset(cfg.data, p.size, p.n_images, cfg.data_seed)
+    if p.size != (profile_size := get_profile(cfg.profile).size):
+        smaller = f"run at {p.size}×{p.size}, not the profile's {profile_size}×{profile_size}: the images are smaller"
+        ds.notes = ds.notes + [smaller]
+    if p.split_counts and cfg.data == "synthetic":
+        return Split(ds, split_by_counts(ds, p.split_counts, cfg.data_seed))
+    return Split(ds, split_indices(ds, p.test_fraction, p.val_fraction, cfg.data_seed))
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._t)
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """A diverged run is a result to record, not something to train on for more epochs."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs and not np.isfinite(logs.get("loss", 0.0)):
+            raise AecryptError(f"autoencoder loss became {logs['loss']} at epoch {epoch + 1} (diverged)")
+
+
+def _history_frame(history: keras.callbacks.History, model: str, seconds: list[float]) -> pd.DataFrame:
+    frame = pd.DataFrame(history.history)
+    frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+    frame.insert(0, "model", model)
+    frame["seconds"] = seconds
+    return frame
+
+
+@dataclass
+class Trained:
+    ae: models.Autoencoder
+    history: pd.DataFrame
+
+
+def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained:
+    p = cfg.settings
+    ae = models.build_autoencoder(p.size, cfg.depth, cfg.activation)
+    models.compile_autoencoder(ae, cfg.loss, cfg.optimizer, jit_compile=p.jit_compile)
+    timer = EpochTimer()
+    hist = ae.autoencoder.fit(
+        split.x("train"),
+        split.x("train"),
+        validation_data=(split.x("val"), split.x("val")),
+        epochs=p.ae_epochs,
+        batch_size=p.batch_size,
+        shuffle=True,
+        verbose=verbose,
+        callbacks=[timer, StopOnNaN()],
+    )
+    return Trained(ae, _history_frame(hist, "autoencoder", timer.seconds))
+
+
+@dataclass
+class Retrieved:
+    """Images after encoder → cipher → decrypt → decoder, per split, and what the cipher did."""
+
+    images: dict[str, np.ndarray]
+    latent_shape: tuple[int, ...]
+    cipher_max_error: float
+    domain_violations: float  # fraction of latent entries with z + K < 0
+    pixel_max_difference: float  # largest |retrieved − decoded without the cipher| over every pixel of every image
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _apply(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """One forward pass as NumPy. A direct call, not predict(): no function tracing per new shape,
+    which costs more than the pass itself on the small default profile."""
+    return keras.ops.convert_to_numpy(model(x, training=False))
+
+
+def _chunk_size(latent: tuple[int, ...], batch_size: int) -> int:
+    """Images per retrieval chunk: about LATENT_CHUNK_BYTES of latent, a whole number of batches."""
+    per_image = 4 * math.prod(latent)
+    return max(batch_size, min(2048, LATENT_CHUNK_BYTES // per_image // batch_size * batch_size))
+
+
+def retrieve(cfg: RunConfig, trained: Trained, split: Split) -> Retrieved:
+    """Every image of every split through encoder → encrypt → decrypt → decoder, a chunk at a time:
+    memory holds the retrieved images (the size of the data set) and one chunk of latents, never all.
+    Each chunk is also decoded without the cipher, to measure what the cipher alone changes. With
+    `cfg.with_cipher` False the decoder gets the latents themselves (the reference run)."""
+    p = cfg.settings
+    enc, dec = trained.ae.encoder, trained.ae.decoder
+    shape = choices.latent_shape(p.size, cfg.depth)
+    paper = cipher.make_paper_cipher(shape[:2], cfg.key_image or None, cfg.data_seed, negative="ignore")
+    order = np.concatenate([split.index[part] for part in PARTS])
+    decoded = np.empty((len(order), p.size, p.size, 1), np.float32)
+    max_error, violations, pixel_difference = 0.0, 0, 0.0
+    chunk = _chunk_size(shape, p.batch_size)
+    for start in range(0, len(order), chunk):
+        latent = _apply(enc, split.rows(order[start : start + chunk]))
+        violations += paper.domain_violations(latent)
+        plain = _apply(dec, latent)
+        if cfg.with_cipher:
+            decrypted = paper.decrypt(paper.encrypt(latent))
+            max_error = max(max_error, float(np.max(np.abs(decrypted - latent))))
+            out = _apply(dec, decrypted)
+            pixel_difference = max(pixel_difference, float(np.max(np.abs(out - plain))))
+        else:
+            out = plain
+        decoded[start : start + len(latent)] = out
+    bounds = np.cumsum([0] + [len(split.index[part]) for part in PARTS])
+    images = {part: decoded[bounds[i] : bounds[i + 1]] for i, part in enumerate(PARTS)}  # views, no copies
+    samples = _fig4_samples(paper, trained.ae, split, images["test"])
+    share = violations / (len(order) * math.prod(shape))
+    return Retrieved(images, shape, max_error, share, pixel_difference, samples)
+
+
+def _fig4_samples(paper: cipher.PaperCipher, ae: models.Autoencoder, split: Split, retrieved_test: np.ndarray) -> dict:
+    """The first test images at every stage, decoded also without the cipher and with the text's other
+    reading of the decryption (Fig. 4 and the decryption-readings figure)."""
+    k = min(N_SAMPLES, len(split.index["test"]))
+    original = split.rows(split.index["test"][:k])
+    latent = _apply(ae.encoder, original)
+    encrypted = paper.encrypt(latent)
+    other_reading = np.nan_to_num(paper.decrypt_as_written(encrypted))
+    extra = _apply(ae.decoder, np.concatenate([latent, other_reading]))
+    return {
+        "original": original[..., 0],
+        "latent_mean": latent.mean(axis=-1),
+        "latent_channel0": latent[..., 0],
+        "encrypted_mean": encrypted.mean(axis=-1),
+        "encrypted_channel0": encrypted[..., 0],
+        "retrieved": retrieved_test[:k, ..., 0],
+        "without_cipher": extra[:k, ..., 0],
+        "decrypted_as_written": extra[k:, ..., 0],
+        "labels": split.y("test")[:k],
+        "key": paper.key,
+    }
+
+
+@dataclass
+class Classified:
+    history: pd.DataFrame
+    scores: np.ndarray  # test-set probabilities of "positive"
+    train_accuracy: float
+    test_accuracy: float
+    model: keras.Model | None = None  # saved with the run, so a receiver can score what it decodes
+
+
+def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, name="classifier") -> Classified:
+    """Train the fixed two-layer CNN and score the test split."""
+    p = cfg.settings
+    keras.utils.set_random_seed(cfg.seed + 1)  # same initial weights whatever the autoencoder did
+    model = models.build_classifier(p.size)
+    timer = EpochTimer()
+    hist = model.fit(
+        train_x,
+        train_y,
+        validation_data=(val_x, val_y),
+        epochs=p.clf_epochs,
+        batch_size=p.batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=[timer],
+    )
+    scores = model.predict(test_x, batch_size=p.batch_size, verbose=0).ravel()
+    train_acc = float(model.evaluate(train_x, train_y, batch_size=p.batch_size, verbose=0)[1])
+    test_acc = float(metrics.classification_metrics(test_y, scores)["accuracy"])
+    return Classified(_history_frame(hist, name, timer.seconds), scores, train_acc, test_acc, model)
+
+
+def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Classified:
+    r = retrieved.images
+    return classify(cfg, r["train"], split.y("train"), r["val"], split.y("val"), r["test"], split.y("test"))
+
+
+def classify_original(cfg: RunConfig, split: Split) -> Classified:
+    """The same classifier on the original images: what the autoencoder and cipher cost it. Run once
+    per (data, profile, training seed) by notebooks/baseline.ipynb, not by every combination."""
+    return classify(
+        cfg,
+        split.x("train"),
+        split.y("train"),
+        split.x("val"),
+        split.y("val"),
+        split.x("test"),
+        split.y("test"),
+        name="classifier_original",
+    )
+
+
+def cipher_timing(latent_shape: tuple[int, ...], repeats: int = 20, seed: int = 0) -> dict[str, float]:
+    """Seconds to encrypt + decrypt one latent with the paper's cipher and with AES-256-GCM (`cryptography`
+    on the latent's bytes, a fresh nonce each time: the link's packet framing is not a run's concern)."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    z = np.random.default_rng(seed).random((1, *latent_shape), dtype=np.float32)
+    paper = cipher.PaperCipher(cipher.key_from_seed(*latent_shape[:2], seed))
+    aes = AESGCM(AESGCM.generate_key(bit_length=256))
+
+    def aes_round_trip(x: np.ndarray) -> np.ndarray:
+        nonce = os.urandom(12)
+        return np.frombuffer(aes.decrypt(nonce, aes.encrypt(nonce, x.tobytes(), None), None), np.float32)
+
+    out = {}
+    for name, round_trip in (("paper", lambda x: paper.decrypt(paper.encrypt(x))), ("aes_gcm", aes_round_trip)):
+        t = time.perf_counter()
+        for _ in range(repeats):
+            round_trip(z)
+        out[f"cipher_seconds_{name}"] = (time.perf_counter() - t) / repeats
+    return out
+
+
+def classifier_metrics(split: Split, clf: Classified) -> dict:
+    """The classifier's test metrics, train and test accuracy, and the split sizes."""
+    test_y = split.y("test")
+    m = metrics.classification_metrics(test_y, clf.scores)
+    m["train_accuracy"] = clf.train_accuracy
+    m["test_accuracy"] = clf.test_accuracy
+    m["n_train"], m["n_val"], m["n_test"] = (int(len(split.index[k])) for k in PARTS)
+    m["n_test_positive"] = int(test_y.sum())
+    m["clf_seconds"] = float(clf.history["seconds"].sum())
+    return m
+
+
+def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: Retrieved, clf: Classified) -> dict:
+    p = cfg.settings
+    m: dict = {}
+    m.update(metrics.reconstruction_metrics(split.x("test"), retrieved.images["test"]))
+    ae_hist = trained.history
+    for c in p.checkpoints:
+        m[f"loss_at_{c}"] = float(ae_hist.loc[ae_hist.epoch == c, "loss"].iloc[0])
+    m["final_loss"] = float(ae_hist["loss"].iloc[-1])
+    m["final_val_loss"] = float(ae_hist["val_loss"].iloc[-1])
+    m.update(classifier_metrics(split, clf))
+    m["cipher_max_error"] = retrieved.cipher_max_error
+    m["cipher_domain_violations"] = retrieved.domain_violations
+    m["cipher_pixel_max_difference"] = retrieved.pixel_max_difference
+    latent_elements = int(np.prod(retrieved.latent_shape))
+    m["latent_elements"] = latent_elements
+    m["image_elements"] = p.size * p.size
+    m["latent_to_image_ratio"] = latent_elements / (p.size * p.size)
+    m["seconds_per_epoch"] = float(np.median(ae_hist["seconds"]))
+    m["ae_seconds"] = float(ae_hist["seconds"].sum())
+    m.update(cipher_timing(retrieved.latent_shape, seed=cfg.data_seed))
+    return m

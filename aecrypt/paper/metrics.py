@@ -1,0 +1,66 @@
+"""Reconstruction metrics (scikit-image) and classification metrics (scikit-learn)."""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage import metrics as skm
+from sklearn import metrics as skl
+
+from aecrypt import UsageError
+
+
+def _pair(original: np.ndarray, retrieved: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(original, dtype=np.float64)
+    b = np.asarray(retrieved, dtype=np.float64)
+    if a.shape != b.shape:
+        raise UsageError(f"original {a.shape} and retrieved {b.shape} images differ in shape")
+    if a.ndim == 4 and a.shape[-1] == 1:  # (N, H, W, 1) -> (N, H, W)
+        a, b = a[..., 0], b[..., 0]
+    if a.ndim == 2:
+        a, b = a[None], b[None]
+    if a.ndim != 3:
+        raise UsageError(f"expected images shaped (N, H, W[, 1]) or (H, W), got {original.shape}")
+    return a, b
+
+
+def reconstruction_metrics(original: np.ndarray, retrieved: np.ndarray) -> dict[str, float]:
+    """MSE, MAE, PSNR (dB) and SSIM for images in [0, 1], averaged over images."""
+    a, b = _pair(original, retrieved)
+    with np.errstate(divide="ignore"):  # identical images: infinite PSNR, capped below
+        psnr = [skm.peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b, strict=True)]
+    ssim = [skm.structural_similarity(x, y, data_range=1.0) for x, y in zip(a, b, strict=True)]
+    return {
+        "mse": float(np.mean([skm.mean_squared_error(x, y) for x, y in zip(a, b, strict=True)])),
+        "mae": float(skl.mean_absolute_error(a.ravel(), b.ravel())),
+        # identical images have infinite PSNR; keep the mean finite and honest by capping at 100 dB
+        "psnr": float(np.mean(np.minimum(psnr, 100.0))),
+        "ssim": float(np.mean(ssim)),
+    }
+
+
+def classification_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    """Recall, precision, F1, accuracy at the threshold; ROC-AUC from the scores."""
+    y_true = np.asarray(y_true).astype(int).ravel()
+    y_score = np.asarray(y_score, dtype=np.float64).ravel()
+    if len(y_true) != len(y_score):
+        raise UsageError(f"{len(y_true)} labels but {len(y_score)} scores")
+    y_pred = (y_score >= threshold).astype(int)
+    two_classes = len(np.unique(y_true)) == 2
+    return {
+        "recall": float(skl.recall_score(y_true, y_pred, zero_division=0)),
+        "precision": float(skl.precision_score(y_true, y_pred, zero_division=0)),
+        "f1": float(skl.f1_score(y_true, y_pred, zero_division=0)),
+        "accuracy": float(skl.accuracy_score(y_true, y_pred)),
+        "auc": float(skl.roc_auc_score(y_true, y_score)) if two_classes else float("nan"),
+    }
+
+
+def confusion(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """2×2 confusion matrix, rows = actual (negative, positive), columns = predicted."""
+    y_pred = (np.asarray(y_score).ravel() >= threshold).astype(int)
+    return skl.confusion_matrix(np.asarray(y_true).astype(int).ravel(), y_pred, labels=[0, 1])
+
+
+def roc_points(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, np.ndarray]:
+    fpr, tpr, thresholds = skl.roc_curve(np.asarray(y_true).astype(int).ravel(), np.asarray(y_score).ravel())
+    return {"fpr": fpr, "tpr": tpr, "threshold": thresholds}

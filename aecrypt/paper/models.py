@@ -1,0 +1,140 @@
+"""The paper's convolutional autoencoder and the two-layer CNN classifier (Keras 3 APIs only).
+
+Only `keras.layers` / `keras.ops` are used, so the same code runs with KERAS_BACKEND=tensorflow
+(the default), jax or torch.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import keras
+
+from aecrypt.paper.choices import (
+    BASE_FILTERS,
+    latent_shape,
+    validate_activation,
+    validate_depth,
+    validate_loss,
+    validate_optimizer,
+)
+
+#: The classifier is held fixed across the sweep so that only the autoencoder varies.
+CLASSIFIER = {
+    "filters": (16, 32),
+    "kernel_size": 3,
+    "dense_dropout": 0.3,
+    "optimizer": "adam",
+    "learning_rate": 1e-3,
+    "loss": "binary_crossentropy",
+}
+
+
+class Autoencoder(NamedTuple):
+    """The full model for training, plus its two halves: the cipher sits between them."""
+
+    autoencoder: keras.Model
+    encoder: keras.Model
+    decoder: keras.Model
+
+
+def make_optimizer(name: str, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
+    """Keras' default learning rates (as the paper, which names no rate) unless one is given."""
+    cls = {
+        "adam": keras.optimizers.Adam,
+        "adagrad": keras.optimizers.Adagrad,
+        "rmsprop": keras.optimizers.RMSprop,
+        "sgd": keras.optimizers.SGD,
+        "adamw": keras.optimizers.AdamW,
+        "nadam": keras.optimizers.Nadam,
+    }[validate_optimizer(name)]
+    return cls() if learning_rate is None else cls(learning_rate=learning_rate)
+
+
+def _conv(filters: int, activation: str, name: str) -> keras.layers.Conv2D:
+    return keras.layers.Conv2D(filters, (3, 3), padding="same", activation=activation, name=name)
+
+
+def build_autoencoder(input_size: int = 200, depth: int = 3, activation: str = "relu") -> Autoencoder:
+    """The paper's autoencoder as far as its text describes it. Depth d: d encoder convolutions (32·2^i
+    filters) with d-1 max-poolings; the decoder mirrors it (Conv → UpSampling from the deepest conv to the
+    second) and ends with a one-filter sigmoid convolution. At depth 3 the encoder is the paper's layer list;
+    its decoder text names one UpSampling2D, and the second one here is inferred (two poolings need two
+    upsamplings to give back a 200×200 image). See the book's Limitations page."""
+    validate_depth(depth, input_size)
+    activation = validate_activation(activation)
+
+    image = keras.Input((input_size, input_size, 1), name="image")
+    x = image
+    for i in range(depth):
+        if i:
+            x = keras.layers.MaxPooling2D((2, 2), name=f"encoder_pool{i}")(x)
+        x = _conv(BASE_FILTERS * 2**i, activation, f"encoder_conv{i + 1}")(x)
+    encoder = keras.Model(image, x, name="encoder")
+
+    latent = keras.Input(latent_shape(input_size, depth), name="latent")
+    y = latent
+    for i in reversed(range(1, depth)):
+        y = _conv(BASE_FILTERS * 2**i, activation, f"decoder_conv{depth - i}")(y)
+        y = keras.layers.UpSampling2D((2, 2), name=f"decoder_up{depth - i}")(y)
+    y = keras.layers.Conv2D(1, (3, 3), padding="same", activation="sigmoid", name=f"decoder_conv{depth}")(y)
+    decoder = keras.Model(latent, y, name="decoder")
+
+    autoencoder = keras.Model(image, decoder(encoder(image)), name=f"autoencoder_d{depth}")
+    return Autoencoder(autoencoder, encoder, decoder)
+
+
+def compile_autoencoder(ae: Autoencoder, loss: str, optimizer: str, jit_compile: bool | str = False) -> None:
+    """Keras' "auto" would turn XLA on for some backends; the profile decides, so runs stay comparable."""
+    ae.autoencoder.compile(
+        optimizer=make_optimizer(optimizer), loss=validate_loss(loss), metrics=["mse", "mae"], jit_compile=jit_compile
+    )
+
+
+def build_classifier(input_size: int) -> keras.Model:
+    """The two-layer CNN trained on retrieved images: two Conv+MaxPool blocks, a dense sigmoid head.
+    Its settings (CLASSIFIER) are fixed across the sweep."""
+    f1, f2 = CLASSIFIER["filters"]
+    k = CLASSIFIER["kernel_size"]
+    model = keras.Sequential(
+        [
+            keras.Input((input_size, input_size, 1), name="retrieved"),
+            keras.layers.Conv2D(f1, k, padding="same", activation="relu", name="clf_conv1"),
+            keras.layers.MaxPooling2D(2, name="clf_pool1"),
+            keras.layers.Conv2D(f2, k, padding="same", activation="relu", name="clf_conv2"),
+            keras.layers.MaxPooling2D(2, name="clf_pool2"),
+            # a location-aware dense head: global average pooling washed out small lesions (AUC ~0.5)
+            keras.layers.Flatten(name="clf_flatten"),
+            keras.layers.Dropout(CLASSIFIER["dense_dropout"], name="clf_dropout"),
+            keras.layers.Dense(1, activation="sigmoid", name="clf_out"),
+        ],
+        name="classifier",
+    )
+    model.compile(
+        optimizer=make_optimizer(CLASSIFIER["optimizer"], CLASSIFIER["learning_rate"]),
+        loss=CLASSIFIER["loss"],
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def layer_table(model: keras.Model) -> list[dict]:
+    """One row per layer (nested models expanded): name, type, output shape, filters, activation."""
+    rows = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            rows.extend(layer_table(layer))
+            continue
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        rows.append(
+            {
+                "layer": layer.name,
+                "type": type(layer).__name__,
+                "output_shape": tuple(layer.output.shape[1:]),
+                "filters": getattr(layer, "filters", None),
+                "activation": getattr(getattr(layer, "activation", None), "__name__", None),
+                "params": layer.count_params(),
+            }
+        )
+    return rows

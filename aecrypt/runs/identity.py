@@ -1,0 +1,98 @@
+"""A run's identity: a content hash of exactly what can change its result — its parameters (training and
+data seeds included), the profile's run settings (numerics included), the template's code cells, the code of
+every `aecrypt` module the template imports (`runs.closure`: the link, book, stats, audit, coursework and CLI
+are outside it), the version of every installed distribution that those imports reach (and of the Keras
+backend, named by KERAS_BACKEND), and the data. The CPU is recorded in each run's env.json, not here. A
+finished run is never recomputed; a change to any of these gives a new id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from aecrypt import paths
+from aecrypt.runs import closure
+from aecrypt.runs.spec import TEMPLATES, RunSpec, template_path
+
+
+def code_cells(template: Path) -> list[str]:
+    nb = json.loads(Path(template).read_text())
+    return [
+        c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+    ]
+
+
+def template_hash(template: Path = paths.TEMPLATE) -> str:
+    """Hash of the template's code cells and parameters (not of its outputs or metadata)."""
+    return hashlib.sha256(json.dumps(code_cells(template)).encode()).hexdigest()
+
+
+def imported_modules(template: Path = paths.TEMPLATE) -> list[str]:
+    """Every `aecrypt` module the template's code imports, directly or through other modules."""
+    return closure.closure(closure.imports_of_code(code_cells(template)))
+
+
+def source_hash(template: Path = paths.TEMPLATE) -> str:
+    """Hash of the code of every `aecrypt` module the template imports."""
+    return closure.code_hash(imported_modules(template))
+
+
+def backend_package() -> str:
+    """The distribution of the Keras backend a run will use (KERAS_BACKEND, default tensorflow): Keras imports
+    it by name at run time, so no import statement shows it."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    return {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}.get(backend, backend)
+
+
+def template_versions(template: Path = paths.TEMPLATE) -> dict[str, str]:
+    """The backend's name, and the version of every distribution the template's imports reach."""
+    names = closure.third_party_imports(imported_modules(template), code_cells(template))
+    return {"backend": os.environ.get("KERAS_BACKEND", "tensorflow")} | closure.versions(names | {backend_package()})
+
+
+def data_fingerprint(spec: RunSpec) -> str:
+    """Synthetic data is a pure function of (size, count, data seed) and the generator's source, which the
+    source hash covers; real data is hashed by content."""
+    n_images = spec.profile.n_images
+    if spec.data == "synthetic":
+        key = ["synthetic", spec.image_size, n_images, spec.data_seed]
+        return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+    from aecrypt.data.dataset import load_dataset
+
+    return load_dataset(spec.data, spec.image_size, n_images, spec.data_seed).fingerprint
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """The inputs shared by every run of a sweep, computed once per template: its code, the code of the
+    modules it imports, and the versions of what those reach."""
+
+    templates: dict[str, tuple[str, str, dict[str, str]]]  # name -> (code hash, source hash, versions)
+
+    @classmethod
+    def now(cls, template: Path | None = None) -> Fingerprints:
+        """`template` replaces notebooks/experiment.ipynb (tests)."""
+        found = {}
+        for name in TEMPLATES:
+            path = template if (template and name == "experiment") else template_path(name)
+            found[name] = (template_hash(path), source_hash(path), template_versions(path))
+        return cls(found)
+
+
+def run_id(spec: RunSpec, fingerprints: Fingerprints, data_fp: str) -> str:
+    code, source, versions = fingerprints.templates[spec.template]
+    payload = {
+        "template": spec.template,
+        "parameters": spec.parameters(),
+        "profile": spec.profile.run_settings(),
+        "template_code": code,
+        "source": source,
+        "versions": versions,
+        "data": data_fp,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,107 @@
+"""A finished run's trained models (encoder, decoder, classifier), found by id and loaded once: what the
+link's sender and receiver and the cipher audit use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aecrypt import UsageError, paths, runtime
+from aecrypt.files import read_json
+from aecrypt.paths import RUN_FILES
+
+MODEL_FILES = RUN_FILES.models
+
+
+def list_runs(profile: str, results_root: Path | None = None) -> pd.DataFrame:
+    """The finished runs of a profile that kept their models: id, label, seed, image size."""
+    runs_dir = paths.runs_dir(profile, results_root)
+    rows = []
+    for folder in sorted(p for p in runs_dir.glob("*") if p.is_dir()):
+        params = read_json(folder / RUN_FILES.params)
+        config = read_json(folder / RUN_FILES.config)
+        if not params or params.get("template", "experiment") == "baseline" or "loss" not in params:
+            continue
+        rows.append(
+            {
+                "run_id": folder.name,
+                "run_label": params.get("run_label", ""),
+                "size": config.get("profile_settings", {}).get("size"),
+                "models": all((folder / f).is_file() for f in MODEL_FILES.values()),
+                "with_cipher": bool(params.get("with_cipher", True)),  # False: a reference run's twin models
+            }
+        )
+    return pd.DataFrame(rows, columns=["run_id", "run_label", "size", "models", "with_cipher"])
+
+
+def find_run(run: str, profile: str, results_root: Path | None = None) -> Path:
+    """A run folder by its id or a unique prefix of it (at least 4 characters)."""
+    runs_dir = paths.runs_dir(profile, results_root)
+    text = str(run).strip().lower()
+    matches = [p for p in runs_dir.glob(f"{text}*") if p.is_dir()] if len(text) >= 4 else []
+    if len(matches) != 1:
+        what = "no run" if not matches else f"{len(matches)} runs"
+        raise UsageError(
+            f"{what} in {runs_dir} with an id starting {text!r}; `aecrypt runs --profile {profile}` lists them "
+            "(give at least 4 characters of an id)"
+        )
+    return matches[0]
+
+
+@dataclass
+class TrainedRun:
+    """A finished run's models, loaded once."""
+
+    run_id: str
+    folder: Path
+    size: int
+    label: str
+    encoder: object = field(repr=False)
+    decoder: object = field(repr=False)
+    classifier: object = field(repr=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> TrainedRun:
+        missing = [f for f in MODEL_FILES.values() if not (folder / f).is_file()]
+        if missing:
+            raise UsageError(
+                f"run {folder.name} kept no models ({', '.join(missing)} missing); rerun it with this aecrypt"
+            )
+        runtime.configure()
+        config = read_json(folder / RUN_FILES.config)
+        size = int(config["profile_settings"]["size"])
+        with runtime.stderr_to(os.devnull):
+            import keras
+
+            loaded = {k: keras.saving.load_model(folder / f, compile=False) for k, f in MODEL_FILES.items()}
+            run = cls(folder.name, folder, size, config.get("label", ""), **loaded)
+            run.score(run.decode(run.encode(np.zeros((1, size, size), np.float32))))  # the first call's start-up lines
+        return run
+
+    @property
+    def run_id_bytes(self) -> bytes:
+        """The 8 bytes a packet carries to name the run (its 16 hex digits)."""
+        return bytes.fromhex(self.run_id)
+
+    @property
+    def latent_hw(self) -> tuple[int, int]:
+        return tuple(int(s) for s in self.encoder.output_shape[1:3])
+
+    @staticmethod
+    def _apply(model, x: np.ndarray, batch: int = 64) -> np.ndarray:
+        """The model called directly, a batch at a time: `predict` would trace a new function per call shape."""
+        x = np.asarray(x, np.float32)
+        return np.concatenate([np.asarray(model(x[i : i + batch], training=False)) for i in range(0, len(x), batch)])
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        return self._apply(self.encoder, images[..., None])
+
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        return self._apply(self.decoder, latents)[..., 0]
+
+    def score(self, images: np.ndarray) -> np.ndarray:
+        return self._apply(self.classifier, images[..., None]).ravel()

@@ -1,0 +1,91 @@
+"""The command line as a whole: its families, --version, `python -m aecrypt`, exit statuses, logging, and the
+old import paths that handed-out notebooks use."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import subprocess
+import sys
+import warnings
+from importlib import metadata
+
+import pytest
+
+from aecrypt.cli import main as cli
+
+
+def _run(capsys, *args) -> tuple[int, str, str]:
+    try:
+        rc = cli.main([str(a) for a in args])
+    except SystemExit as exc:  # argparse: --version, -h and its own usage errors
+        rc = exc.code
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_version_from_the_installed_metadata_both_ways(capsys):
+    version = metadata.version("aecrypt")
+    rc, out, _ = _run(capsys, "--version")
+    assert rc == 0 and out.strip() == f"aecrypt {version}"
+    done = subprocess.run([sys.executable, "-m", "aecrypt", "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"aecrypt {version}"
+
+
+def test_the_description_names_every_command_by_family_and_the_exit_statuses(capsys):
+    rc, out, _ = _run(capsys, "-h")
+    head = out.split("positional arguments")[0]
+    commands = cli.build_parser()._subparsers._group_actions[0].choices
+    assert rc == 0 and len(commands) == 16
+    for name in commands:
+        assert f" {name}" in head or f": {name}" in head, name
+    assert "2 a usage error" in head and "1 a failure at run time" in head
+
+
+def test_every_command_takes_verbose_and_quiet():
+    leaves = [p for p in cli._leaves(cli.build_parser()) if p.prog != "aecrypt"]
+    assert len(leaves) == 17  # 16 commands, fetch counted once per source
+    for leaf in leaves:
+        options = {o for a in leaf._actions for o in a.option_strings}
+        assert {"-v", "--verbose", "-q", "--quiet"} <= options, leaf.prog
+
+
+def test_usage_errors_exit_2_and_failures_at_run_time_exit_1(capsys, tmp_path):
+    rc, _, err = _run(capsys, "sweep", "--profile", "nosuch")  # argparse's own
+    assert rc == 2 and err.count("\n") == 1
+    rc, _, err = _run(capsys, "sweep", "--profile", "tiny", "--seeds", "x", "--results", tmp_path)  # a UsageError
+    assert rc == 2 and err.startswith("aecrypt: error: --seeds 'x'") and err.count("\n") == 1
+    rc, _, err = _run(capsys, "fetch", "medmnist", "pneumoniamnist", "--to", tmp_path, "--mirror", "http://127.0.0.1:1")
+    assert rc == 1 and "cannot reach 127.0.0.1:1" in err and err.count("\n") == 1  # the network failed at run time
+    assert not any(tmp_path.iterdir())
+
+
+def test_logging_is_set_per_logger_never_process_wide(capsys):
+    root = logging.getLogger()
+    before = (root.level, list(root.handlers))
+    cli.configure_logging(verbose=0, quiet=True)
+    assert logging.getLogger("aecrypt").level == logging.WARNING and not logging.getLogger("aecrypt").propagate
+    assert logging.getLogger("papermill").level == logging.WARNING
+    cli.configure_logging(verbose=1)
+    assert logging.getLogger("aecrypt").level == logging.DEBUG
+    assert (root.level, list(root.handlers)) == before and logging.root.manager.disable == 0
+    logging.getLogger("aecrypt.runs.sweep").info("a progress line")
+    logging.getLogger("aecrypt.link").warning("something to know")
+    err = capsys.readouterr().err
+    assert "a progress line\n" in err and "aecrypt: warning: something to know" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "name"),
+    [
+        ("aecrypt.cipher", "aecrypt.paper.cipher", "PaperCipher"),
+        ("aecrypt.statistics", "aecrypt.stats.intervals", "t_interval"),
+    ],
+)
+def test_the_old_import_paths_of_handed_out_notebooks_work_and_warn(old, new, name):
+    sys.modules.pop(old, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module = importlib.import_module(old)
+    assert any(issubclass(w.category, FutureWarning) and new in str(w.message) for w in caught)
+    assert getattr(module, name) is getattr(importlib.import_module(new), name)
