@@ -101,9 +101,9 @@ def audit_samples(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "audit_samples.npz"
 
 
-def link_json(root: Path | None = None) -> Path:
-    """The last `make bench-link` record (the book's "The link" page reads it)."""
-    return (root or results_root()) / "link.json"
+def link_json(profile: str, root: Path | None = None) -> Path:
+    """The last `make bench-link` record of a profile's runs (the book's "The link" page reads it)."""
+    return profile_dir(profile, root) / "link.json"
 
 
 def bench_json(root: Path | None = None) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
-from aecrypt import UsageError, paths
+from aecrypt import UsageError
 
 #: The paper reports the autoencoder loss after these epochs (Fig. 7).
 PAPER_CHECKPOINTS = (10, 25, 50)
@@ -23,11 +23,14 @@ class Profile:
     default_data: str
     default_grid: str  # file name in grids/
     description: str
-    # Synthetic data only: exact split sizes (phantoms are free, so the test split is sized for the
-    # statistics, apart from the training set). Real data is split by the fractions above.
+    # Exact split sizes instead of the fractions above: train and val of these sizes (patient-wise on real
+    # data), and a test split of n_test images or, where n_test is None, of every other image (forward passes
+    # are cheap: the test split is as large as the data allows).
     n_train: int | None = None
     n_val: int | None = None
     n_test: int | None = None
+    # How many phantoms a build on DATA=synthetic draws where n_images is None (phantoms have no end).
+    phantoms: int = 900
     # Numerics: part of every run's identity, and reported by `make bench` before becoming a default.
     dtype_policy: str = "float32"  # Keras dtype policy, e.g. mixed_bfloat16
     jit_compile: bool = False  # XLA for the autoencoder's training step
@@ -36,19 +39,26 @@ class Profile:
     seeds: int = 3
 
     def __post_init__(self):
-        counts = (self.n_train, self.n_val, self.n_test)
         if self.seeds < 1:
             raise UsageError(f"profile {self.name!r}: seeds must be at least 1, got {self.seeds}")
-        if any(c is not None for c in counts):
-            if None in counts:
-                raise UsageError(f"profile {self.name!r}: give all of n_train, n_val, n_test or none")
-            object.__setattr__(self, "n_images", sum(counts))
+        if (self.n_train is None) != (self.n_val is None) or (self.n_test is not None and self.n_train is None):
+            raise UsageError(f"profile {self.name!r}: give n_train and n_val (and n_test, or none: the rest), or none")
+        if self.n_test is not None:
+            object.__setattr__(self, "n_images", self.n_train + self.n_val + self.n_test)
 
     @property
-    def split_counts(self) -> dict[str, int] | None:
+    def split_counts(self) -> dict[str, int | None] | None:
+        """Exact split sizes (test None: every other image), or None where the fractions split."""
         if self.n_train is None:
             return None
         return {"train": self.n_train, "val": self.n_val, "test": self.n_test}
+
+    def images_for(self, data: str) -> int | None:
+        """How many images a run loads from `data`: the profile's cap, or every image the source has (None);
+        phantoms, which have no end, are drawn `phantoms` at a time."""
+        if self.n_images is None and str(data) == "synthetic":
+            return self.phantoms
+        return self.n_images
 
     @property
     def checkpoints(self) -> tuple[int, ...]:
@@ -99,20 +109,20 @@ PROFILES: dict[str, Profile] = {
             description="tests and CI: seconds per run",
             **_COMMON | {"clf_epochs": 2, "batch_size": 16, "test_fraction": 0.25, "seeds": 1},
         ),
-        # Sized by `make bench` for a 2-core machine without AVX-512 (README, Performance page): 32² and
-        # 256 training images cut the autoencoder's work 6× from 64²/390; the test split (520) is what a
-        # paired comparison of two AUCs needs (statistics.paired_auc_test_size); epochs are kept.
+        # The embedded NIH set (1903 X-rays at 64²), sized by measurement to fit 15 minutes cold on 2 cores
+        # without AVX-512 (README, Performance page): 32² and 192 training images; the test split is every image
+        # not needed to train and validate; epochs are kept. DATA=synthetic draws as many phantoms as the set has.
         Profile(
             name="default",
             size=32,
             n_images=None,
             ae_epochs=10,
-            default_data="synthetic",
+            default_data="nih-embedded",
             default_grid="paper.yaml",
-            description="what `make book` runs: every paper combination on synthetic phantoms, minutes on 2 cores",
-            n_train=256,
-            n_val=64,
-            n_test=520,
+            description="what `make book` runs: every paper combination on the embedded NIH X-rays, minutes on 2 cores",
+            n_train=192,
+            n_val=48,
+            phantoms=1903,
             **_COMMON,
         ),
         Profile(
@@ -130,9 +140,9 @@ PROFILES: dict[str, Profile] = {
             size=64,
             n_images=None,
             ae_epochs=10,
-            default_data=f"folder:{paths.SHARED_DATA / 'cxr-real-128'}",
+            default_data="nih-embedded",
             default_grid="paper.yaml",
-            description="real X-rays, the paper's whole grid: the shared NIH sample, or any --data you give",
+            description="real X-rays, the paper's whole grid: the embedded NIH set at 64², or any --data you give",
             **_COMMON,
         ),
     )

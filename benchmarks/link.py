@@ -3,10 +3,11 @@ takes each image when it is due, publish, deliver, open, decode, classify) at 1,
 fast as the link takes them, for each cipher, each latent quantisation and the AES-GCM PNG of the image itself;
 the bytes each payload puts on the wire at the run's size and at the paper's 200²; and every fault drill
 (aecrypt.link.faults) against the embedded broker and, where installed, mosquitto. Bounded in images and time
-(about 8 minutes; --quick about 2), the brokers on 127.0.0.1 only. Raw latencies go to results/link.json;
-the book's "The link" page computes its bounds and verdicts from them.
+(about 8 minutes; --quick about 2; --book, the quick measurement `make book` takes, about 1), the brokers on
+127.0.0.1 only. Raw latencies go to results/<profile>/link.json; the book's "The link" page computes its bounds
+and verdicts from them.
 
-    .venv/bin/python benchmarks/link.py --profile default [--results DIR] [--quick]
+    .venv/bin/python benchmarks/link.py --profile default [--results DIR] [--quick | --book]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import stamp
 
 from aecrypt import paths, runtime
 from aecrypt.link import addresses, brokers, endpoints, faults, keys, mqtt, packets
@@ -39,6 +41,10 @@ RATES = (1, 10, 100, None)  # images per second; None: as fast as the link takes
 #: images per stream: 299 or more give the p99 a 95 % bound; 1 image/s gets fewer, for time
 COUNTS = {1: 30, 10: 300, 100: 300, None: 300}
 QUICK_COUNTS = {1: 10, 10: 50, 100: 100, None: 100}
+#: `make book`'s quick measurement (about 80 s): the AES-GCM latent and the AES-GCM PNG only; at 10 images/s the
+#: 299 images a p99 bound needs, elsewhere fewer
+BOOK_STREAMS = (("aes-gcm", "float32"), ("aes-gcm", "png"))
+BOOK_COUNTS = {1: 3, 10: 299, 100: 100, None: 100}
 TOPIC = "aecrypt/xray"
 PAPER_DEPTHS = (2, 3, 5)
 
@@ -130,6 +136,12 @@ def main() -> None:
     parser.add_argument("--profile", default="default")
     parser.add_argument("--results", help="results folder (default: results/)")
     parser.add_argument("--quick", action="store_true", help="fewer images per stream (no p99 bounds at 10 images/s)")
+    parser.add_argument(
+        "--book",
+        action="store_true",
+        help="make book's quick measurement (two streams, fewer images), only where no record of this machine, "
+        "code and run is there",
+    )
     args = parser.parse_args()
     root = Path(args.results) if args.results else None
     results = Results(args.profile, root or paths.results_root())
@@ -142,34 +154,38 @@ def main() -> None:
     best = results.best_autoencoder  # the run a user would deploy: the lowest-MSE combination, seed 0's run
     chosen = results.runs_of(best["label"])
     run_id = chosen.sort_values("seed")["run_id"].iloc[0] if len(chosen) else table["run_id"].iloc[0]
+    record_key = stamp.key(("link.py", "stamp.py"), runtime.cpu_line(runtime.cpu_info()), run_id)
+    out = paths.link_json(args.profile, results.root)
+    if args.book and stamp.up_to_date(out, record_key):
+        print(f"link: up to date ({out})")
+        return
     run = trained.TrainedRun.load(paths.runs_dir(args.profile, results.root) / run_id)
-    counts = QUICK_COUNTS if args.quick else COUNTS
+    counts = BOOK_COUNTS if args.book else QUICK_COUNTS if args.quick else COUNTS
+    say = (lambda text: None) if args.book else (lambda text: print(text, flush=True))
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         key = keys.generate(Path(tmp) / "bench.key")
         pool = np.random.default_rng(0).random((max(counts.values()), run.size, run.size), dtype=np.float32)
         streams = []
-        for cipher, payload in STREAMS:
+        for cipher, payload in BOOK_STREAMS if args.book else STREAMS:
             for rate in RATES:
                 streams.append(stream(run, key, pool[: counts[rate]], cipher, payload, rate))
                 s = streams[-1]
                 median = np.median([v for v in s["latency_ms"] if v is not None])
                 arrived = f"{s['received']}/{s['images']} in {s['seconds']:.1f} s"
-                print(f"{cipher:8} {payload:7} rate {rate or 'max':>3}: {arrived}, median {median:.1f} ms", flush=True)
+                say(f"{cipher:8} {payload:7} rate {rate or 'max':>3}: {arrived}, median {median:.1f} ms")
         kinds = ("embedded", "mosquitto") if brokers.mosquitto_binary() else ("embedded",)
         drills = faults.run_drills(faults.Ends(run, key, pool[:6]), kinds)
     for d in drills:
-        print(
-            f"drill {d.fault} ({d.broker}): {'passed' if d.passed else 'FAILED'}, {d.written}/{d.sent} written",
-            flush=True,
-        )
+        say(f"drill {d.fault} ({d.broker}): {'passed' if d.passed else 'FAILED'}, {d.written}/{d.sent} written")
     record = {
         "version": 2,
         "profile": args.profile,
         "run": run.run_id,
         "run_label": run.label,
         "size": run.size,
-        "quick": args.quick,
+        "quick": "book" if args.book else args.quick,
+        "key": record_key,
         "counts": {str(k): v for k, v in counts.items()},
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - began, 1),
@@ -178,9 +194,8 @@ def main() -> None:
         "payloads": payloads(run),
         "faults": [d.as_dict() for d in drills],
     }
-    out = paths.link_json(results.root)
     out.write_text(json.dumps(record))
-    print(f"link: {out} ({record['seconds']:.0f} s)")
+    print(f"link: {out} ({'quick: ' if args.book else ''}{record['seconds']:.0f} s)")
 
 
 if __name__ == "__main__":

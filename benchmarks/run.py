@@ -4,6 +4,7 @@ table and writes results/bench.json, which the book's Performance page shows.
 
     make bench                   # everything (about 10 minutes on 2 cores)
     make bench BENCH_ARGS=--quick    # without the make-book timings
+    python benchmarks/run.py --book  # what make book takes where no record of this machine is there (~1 minute)
     make bench ISA=AVX2          # as on a CPU without AVX-512 (ONEDNN_MAX_CPU_ISA, XLA_FLAGS)
 """
 
@@ -20,6 +21,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+import stamp
 
 HERE = Path(__file__).resolve().parent
 MEASURE = HERE / "measure.py"
@@ -39,15 +41,17 @@ def backends() -> list[str]:
     return [b for b, module in (("tensorflow", "tensorflow"), ("jax", "jax"), ("torch", "torch")) if find_spec(module)]
 
 
-def bench_training(peak: float, machine: dict) -> list[dict]:
+def bench_training(peak: float, machine: dict, book: bool = False) -> list[dict]:
     """The paper autoencoder (depth 3, batch 32, Adam, MSE) at 32² (the default profile), 64² and 200²,
-    under each backend and numerics option, against TensorFlow fp32 at the same size."""
-    images = {32: 320, 64: 384, 200: 64}
+    under each backend and numerics option, against TensorFlow fp32 at the same size (`book`: TensorFlow fp32
+    at 32² and 200² only)."""
+    images = {32: 320, 200: 64} if book else {32: 320, 64: 384, 200: 64}
     variants = [("tensorflow", "fp32", [])]
-    variants.append(("tensorflow", "XLA (jit_compile)", ["--jit"]))
-    if machine["bf16"]:
-        variants.append(("tensorflow", "mixed_bfloat16", ["--policy", "mixed_bfloat16"]))
-    variants += [(b, "fp32 (jit)", []) for b in backends() if b != "tensorflow"]
+    if not book:
+        variants.append(("tensorflow", "XLA (jit_compile)", ["--jit"]))
+        if machine["bf16"]:
+            variants.append(("tensorflow", "mixed_bfloat16", ["--policy", "mixed_bfloat16"]))
+        variants += [(b, "fp32 (jit)", []) for b in backends() if b != "tensorflow"]
     rows = []
     for size, n in images.items():
         base = None
@@ -68,7 +72,7 @@ def bench_training(peak: float, machine: dict) -> list[dict]:
             row["speed_vs_fp32"] = round(base["epoch_s"] / row["epoch_s"], 2)
             row["loss_change"] = f"{(row['final_loss'] - base['final_loss']) / base['final_loss']:+.1%}"
             rows.append(row)
-    if not machine["bf16"]:
+    if not machine["bf16"] and not book:
         rows.append({"backend": "tensorflow", "numerics": "mixed_bfloat16", "error": "no AVX512_BF16 (or limited)"})
     return rows
 
@@ -194,6 +198,9 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="skip the make-book timings (several minutes)")
+    parser.add_argument(
+        "--book", action="store_true", help="the quick record make book takes, only where none is current"
+    )
     parser.add_argument("--out", help="JSON file (default: results/bench.json)")
     args = parser.parse_args()
     from aecrypt import paths
@@ -201,25 +208,33 @@ def main() -> None:
     from aecrypt.runtime import cpu_info, cpu_line
 
     machine = cpu_info()
-    print(f"CPU: {cpu_line(machine)} · FLOP convention: {cost.FLOP_CONVENTION}\n")
+    out = Path(args.out) if args.out else paths.bench_json()
+    record_key = stamp.key(("run.py", "measure.py", "stamp.py"), cpu_line(machine))
+    if args.book and stamp.up_to_date(out, record_key):
+        print(f"bench: up to date ({out})")
+        return
+    began = time.perf_counter()
+    say = (lambda text: None) if args.book else print  # the quick record says only where it went
+    say(f"CPU: {cpu_line(machine)} · FLOP convention: {cost.FLOP_CONVENTION}\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine, "flop_convention": cost.FLOP_CONVENTION}
+    record |= {"key": record_key, "quick": "book" if args.book else args.quick}
     peak = measure("peak")
     record["peak"] = peak
-    print(f"peak: fp32 GEMM {peak['n']}² on {peak['threads']} threads: {peak['gflops']:.0f} GFLOP/s\n")
-    record["training"] = bench_training(peak["gflops"], machine)
-    print("autoencoder training (depth 3, batch 32, Adam), steady epochs:\n" + table(record["training"]) + "\n")
-    record["workers"] = bench_workers(peak["gflops"])
-    print("one worker with all threads vs one worker per core (32², depth 3):\n" + table(record["workers"]) + "\n")
-    if not args.quick:
+    say(f"peak: fp32 GEMM {peak['n']}² on {peak['threads']} threads: {peak['gflops']:.0f} GFLOP/s\n")
+    record["training"] = bench_training(peak["gflops"], machine, args.book)
+    say("autoencoder training (depth 3, batch 32, Adam), steady epochs:\n" + table(record["training"]) + "\n")
+    if not args.book:
+        record["workers"] = bench_workers(peak["gflops"])
+        say("one worker with all threads vs one worker per core (32², depth 3):\n" + table(record["workers"]) + "\n")
+    if not (args.quick or args.book):
         record["book"], record["runs"] = bench_book()
-        print("make book at default (seconds):\n" + table([record["book"]]) + "\n")
-        print("per-run overhead in the cold sweep:\n" + table(record["runs"]) + "\n")
+        say("make book at default (seconds):\n" + table([record["book"]]) + "\n")
+        say("per-run overhead in the cold sweep:\n" + table(record["runs"]) + "\n")
     record["small"] = bench_small()
-    print("small things:\n" + table([record["small"]]))
-    out = Path(args.out) if args.out else paths.results_root() / "bench.json"
+    say("small things:\n" + table([record["small"]]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2, default=str))
-    print(f"\nwritten: {out}")
+    print(f"bench: {out} ({'quick: ' if args.book else ''}{time.perf_counter() - began:.0f} s)")
 
 
 if __name__ == "__main__":

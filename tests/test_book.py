@@ -13,7 +13,7 @@ import yaml
 
 from aecrypt import paths
 from aecrypt.book import build
-from aecrypt.runs import sweep, table
+from aecrypt.runs import table
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -159,27 +159,6 @@ def test_the_claims_follow_the_measurements_not_fixed_strings(tiny_sweep, tmp_pa
         np.savez_compressed(path, **samples)
     findings = {f.claim: f for f in claims.findings(Results.current())}
     assert findings["the cipher secures the transmitted features"].verdict == "inconclusive"
-
-
-def test_the_real_profile_builds_on_the_shared_nih_sample(cxr_real, tmp_path):
-    # one combination is enough to show real data flowing through runs and pages (the grid is tested elsewhere)
-    grid = tmp_path / "one.yaml"
-    grid.write_text("name: one\nextra:\n  - {loss: mse, optimizer: adam, depth: 2, activation: relu}\n")
-    report = sweep.run_sweep(
-        "real",
-        grid,
-        data=f"folder:{cxr_real}",
-        results_root=tmp_path / "results",
-        seeds=(0,),
-        references=False,
-    )
-    assert not report.failures and report.executed == 2  # the combination and the shared baseline
-    html = build.build("real", tmp_path / "results", tmp_path / "book").parent
-    for page in ("book/method", "book/fig4", "book/intro"):
-        text = (html / f"{page}.html").read_text()
-        assert "NIH Clinical Center" in text and "ChestX-ray8" in text, page
-        assert "synthetic chest-radiograph phantoms" not in text
-    assert "cxr-real-128" in (html / "book" / "fig5.html").read_text()
 
 
 def test_the_book_refuses_to_build_without_results(tmp_path):

@@ -411,7 +411,7 @@ def test_the_build_size_is_the_largest_the_smallest_image_allows(tmp_path):
     assert ds.images.shape[1:] == (40, 40)
 
     _png(root / "NORMAL" / "speck.png", np.zeros((6, 6), np.uint8))
-    with pytest.raises(AecryptError, match=r"6 pixels on its shorter side; aecrypt needs images of at least 8×8"):
+    with pytest.raises(AecryptError, match=r"6 pixels on its shorter side; aecrypt needs images of at least 11×11"):
         fit_size(64, f"folder:{root}")
 
 

@@ -187,14 +187,14 @@ def test_the_tables_and_the_claims_row_follow_the_record(record, tiny_sweep, tmp
     shutil.copytree(root, copy)
     results = Results("tiny", copy)
     assert "make bench-link PROFILE=tiny" in link.link_finding(results).measured  # no record yet
-    paths.link_json(copy).write_text(json.dumps(record))
+    paths.link_json("tiny", copy).write_text(json.dumps(record))
     finding = link.link_finding(results)
     assert finding.verdict.startswith(findings.NOT_TESTABLE) and "the paper names no rate" in finding.verdict
     assert "AES-GCM · float32 latent: up to 10 images/s" in finding.measured
     assert "AES-GCM · PNG image: up to 100 images/s" in finding.measured and "Test CPU" in finding.measured
     assert "real time using IoT" in claims.claims(results)["claim (where the paper makes it)"].iloc[-1]
     record["profile"] = "default"  # another profile's benchmark says nothing about this build
-    paths.link_json(copy).write_text(json.dumps(record))
+    paths.link_json("tiny", copy).write_text(json.dumps(record))
     assert "no link benchmark" in link.link_finding(results).verdict
 
 
@@ -210,7 +210,7 @@ def test_the_link_page_code_runs_on_a_record(record, tiny_sweep, tmp_path, monke
     root, _ = tiny_sweep
     copy = tmp_path / "results"
     shutil.copytree(root, copy)
-    paths.link_json(copy).write_text(json.dumps(record))
+    paths.link_json("tiny", copy).write_text(json.dumps(record))
     monkeypatch.setenv("AECRYPT_RESULTS", str(copy))
     monkeypatch.setenv("AECRYPT_PROFILE", "tiny")
     shown = []

@@ -6,15 +6,30 @@ from aecrypt.paper import metrics
 
 
 def test_reconstruction_metrics_hand_computed():
-    a = np.zeros((2, 8, 8), np.float32)
+    a = np.zeros((2, 16, 16), np.float32)
     b = a.copy()
-    b[0, :4] = 0.5  # image 0: half the pixels off by 0.5
+    b[0, :8] = 0.5  # image 0: half the pixels off by 0.5
     m = metrics.reconstruction_metrics(a, b)
     # image 0: mse 0.125, mae 0.25; image 1: identical
     assert m["mse"] == pytest.approx(0.0625)
     assert m["mae"] == pytest.approx(0.125)
     assert m["psnr"] == pytest.approx((10 * np.log10(1 / 0.125) + 100) / 2)
     assert metrics.reconstruction_metrics(a, a)["ssim"] == pytest.approx(1.0)
+
+
+def test_ssim_uses_the_literatures_gaussian_window():
+    """Wang et al.'s settings (11 × 11 Gaussian, σ = 1.5, population covariance), not scikit-image's defaults
+    (a 7 × 7 uniform window, sample covariance): on the same pair the two differ."""
+    from skimage.metrics import structural_similarity
+
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 32))
+    y = np.clip(x + rng.normal(0, 0.1, x.shape), 0, 1)
+    literature = structural_similarity(
+        x, y, data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+    )
+    assert metrics.ssim_of(x, y) == pytest.approx(literature)
+    assert abs(metrics.ssim_of(x, y) - structural_similarity(x, y, data_range=1.0)) > 1e-3
 
 
 def test_reconstruction_accepts_channel_axis_and_rejects_mismatch():

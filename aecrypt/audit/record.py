@@ -46,7 +46,7 @@ def run_audit(profile: str, results_root: Path | None = None, force: bool = Fals
     out = paths.audit_json(profile, results_root)
     inputs = inputs_hash(list(table["run_id"]))
     if not force and read_json(out).get("inputs") == inputs:
-        log.info(f"audit: up to date ({len(table)} runs)")
+        log.info(f"audit: up to date ({len(table)} runs): {out}")
         return out
     cache: dict = {}
     rows, best_samples = [], None
@@ -57,12 +57,13 @@ def run_audit(profile: str, results_root: Path | None = None, force: bool = Fals
         rows.append(row)
         if best_samples is None or (row["relu_domain"] and row["legit_ssim"] > best_samples[0]):
             best_samples = (row["legit_ssim"], rid, samples)
-        log.info(f"audit [{i}/{len(table)}] {row['label']} ({rid})")
+        log.debug(f"audit [{i}/{len(table)}] {row['label']} ({rid})")
     _, rid, samples = best_samples
     np.savez_compressed(paths.audit_samples(profile, results_root), **samples)
-    return write_json(
-        out, {"inputs": inputs, "seconds": time.perf_counter() - started, "sample_run": rid, "runs": rows}
-    )
+    seconds = time.perf_counter() - started
+    write_json(out, {"inputs": inputs, "seconds": seconds, "sample_run": rid, "runs": rows})
+    log.info(f"audit: {len(rows)} runs in {seconds:.0f} s: {out}")
+    return out
 
 
 def load(profile: str, results_root: Path | None = None) -> dict | None:

@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from aecrypt import AecryptError, UsageError, paths
@@ -46,7 +47,8 @@ def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -
 
     h = hashlib.sha256(f"{profile}|{edition}|{metadata.version('jupyter-book')}".encode())
     pdir = paths.profile_dir(profile, results_root)
-    files = [paths.ROOT / "_config.yml", paths.bench_json(results_root), results_root / "memory.json"]
+    files = [paths.ROOT / "_config.yml", paths.bench_json(results_root), paths.memory_json(results_root)]
+    files += [paths.link_json(profile, results_root), paths.audit_json(profile, results_root)]
     files += sorted(paths.BOOK.glob("*.md")) + sorted(paths.BOOK.glob("*.yml"))
     files += sorted(p for p in paths.PACKAGE.rglob("*") if p.suffix in (".py", ".mplstyle"))
     files += [pdir / name for name in ("summary.csv", "plan.json", "added.json")]
@@ -106,11 +108,29 @@ def build(
         # Sphinx re-reads only pages whose source changed; the results changed, so every page must run again
         "--all",
     ]
-    if subprocess.call(cmd, env=env, cwd=source) != 0:
-        raise AecryptError(f"the {edition} edition did not build cleanly for profile {profile!r} (see above)")
+    log_path = build_dir / "_build" / "book.log"  # Sphinx's, the pages' kernels' and TensorFlow's lines
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log_path.open("w") as output:
+        code = subprocess.call(cmd, env=env, cwd=source, stdout=output, stderr=subprocess.STDOUT)
+    if code != 0:
+        raise AecryptError(
+            f"the {edition} edition did not build cleanly for profile {profile!r}: {_first_problem(log_path)} "
+            f"(the whole build's output: {log_path})"
+        )
     export_run_notebooks(profile, html, root)
     stamp.write_text(inputs)
+    pages = len(list(paths.BOOK.glob("*.md")))
+    log.info(f"book: {pages} pages executed and built in {time.perf_counter() - started:.0f} s (output: {log_path})")
     return html / "index.html"
+
+
+def _first_problem(log_path: Path) -> str:
+    """The build log's first warning or error line: Sphinx with -W stops at the first warning."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    found = next((line for line in lines if "WARNING" in line and "TCP without encryption" not in line), None)
+    found = found or next((line for line in lines if "Error" in line), None)
+    return (found or (lines[-1] if lines else "no output")).strip()[:300]
 
 
 #: Extensions jupyter-book always loads that declare nothing about parallel reading, so Sphinx would fall back

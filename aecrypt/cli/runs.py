@@ -66,7 +66,7 @@ def cmd_data(args) -> int:
         size, size_note = fit_size(profile.size, spec)
     else:
         size = args.size  # 0 is an error, not "default"
-    n = args.n_images if args.n_images is not None else profile.n_images
+    n = args.n_images if args.n_images is not None else profile.images_for(spec)
     summary = load_dataset(spec, size, n, args.seed).summary()
     if size_note:
         summary["notes"] = [size_note] + summary["notes"]

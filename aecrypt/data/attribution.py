@@ -21,7 +21,7 @@ def attribution(spec: str) -> str | None:
     from pathlib import Path
 
     text = str(spec)
-    if text.startswith("nih:") or "chestxray14" in text.lower() or "cxr-real" in text.lower():
+    if text == "nih-embedded" or text.startswith("nih:") or "chestxray14" in text.lower() or "cxr-real" in text.lower():
         return NIH_ATTRIBUTION
     if text.startswith("medmnist:") and "mnist" in Path(text.partition(":")[2]).name.lower():
         return MEDMNIST_ATTRIBUTION

@@ -10,9 +10,11 @@ from urllib.parse import parse_qs
 
 from aecrypt import UsageError
 
-KINDS = ("synthetic", "nih", "folder", "medmnist", "dicom")
+KINDS = ("nih-embedded", "synthetic", "nih", "folder", "medmnist", "dicom")
+#: Sources that take no path: the embedded NIH set and the phantoms.
+BUILT_IN = ("nih-embedded", "synthetic")
 SPEC_HELP = (
-    "synthetic | nih:DIR[?finding=NAME] | folder:DIR[?negative=NAME[,NAME]&positive=NAME[,NAME]] | "
+    "nih-embedded | synthetic | nih:DIR[?finding=NAME] | folder:DIR[?negative=NAME[,NAME]&positive=NAME[,NAME]] | "
     "medmnist:FILE.npz | dicom:DIR"
 )
 
@@ -39,10 +41,10 @@ def parse_spec(spec: str) -> Spec:
     kind, _, rest = text.partition(":")
     if kind not in KINDS:
         raise UsageError(f"unknown data source {text!r}; valid: {SPEC_HELP}")
-    if kind == "synthetic":
+    if kind in BUILT_IN:
         if rest:
-            raise UsageError(f"'synthetic' takes no argument (got {text!r}); size and seed come from the profile")
-        return Spec("synthetic")
+            raise UsageError(f"{kind!r} takes no argument (got {text!r}); size and seed come from the profile")
+        return Spec(kind)
     location, _, query = rest.partition("?")
     if not location:
         raise UsageError(f"{kind}: needs a path, e.g. {kind}:/data/xrays; valid: {SPEC_HELP}")

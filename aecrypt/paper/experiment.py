@@ -23,7 +23,7 @@ import pandas as pd
 
 from aecrypt import AecryptError
 from aecrypt.data.dataset import Dataset, load_dataset
-from aecrypt.data.splits import split_by_counts, split_indices
+from aecrypt.data.splits import split_by_counts, split_indices, split_patients_by_counts
 from aecrypt.paper import choices, cipher, metrics, models
 from aecrypt.paper.choices import combination_label
 from aecrypt.profiles import get_profile
@@ -131,12 +131,13 @@ def start(cfg: RunConfig) -> None:
 
 def load_data(cfg: RunConfig) -> Split:
     p = cfg.settings
-    ds = load_dataset(cfg.data, p.size, p.n_images, cfg.data_seed)
+    ds = load_dataset(cfg.data, p.size, p.images_for(cfg.data), cfg.data_seed)
     if p.size != (profile_size := get_profile(cfg.profile).size):
         smaller = f"run at {p.size}×{p.size}, not the profile's {profile_size}×{profile_size}: the images are smaller"
         ds.notes = ds.notes + [smaller]
-    if p.split_counts and cfg.data == "synthetic":
-        return Split(ds, split_by_counts(ds, p.split_counts, cfg.data_seed))
+    if p.split_counts:  # exact sizes: one image per phantom; patient-wise on real data
+        split = split_by_counts if cfg.data == "synthetic" else split_patients_by_counts
+        return Split(ds, split(ds, p.split_counts, cfg.data_seed))
     return Split(ds, split_indices(ds, p.test_fraction, p.val_fraction, cfg.data_seed))
 
 

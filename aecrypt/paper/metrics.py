@@ -23,12 +23,23 @@ def _pair(original: np.ndarray, retrieved: np.ndarray) -> tuple[np.ndarray, np.n
     return a, b
 
 
+#: SSIM as the literature computes it (Wang et al., IEEE TIP 13:600-612, 2004): an 11 × 11 Gaussian window of
+#: σ = 1.5 and population covariances; scikit-image's defaults (a 7 × 7 uniform window, sample covariances) differ.
+SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "data_range": 1.0}
+
+
+def ssim_of(original: np.ndarray, other: np.ndarray) -> float:
+    """SSIM of two H × W images in [0, 1], with the literature's settings (SSIM_SETTINGS)."""
+    return float(skm.structural_similarity(original, other, **SSIM_SETTINGS))
+
+
 def reconstruction_metrics(original: np.ndarray, retrieved: np.ndarray) -> dict[str, float]:
-    """MSE, MAE, PSNR (dB) and SSIM for images in [0, 1], averaged over images."""
+    """MSE, MAE, PSNR (dB) and SSIM (the literature's Gaussian-window settings) for images in [0, 1], averaged
+    over images."""
     a, b = _pair(original, retrieved)
     with np.errstate(divide="ignore"):  # identical images: infinite PSNR, capped below
         psnr = [skm.peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b, strict=True)]
-    ssim = [skm.structural_similarity(x, y, data_range=1.0) for x, y in zip(a, b, strict=True)]
+    ssim = [ssim_of(x, y) for x, y in zip(a, b, strict=True)]
     return {
         "mse": float(np.mean([skm.mean_squared_error(x, y) for x, y in zip(a, b, strict=True)])),
         "mae": float(skl.mean_absolute_error(a.ravel(), b.ravel())),

@@ -58,7 +58,7 @@ def template_versions(template: Path = paths.TEMPLATE) -> dict[str, str]:
 def data_fingerprint(spec: RunSpec) -> str:
     """Synthetic data is a pure function of (size, count, data seed) and the generator's source, which the
     source hash covers; real data is hashed by content."""
-    n_images = spec.profile.n_images
+    n_images = spec.profile.images_for(spec.data)
     if spec.data == "synthetic":
         key = ["synthetic", spec.image_size, n_images, spec.data_seed]
         return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]

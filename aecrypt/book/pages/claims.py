@@ -3,6 +3,8 @@ paper's claims tested on this build, with the tables behind the depth, epoch and
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 
 from aecrypt.book.page import machine_name
@@ -13,7 +15,7 @@ from aecrypt.paper.reported import PAPER_BEST_AE, PAPER_BEST_CLF, PAPER_BEST_ROC
 from aecrypt.profiles import PAPER_CHECKPOINTS
 from aecrypt.runs.results import Results
 from aecrypt.stats import claims as claim_tests
-from aecrypt.stats.findings import Finding, coverage
+from aecrypt.stats.findings import NOT_TESTABLE, Finding, coverage
 
 
 def convergence(results: Results) -> pd.DataFrame:
@@ -123,13 +125,13 @@ def epoch_table(results: Results) -> pd.DataFrame:
 
 def verdict_sentence(results: Results) -> str:
     """How many of the paper's claims this build reproduces, contradicts, cannot decide or cannot test."""
-    n = verdict_counts(results)
+    found = findings(results)
+    n = pd.Series([f.verdict.split(" (")[0] for f in found]).value_counts().to_dict()
     untestable = n.get("not testable here", 0)
-    why = (
-        "on synthetic phantoms, every claim about what trained models do on X-rays, and the paper's unstated hardware"
-        if results.is_synthetic
-        else "a combination that did not run, or the paper's unstated hardware"
-    )
+    reasons = [
+        f.verdict.partition(" (")[2].split(";")[0].rstrip(")") for f in found if f.verdict.startswith(NOT_TESTABLE)
+    ]
+    why = "; ".join(f"{count}× {reason}" if count > 1 else reason for reason, count in Counter(reasons).items())
     return (
         f"Of the {sum(n.values())} statements tested, this build reproduces "
         f"{n.get('reproduced', 0)} and contradicts {n.get('not reproduced', 0)}; {n.get('inconclusive', 0)} "
@@ -137,10 +139,6 @@ def verdict_sentence(results: Results) -> str:
         f"{'is' if untestable == 1 else 'are'} not testable here ({why})."
     )
 
-
-def verdict_counts(results: Results) -> dict[str, int]:
-    """How many claims got each verdict (the part before any parenthesis)."""
-    return pd.Series([f.verdict.split(" (")[0] for f in findings(results)]).value_counts().to_dict()
 
 
 # --- the page's views ----------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ where the time goes, and what each image costs on the wire; and the claims table
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 
@@ -21,10 +20,11 @@ LINK_RECORD_VERSION = 2
 _PAYLOAD_NAMES = {"float32": "float32 latent", "float16": "float16 latent", "uint8": "uint8 latent", "png": "PNG image"}
 
 
-def link_record(root: Path | None = None) -> dict | None:
-    """The last `make bench-link` record (results/link.json), or None where none of this format was run."""
-    record = read_json(paths.link_json(root))
-    return record if record.get("version") == LINK_RECORD_VERSION else None
+def link_record(results: Results) -> dict | None:
+    """The last link benchmark of this build's profile (results/<profile>/link.json: `make bench-link`, or the
+    quick one `make book` runs), or None where none of this format was run."""
+    record = read_json(paths.link_json(results.profile, results.root))
+    return record if record.get("version") == LINK_RECORD_VERSION and record.get("profile") == results.profile else None
 
 
 def stream_name(cipher: str, payload: str) -> str:
@@ -233,8 +233,8 @@ def fault_table(record: dict) -> pd.DataFrame:
 def link_finding(results: Results) -> findings.Finding:
     """The title's "real time" claim from the link benchmark of this build's profile, or, where none has run,
     a row that says how to measure it."""
-    record = link_record(results.root)
-    if record is None or record.get("profile") != results.profile:
+    record = link_record(results)
+    if record is None:
         return findings.Finding(
             "real time using IoT",
             "title",
@@ -251,12 +251,6 @@ def link_finding(results: Results) -> findings.Finding:
 
 
 # --- the page's sections ------------------------------------------------------------------------------------
-
-
-def page_record(results: Results) -> dict | None:
-    """The link record this build's page shows: the last `make bench-link` of this profile, or None."""
-    record = link_record(results.root)
-    return record if record is not None and record["profile"] == results.profile else None
 
 
 def _missing(results: Results, what: str, first: bool = False) -> list:
@@ -276,7 +270,7 @@ def _missing(results: Results, what: str, first: bool = False) -> list:
 
 
 def faults_section(results: Results) -> list:
-    record = page_record(results)
+    record = link_record(results)
     if record is None:
         return _missing(results, "fault results", first=True)
     drills = record["faults"]
@@ -292,13 +286,21 @@ def faults_section(results: Results) -> list:
 
 
 def latency_section(results: Results) -> list:
-    record = page_record(results)
+    record = link_record(results)
     if record is None:
         return _missing(results, "latencies")
     counts = record["counts"]
+    quick = (
+        "*A quick measurement, taken by `make book` on this machine: the AES-GCM latent and the AES-GCM PNG only, "
+        "with 299 images at 10 images/s (the fewest a p99 bound allows) and fewer at the other rates (so their p99 "
+        "bounds cannot be drawn). `make bench-link` (about eight minutes) "
+        "replaces it with the full record: every cipher and quantisation, 300 images per stream.*\n\n"
+        if record.get("quick") == "book"
+        else ""
+    )
     return [
         page.md(
-            f"Measured on {cpu_line(record['cpu'])}, {record['size']}² images, run `{record['run']}` "
+            f"{quick}Measured on {cpu_line(record['cpu'])}, {record['size']}² images, run `{record['run']}` "
             f"({record['run_label']}), in {record['seconds'] / 60:.0f} minutes. Per image, the latency runs from the "
             "moment the device takes it (encode, encrypt, publish, deliver, wait for the receiver, open, decode, "
             "classify) to its score. Device and receiver share one process and these cores; on two machines each "
@@ -323,14 +325,14 @@ def latency_figure(results: Results):
     """The latency of every image per stream and rate, each rate's interval drawn across; None without a record."""
     from aecrypt.book.panels import link_latency
 
-    record = page_record(results)
+    record = link_record(results)
     if record is None:
         return None
     return link_latency(link_latencies(record), {f"{r:g}/s": 1e3 / r for r in (1, 10, 100)})
 
 
 def stages_section(results: Results) -> list:
-    record = page_record(results)
+    record = link_record(results)
     if record is None:
         return []
     return [
@@ -346,7 +348,7 @@ def stages_section(results: Results) -> list:
 def payload_section(results: Results) -> list:
     from aecrypt.data.attribution import NIH_ATTRIBUTION
 
-    record = page_record(results)
+    record = link_record(results)
     if record is None:
         return _missing(results, "payload sizes")
     payloads = payload_table(record)
@@ -358,7 +360,7 @@ def payload_section(results: Results) -> list:
 
 def verdict_section(results: Results):
     finding = link_finding(results)
-    record = page_record(results)
+    record = link_record(results)
     if record is None:
         return page.md(f"**{finding.verdict}.** {finding.measured}")
     lines = "\n".join(f"- {name}: {words}" for name, words in link_summary(record).items())

@@ -94,6 +94,22 @@ def data_description(results: Results) -> str:
     return attribution(results.data_spec) or f"Data: `{results.data_spec}`."
 
 
+def data_caveat(results: Results) -> str:
+    """What this build's data can and cannot say about the paper's X-rays, in one bullet."""
+    if results.is_synthetic:
+        return (
+            "**Phantoms are not X-rays.** This build runs on procedural phantoms, so its measurements of trained "
+            "models say how this pipeline behaves on phantoms, not what the paper's models do on X-rays."
+        )
+    size = results.settings.size
+    return (
+        f"**Few, small X-rays.** This build's X-rays run at {size}×{size} with "
+        f"{results.data_summary()['split_sizes']['train']} training images, where the paper had 9000 at 200×200; "
+        "NIH's labels were mined from radiology reports and are noisy. The verdicts speak about this pipeline "
+        "on real chest X-rays at this scale, which is closer to the paper than phantoms and still far from it."
+    )
+
+
 def difficulty_sentence(results: Results) -> str:
     """How hard the classification task is in this build, from the classifier's median AUC on the originals."""
     original_auc = results.ok["original_auc"].median()

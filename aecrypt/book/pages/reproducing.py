@@ -33,7 +33,7 @@ def profile_table() -> pd.DataFrame:
     rows = []
     for p in PROFILES.values():
         if p.split_counts:
-            images = f"{p.n_images} ({p.n_train} / {p.n_val} / {p.n_test})"
+            images = f"{p.n_images or 'all'} ({p.n_train} / {p.n_val} / {p.n_test or 'the rest'})"
         else:
             images = f"{p.n_images or 'all'} ({1 - p.test_fraction - p.val_fraction:.0%} / {p.val_fraction:.0%} / "
             images += f"{p.test_fraction:.0%})"
@@ -41,6 +41,7 @@ def profile_table() -> pd.DataFrame:
             {
                 "profile": p.name,
                 "image": f"{p.size}²",
+                "data": p.default_data,
                 "images (train / val / test)": images,
                 "epochs (AE / classifier)": f"{p.ae_epochs} / {p.clf_epochs}",
                 "training seeds": p.seeds,
