@@ -119,7 +119,7 @@ def test_the_performance_page_says_how_to_measure_where_no_benchmark_ran(tiny_bo
     text = re.sub(r"<[^>]+>", "", (html / "book" / "performance.html").read_text())
     assert "No benchmark on this machine yet" in text and "make bench" in text and "9–16 s per epoch" in text
     assert re.search(r"Keras 3[\d.]+ on tensorflow \d", text)  # the banner names the backend
-    assert "520" in text  # the default profile's test split, and why it has that size
+    assert "trains on 192 X-rays" in text and "testing on every other image" in text  # the default profile's split
 
 
 def test_the_claims_follow_the_measurements_not_fixed_strings(tiny_sweep, tmp_path, monkeypatch):

@@ -222,6 +222,7 @@ RUN_MODULES = {
     "aecrypt.runtime",
     "aecrypt.data",
     "aecrypt.data.dataset",
+    "aecrypt.data.embedded",
     "aecrypt.data.readers",
     "aecrypt.data.specs",
     "aecrypt.data.splits",
@@ -589,7 +590,7 @@ def test_runs_whose_baseline_is_missing_keep_empty_original_columns(tiny_sweep, 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["data", "--size", "0"], "size must be a whole number ≥ 8, got 0"),
+        (["data", "--size", "0"], "size must be a whole number ≥ 11, got 0"),
         (["data", "--n-images", "-5"], "number of images must be a whole number ≥ 2"),
         (["data", "--seed", "-1"], "data seed must be a whole number ≥ 0, got -1"),
         (["sweep", "--profile", "tiny", "--workers", "0"], "workers must be a whole number ≥ 1"),

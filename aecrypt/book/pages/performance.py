@@ -166,7 +166,7 @@ def default_profile_sentence(results: Results) -> str:
     d = PROFILES["default"]
     sizes = results.data_summary()["split_sizes"] if results.profile == "default" else None
     n_test = sizes["test"] if sizes else None
-    test = f"{n_test} test images" if n_test else "every other image for testing"
+    test = f"{n_test} images" if n_test else "every other image"
     power = ""
     if n_test:
         at = {auc: paired_auc_power(n_test, auc=auc, difference=0.05) for auc in (0.85, 0.65)}
