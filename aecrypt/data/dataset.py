@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -16,7 +17,7 @@ from aecrypt.data import embedded, readers, synthetic
 from aecrypt.data.specs import Spec, parse_spec
 
 MIN_SIZE = 11  # the smallest image side a run accepts: the 11 × 11 window of SSIM as the literature computes it
-CACHE_VERSION = 2  # bump when decoding changes, so cached arrays are rebuilt
+CACHE_VERSION = 3  # bump when decoding changes, so cached arrays are rebuilt
 
 
 @dataclass
@@ -29,6 +30,13 @@ class Dataset:
     splits: np.ndarray | None = None  # predefined "train"/"val"/"test" per image, if the source has them
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # (N,) str: which image each row is (a file name as released or as found, a phantom's number), so that the
+    # per-image scores of two runs are paired only where they speak of the same images
+    keys: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.keys is None:
+            self.keys = np.array([f"image{i}" for i in range(len(self.labels))])
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -69,6 +77,7 @@ def _subsample(ds: Dataset, n_images: int, seed: int) -> Dataset:
         pick(ds.splits),
         ds.skipped,
         ds.notes + [f"stratified subsample of {n_images} images"],
+        ds.keys[keep],
     )
 
 
@@ -90,14 +99,14 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
         _check_memory(n, size, "phantoms")
         images, labels = synthetic.generate(n, size, seed)
         groups = np.array([f"phantom{i}" for i in range(n)])
-        return Dataset(images, labels, groups, str(spec), size)
+        return Dataset(images, labels, groups, str(spec), size, keys=groups)
     if spec.kind == "nih-embedded":
         found = embedded.load()
         images = np.stack(
             [readers.fit_square(x.astype(np.float32) / 255, size, embedded.FILE.name) for x in found.images]
         )
         note = f"the embedded NIH ChestX-ray14 set ({embedded.IMAGES} images at {embedded.SIDE}×{embedded.SIDE})"
-        return Dataset(images, found.labels, found.patients, str(spec), size, notes=[note])
+        return Dataset(images, found.labels, found.patients, str(spec), size, notes=[note], keys=found.files)
     if spec.kind == "medmnist":
         raw, labels, splits = readers.read_medmnist(spec.path)
         if raw.ndim == 4:
@@ -109,7 +118,10 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
         groups = np.array([f"img{i}" for i in range(len(raw))])
         parts = {s: splits.count(s) for s in dict.fromkeys(splits)}
         note = "the file's own split: " + ", ".join(f"{s} {n}" for s, n in parts.items())
-        return Dataset(images, labels.astype(np.int64), groups, str(spec), size, np.array(splits), notes=[note])
+        keys = np.array([f"{s}/{i}" for i, s in enumerate(splits)])
+        return Dataset(
+            images, labels.astype(np.int64), groups, str(spec), size, np.array(splits), notes=[note], keys=keys
+        )
     records = _records(spec)
     _check_memory(len(records.paths), size, str(spec))
     reader = readers.read_dicom_image if spec.kind == "dicom" else readers.read_image
@@ -117,9 +129,17 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
     labels = np.asarray(records.labels, np.int64)[keep]
     readers._check_two_classes(labels.tolist(), f"{spec} after skipping unreadable images")
     splits = None if records.splits is None else np.asarray(records.splits)[keep]
-    return Dataset(
-        images, labels, np.asarray(records.groups, str)[keep], str(spec), size, splits, skipped, records.notes
-    )
+    keys = np.array([_relative(path, spec.path) for path in records.paths])[keep]
+    groups = np.asarray(records.groups, str)[keep]
+    return Dataset(images, labels, groups, str(spec), size, splits, skipped, records.notes, keys)
+
+
+def _relative(path: Path, root: Path) -> str:
+    """An image's key: its path inside the source's folder."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def _records(spec: Spec) -> readers.Records:
@@ -215,6 +235,7 @@ def load_dataset(
                 z["splits"] if "splits" in z else None,
                 meta["skipped"],
                 meta["notes"],
+                z["keys"],
             )
     ds = _read(parsed, size, n_images, seed, on_error)
     if parsed.kind != "synthetic" and n_images:
@@ -228,6 +249,7 @@ def load_dataset(
             images=ds.images,
             labels=ds.labels,
             groups=ds.groups.astype(str),
+            keys=ds.keys.astype(str),
             meta=json.dumps({"spec": ds.spec, "skipped": ds.skipped, "notes": ds.notes}),
             **extra,
         )

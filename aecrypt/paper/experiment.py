@@ -121,6 +121,10 @@ class Split:
     def y(self, part: str) -> np.ndarray:
         return self.dataset.labels[self.index[part]]
 
+    def keys(self, part: str) -> np.ndarray:
+        """Which images a part holds (file names as released, phantom numbers)."""
+        return self.dataset.keys[self.index[part]]
+
 
 def start(cfg: RunConfig) -> None:
     """Seed every generator with the training seed and set the profile's precision policy; the same config
@@ -364,7 +368,8 @@ def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: R
     m.update(metrics.reconstruction_metrics(split.x("test"), retrieved.images["test"]))
     ae_hist = trained.history
     for c in p.checkpoints:
-        m[f"loss_at_{c}"] = float(ae_hist.loc[ae_hist.epoch == c, "loss"].iloc[0])
+        at = ae_hist.loc[ae_hist.epoch == c].iloc[0]
+        m[f"loss_at_{c}"], m[f"val_loss_at_{c}"] = float(at["loss"]), float(at["val_loss"])
     m["final_loss"] = float(ae_hist["loss"].iloc[-1])
     m["final_val_loss"] = float(ae_hist["val_loss"].iloc[-1])
     m.update(classifier_metrics(split, clf))

@@ -49,6 +49,14 @@ def reconstruction_metrics(original: np.ndarray, retrieved: np.ndarray) -> dict[
     }
 
 
+def per_image_errors(original: np.ndarray, retrieved: np.ndarray) -> dict[str, np.ndarray]:
+    """Each image's mean squared and mean absolute error ("se", "ae"): the test split's MSE and MAE are their
+    means, and the statistics read them to weigh what another test split would change."""
+    a, b = _pair(original, retrieved)
+    diff = (a - b).reshape(len(a), -1)
+    return {"se": np.mean(diff**2, axis=1), "ae": np.mean(np.abs(diff), axis=1)}
+
+
 def classification_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     """Recall, precision, F1, accuracy at the threshold; ROC-AUC from the scores."""
     y_true = np.asarray(y_true).astype(int).ravel()

@@ -17,9 +17,17 @@ from aecrypt.paper.experiment import Classified, Retrieved, RunConfig, Split, St
 from aecrypt.paths import RUN_FILES
 
 
-def _write_run_files(out: Path, cfg: RunConfig, split: Split, clf: Classified, run_metrics: dict, clock: StageClock):
-    """The files every run folder has: metrics (with the stage clock), config, classifier outputs,
-    data summary and environment."""
+def _write_run_files(
+    out: Path,
+    cfg: RunConfig,
+    split: Split,
+    clf: Classified,
+    run_metrics: dict,
+    clock: StageClock,
+    per_image: dict[str, np.ndarray] | None = None,
+):
+    """The files every run folder has: metrics (with the stage clock), config, classifier outputs (scores.csv:
+    one row per test image, by its key, with `per_image` columns where given), data summary and environment."""
     out.mkdir(parents=True, exist_ok=True)
     run_metrics = run_metrics | clock.as_metrics()
     (out / RUN_FILES.metrics).write_text(json.dumps(run_metrics, indent=2, sort_keys=True))
@@ -31,7 +39,8 @@ def _write_run_files(out: Path, cfg: RunConfig, split: Split, clf: Classified, r
     pd.DataFrame(
         cm, index=["actual_negative", "actual_positive"], columns=["predicted_negative", "predicted_positive"]
     ).to_csv(out / RUN_FILES.confusion)
-    pd.DataFrame({"label": split.y("test"), "score": clf.scores}).to_csv(out / RUN_FILES.scores, index=False)
+    scores = {"image": split.keys("test"), "label": split.y("test"), "score": clf.scores} | (per_image or {})
+    pd.DataFrame(scores).to_csv(out / RUN_FILES.scores, index=False)
     summary = split.dataset.summary() | {
         "fingerprint": split.dataset.fingerprint,
         "split_sizes": {k: int(len(v)) for k, v in split.index.items()},
@@ -50,9 +59,11 @@ def write_outputs(
     run_metrics: dict,
     clock: StageClock,
 ) -> Path:
-    """Write a combination's run files (the folder the sweep hashes and collects)."""
+    """Write a combination's run files (the folder the sweep hashes and collects); its scores.csv also holds each
+    test image's reconstruction errors ("se", "ae")."""
     out = Path(out_dir)
-    _write_run_files(out, cfg, split, clf, run_metrics, clock)
+    per_image = metrics.per_image_errors(split.x("test"), retrieved.images["test"])
+    _write_run_files(out, cfg, split, clf, run_metrics, clock, per_image)
     pd.concat([trained.history, clf.history], ignore_index=True).to_csv(out / RUN_FILES.history, index=False)
     np.savez_compressed(out / RUN_FILES.samples, **retrieved.samples)
     save_models(out, cfg, trained, clf, retrieved.latent_shape)
