@@ -1,6 +1,10 @@
-"""The claim logic on constructed result tables whose truth is known, and the statistics under it."""
+"""The claim tests and the statistics under them, on builds whose truth is known: the variance parts against
+independent references (DeLong's kernel, scipy's Welch test, a bootstrap), each rule's verdicts on clear
+cases, the convergence gate both ways. How often the rules err on noisy builds is tests/test_calibration.py."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -9,203 +13,296 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from aecrypt import AecryptError
-from aecrypt.stats import claims, findings, intervals, linear
+from aecrypt.stats import claims, convergence, findings, formula, intervals, multiplicity, trends
+from aecrypt.stats.components import Build, Estimate, Run, advice
 from aecrypt.stats.findings import INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
+from aecrypt.stats.simulate import NoiseModel, image_shares, simulate, with_epochs
 
-LABELS = [f"C{i}" for i in range(19)]  # as many combinations as the paper grid runs
+LABELS = [f"{loss}+{opt}+ReLU+{d}" for loss in ("MSE", "MSLE") for opt in ("Adam", "SGD", "RMSprop") for d in (2, 3)]
 
 
-def table(auc_effects: dict[str, float], seeds: int = 3, sd: float = 0.02, seed: int = 0, **columns) -> pd.DataFrame:
-    """One row per (combination, training seed): AUC = 0.7 + effect + noise, MSE falling with the effect,
-    and a loss that falls between the checkpoints 2, 5 and 10."""
+def model(auc: dict | None = None, log_mse: dict | None = None, sd: float = 0.01, **design) -> NoiseModel:
+    """Twelve combinations at AUC 0.70 and log10 MSE −2 (plus the shifts), each with seed SD `sd`; a test split
+    of 800 whose per-image variation is mostly shared by every run (a clear case: the calibration tests use
+    the default build's own, noisier shares)."""
+    combos = {
+        label: (0.70 + (auc or {}).get(label, 0.0), sd, -2.0 + (log_mse or {}).get(label, 0.0), sd)
+        for label in LABELS
+    }
+    return NoiseModel(combos, **({"n_test": 800, "shared": 0.95, "combination": 0.03} | design))
+
+
+def build(seed: int = 0, **kw) -> Build:
+    design = {k: kw.pop(k) for k in ("n_test", "seeds", "shared", "combination") if k in kw}
+    return simulate(model(**kw, **design), np.random.default_rng(seed))
+
+
+def one_run(label: str, y, score, key_prefix: str = "img", seed: int = 0) -> Run:
+    y, score = np.asarray(y), np.asarray(score, float)
+    images = pd.DataFrame({"image": [f"{key_prefix}{i}" for i in range(len(y))], "label": y, "score": score})
+    return Run(label, seed, {"auc": roc_auc_score(y, score)}, images)
+
+
+# --- the two variance parts ----------------------------------------------------------------------------------
+
+
+def _scores(seed: int, n: int = 40):
     rng = np.random.default_rng(seed)
-    rows = []
-    for i, (label, effect) in enumerate(auc_effects.items()):
-        for s in range(seeds):
-            rows.append(
-                {
-                    "label": label,
-                    "seed": s,
-                    "status": "ok",
-                    "loss": "mse",
-                    "optimizer": f"opt{i // 2}",
-                    "activation": "relu",
-                    "depth": 2 + i % 2,
-                    "auc": 0.7 + effect + rng.normal(0, sd),
-                    "mse": 0.01 * np.exp(rng.normal(0, 0.03)),
-                    "loss_at_2": 0.1 * np.exp(rng.normal(0, 0.05)),
-                    "loss_at_5": 0.05 * np.exp(rng.normal(0, 0.05)),
-                    "loss_at_10": 0.02 * np.exp(rng.normal(0, 0.05)),
-                }
-            )
-    frame = pd.DataFrame(rows)
-    for name, values in columns.items():
-        frame[name] = values
-    return frame
+    y = np.array([1] * (n // 2) + [0] * (n - n // 2))
+    return y, np.round(rng.normal(size=n) + y, 1)  # rounded: ties, which the midranks must handle
 
 
-def best(frame, label="C3", **kw):
-    return claims.named_best(frame, label, "auc", False, "best", "paper", **kw)
+def _kernel(y, s):
+    """The Mann-Whitney kernel ψ(positive, negative), straight from its definition."""
+    pos, neg = s[y == 1], s[y == 0]
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    return psi.mean(axis=1), psi.mean(axis=0)
 
 
-# --- named best combination ---------------------------------------------------------------------------------
+def test_a_runs_test_split_variance_is_delongs():
+    y, s = _scores(3)
+    single = Build([one_run("A", y, s)]).estimate({"A": 1.0}, "auc")
+    assert single.var_test == pytest.approx(intervals.delong_auc(y, s)[1], rel=1e-12)
+    assert single.n_test == len(y) and math.isnan(single.var_seed)  # one run: no seed part, no interval
+    assert not single.measured and math.isnan(single.interval()[0])
 
 
-def test_equal_combinations_are_not_called_not_reproduced_beyond_the_tests_level():
-    """With every combination equally good, the old rule ("reproduced only if it is the single best run")
-    said "not reproduced" about 18 times in 19; the test does so at most at its 5 % level."""
-    outcomes = [best(table(dict.fromkeys(LABELS, 0.0), seed=r)).outcome for r in range(60)]
-    assert outcomes.count(NOT_REPRODUCED) <= 0.05 * len(outcomes)
-    assert outcomes.count(REPRODUCED) == 0  # nothing is significantly better than every other either
-    old_rule = [
-        table(dict.fromkeys(LABELS, 0.0), seed=r).groupby("label")["auc"].mean().idxmax() != "C3" for r in range(60)
-    ]
-    assert sum(old_rule) > 0.8 * len(old_rule)
+def test_runs_on_the_same_images_pair_by_delongs_covariance_and_different_images_add():
+    (y, a), (_, b) = _scores(3), _scores(4)
+    b = np.round(0.7 * a + 0.3 * b, 1)  # a second classifier, correlated with the first
+    paired = Build([one_run("A", y, a), one_run("B", y, b)]).difference("A", "B", "auc")
+    (a10, a01), (b10, b01) = _kernel(y, a), _kernel(y, b)
+    m, n = len(a10), len(a01)
+    var_a = a10.var(ddof=1) / m + a01.var(ddof=1) / n
+    var_b = b10.var(ddof=1) / m + b01.var(ddof=1) / n
+    cov = np.cov(a10, b10)[0, 1] / m + np.cov(a01, b01)[0, 1] / n
+    assert paired.var_test == pytest.approx(var_a + var_b - 2 * cov, rel=1e-10)
+    assert cov > 0 and paired.var_test < var_a + var_b  # pairing removes what the classifiers share
+    other_images = Build([one_run("A", y, a), one_run("B", y, b, key_prefix="other")])
+    assert not other_images.paired_images
+    assert other_images.difference("A", "B", "auc").var_test == pytest.approx(var_a + var_b, rel=1e-10)
 
 
-def test_a_clearly_best_combination_is_detected_and_the_others_are_not_the_best():
-    frame = table({**dict.fromkeys(LABELS, 0.0), "C5": 0.15})
-    assert best(frame, "C5").outcome == REPRODUCED
-    finding = best(frame, "C3")
+def test_the_log_mse_variance_is_the_delta_method_and_matches_a_bootstrap():
+    rng = np.random.default_rng(0)
+    se = np.exp(rng.normal(-5, 0.8, 400))
+    images = pd.DataFrame({"image": [f"i{k}" for k in range(400)], "label": 0, "score": 0.5, "se": se, "ae": se})
+    run = Run("A", 0, {"mse": se.mean(), "mae": se.mean()}, images)
+    est = Build([run]).estimate({"A": 1.0}, "log_mse")
+    assert est.estimate == pytest.approx(math.log10(se.mean()))
+    assert est.var_test == pytest.approx(se.var(ddof=1) / 400 / (se.mean() * math.log(10)) ** 2)
+    boot = [math.log10(rng.choice(se, 400).mean()) for _ in range(2000)]
+    assert math.sqrt(est.var_test) == pytest.approx(np.std(boot), rel=0.1)
+    assert Build([run]).estimate({"A": 1.0}, "mse").var_test == pytest.approx(se.var(ddof=1) / 400)
+
+
+def test_the_seed_part_is_welchs_test_with_each_combination_its_own_spread():
+    a, b = [0.61, 0.64, 0.58], [0.70, 0.52, 0.66, 0.49]
+    table = pd.DataFrame(
+        [{"label": "A", "seed": s, "status": "ok", "auc": v} for s, v in enumerate(a)]
+        + [{"label": "B", "seed": s, "status": "ok", "auc": v} for s, v in enumerate(b)]
+    )
+    est = Build.from_table(table).difference("A", "B", "auc")  # no per-image values: the seed part alone
+    welch = stats.ttest_ind(a, b, equal_var=False)
+    assert est.var_test == 0 and est.estimate / est.se == pytest.approx(welch.statistic)
+    assert est.df == pytest.approx(welch.df)
+    assert 2 * min(est.p_above(), est.p_below()) == pytest.approx(welch.pvalue)
+
+
+def test_the_degrees_of_freedom_take_the_seed_part_at_its_upper_bound():
+    """With a test part, Satterthwaite's degrees of freedom would grow without bound where the seed variance is
+    small by chance; taken at its 90 % upper bound they stay near the seed part's own two."""
+    small_seed = Estimate(0.0, var_test=1e-4, var_seed=1e-5, df_seed=2, n_test=1600)
+    plain = (1.1e-4) ** 2 / (1e-8 / 1599 + 1e-10 / 2)
+    assert plain > 100 and 2 < small_seed.df < plain / 10
+    assert Estimate(0.0, 1e-4, 0.0, 2, 1600).df == pytest.approx(1599)  # no seed noise: the test part's
+
+
+def test_the_advice_reads_the_variance_parts_never_the_observed_gap():
+    seed_bound = Estimate(0.001, var_test=1e-6, var_seed=4e-4, df_seed=2, n_test=1600)
+    assert advice(seed_bound, 0.03, 18, 3) == advice(Estimate(0.2, 1e-6, 4e-4, 2, 1600), 0.03, 18, 3)
+    assert "seeds per combination" in advice(seed_bound, 0.03, 18, 3)
+    test_bound = Estimate(0.0, var_test=4e-4, var_seed=1e-6, df_seed=2, n_test=400)
+    text = advice(test_bound, 0.03, 18, 3)
+    assert "more seeds cannot shrink it" in text and "test images" in text
+    assert "--seeds 3" in advice(Estimate(0.0, 1e-4, math.nan, math.nan, 400), 0.03, 18, 1)
+
+
+def test_the_noise_model_reads_back_what_was_simulated():
+    truth = NoiseModel.default(n_test=1000)
+    measured = NoiseModel.measured(simulate(truth, np.random.default_rng(1)))
+    assert (measured.n_test, measured.seeds) == (1000, 3)
+    assert measured.shared == pytest.approx(truth.shared, abs=0.03)
+    assert measured.combination == pytest.approx(truth.combination, abs=0.02)
+    assert measured.error_spread == pytest.approx(truth.error_spread, rel=0.05)
+    sds = np.array([[truth.combinations[k][1], measured.combinations[k][1]] for k in truth.combinations])
+    assert np.corrcoef(np.log(sds.T))[0, 1] > 0.7  # each combination's own spread comes back
+
+
+def test_image_shares_tell_shared_difficulty_from_a_combinations_own():
+    alone = simulate(model(shared=0.0, combination=0.0), np.random.default_rng(2))
+    shared, combination = image_shares(alone)
+    assert abs(shared) < 0.05 and combination < 0.05
+    assert image_shares(build(seed=2, shared=0.5, combination=0.3)) == pytest.approx((0.5, 0.3), abs=0.06)
+
+
+# --- the named best -------------------------------------------------------------------------------------------
+
+
+def best(b: Build, label: str = "MSE+Adam+ReLU+3", metric: str = "auc", gate=None):
+    lower = metric.startswith("log_")
+    return claims.named_best(b, label, metric, lower, "best", "paper", gate)
+
+
+def test_a_clearly_best_combination_is_reproduced_and_another_named_is_not():
+    b = build(auc={"MSE+SGD+ReLU+2": 0.12})
+    assert best(b, "MSE+SGD+ReLU+2").outcome == REPRODUCED
+    finding = best(b, "MSE+Adam+ReLU+3")
     assert finding.outcome == NOT_REPRODUCED
-    assert "best by mean: C5" in finding.measured and "ranks first in 0 of 3" in finding.measured
+    assert "best by mean: MSE+SGD+ReLU+2" in finding.measured and "ranks first in 0 of 3" in finding.measured
+    assert finding.effect.startswith("MSE+SGD+ReLU+2 − MSE+Adam+ReLU+3 AUC: +0.1")
 
 
-def test_a_named_combination_within_noise_of_the_best_is_inconclusive_and_says_what_would_decide():
-    frame = table({**dict.fromkeys(LABELS, 0.0), "C5": 0.02, "C3": 0.015}, sd=0.02)
-    finding = best(frame, "C3")
-    assert finding.outcome == INCONCLUSIVE and "seeds" in finding.decide
+def test_lower_is_better_metrics_are_compared_as_ratios():
+    b = build(log_mse={"MSLE+RMSprop+ReLU+2": -math.log10(3)})  # three times lower MSE
+    assert best(b, "MSLE+RMSprop+ReLU+2", "log_mse").outcome == REPRODUCED
+    finding = best(b, "MSE+Adam+ReLU+3", "log_mse")
+    assert finding.outcome == NOT_REPRODUCED and "×" in finding.effect
 
 
-def test_one_seed_measures_no_noise_and_never_gives_not_reproduced():
-    frame = table({**dict.fromkeys(LABELS, 0.0), "C5": 0.2}, seeds=1)
-    finding = best(frame, "C3")
+def test_mse_and_mae_must_both_be_lowest():
+    b = build(log_mse={"MSLE+RMSprop+ReLU+2": -1.0})
+    both = claims.named_best_of_both(b, "MSLE+RMSprop+ReLU+2", "lowest MSE and MAE", "Fig. 6", None)
+    assert both.outcome == REPRODUCED and "MAE" in both.measured
+    for run in b.of("MSLE+RMSprop+ReLU+2"):  # its MAE (√10 below the others') ten times higher: 3.2× above
+        run.images["ae"] *= 10
+        run.values["mae"] = float(run.images["ae"].mean())
+    b = Build(b.runs)
+    assert claims.named_best(b, "MSLE+RMSprop+ReLU+2", "log_mae", True, "c", "p").outcome == NOT_REPRODUCED
+    assert claims.named_best_of_both(b, "MSLE+RMSprop+ReLU+2", "c", "p", None).outcome == NOT_REPRODUCED
+
+
+def test_a_combination_that_did_not_run_or_ran_once_is_not_decided():
+    b = build()
+    assert best(b, "MSLE+Adagrad+ReLU+2").outcome == f"{NOT_TESTABLE} (not run)"
+    once = build(seeds=1, auc={"MSE+SGD+ReLU+2": 0.2})
+    finding = best(once, "MSE+Adam+ReLU+3")
     assert finding.outcome == INCONCLUSIVE and "--seeds 3" in finding.decide
 
 
-def test_lower_is_better_metrics_on_a_log_scale():
-    frame = table(dict.fromkeys(LABELS, 0.0))
-    frame.loc[frame["label"] == "C7", "mse"] /= 3  # C7 reconstructs three times better
-    assert claims.named_best(frame, "C7", "mse", True, "best", "paper", log=True).outcome == REPRODUCED
-    assert claims.named_best(frame, "C3", "mse", True, "best", "paper", log=True).outcome == NOT_REPRODUCED
-
-
-def test_a_ranking_that_may_only_reflect_unfinished_training_is_inconclusive():
-    frame = table({**dict.fromkeys(LABELS, 0.0), "C5": 0.15})
-    finding = best(frame, "C3", unconverged={"C3": 0.04})
-    assert finding.outcome == f"{INCONCLUSIVE} (not converged)" and "50 epochs" in finding.decide
-    assert best(frame, "C3", unconverged={"C9": 0.04}).outcome == NOT_REPRODUCED  # others' convergence is moot
-
-
-def test_a_combination_that_did_not_run_is_not_testable():
-    assert best(table(dict.fromkeys(LABELS, 0.0)), "MSLE+Adagrad+ReLU+2").outcome.startswith(NOT_TESTABLE)
-
-
 def test_a_failed_seed_is_reported_and_not_silently_dropped_from_n():
-    frame = table({**dict.fromkeys(LABELS, 0.0), "C5": 0.15})
-    failed = (frame["label"] == "C5") & (frame["seed"] == 2)
-    frame.loc[failed, "status"] = "failed"
-    frame.loc[failed, "auc"] = np.nan
-    cover = findings.coverage(frame)
-    assert (cover.planned, cover.finished) == (57, 56) and cover.missing == ["C5 · seed 2 (failed)"]
-    assert cover.sentence() == "56 of 57 runs finished; not in n: C5 · seed 2 (failed)."
-    finding = best(frame, "C5")
-    assert "over 2 seed(s)" in finding.measured and finding.outcome == REPRODUCED  # still clear with 2 of 3
+    table = pd.DataFrame(
+        [{"label": f"C{c}", "seed": s, "status": "ok", "auc": 0.7 + 0.2 * (c == 5)} for c in range(4) for s in range(3)]
+    )
+    failed = (table["label"] == "C1") & (table["seed"] == 2)
+    table.loc[failed, "status"] = "failed"
+    cover = findings.coverage(table)
+    assert (cover.planned, cover.finished) == (12, 11) and cover.missing == ["C1 · seed 2 (failed)"]
+    assert cover.sentence() == "11 of 12 runs finished; not in n: C1 · seed 2 (failed)."
+    assert Build.from_table(table).seeds("C1") == [0, 1]
 
 
-# --- "very close", depth, epochs -------------------------------------------------------------------------
+def test_the_convergence_gate_holds_back_both_verdicts():
+    b = build(auc={"MSE+SGD+ReLU+2": 0.12})
+    # the named combination behind, still falling by more than the margin: it could catch up
+    held = best(b, "MSE+Adam+ReLU+3", gate={"MSE+Adam+ReLU+3": 0.3})
+    assert held.outcome == claims.NOT_CONVERGED and "50 epochs" in held.decide
+    # the named combination ahead, a rival still falling: its lead could go
+    ahead = best(b, "MSE+SGD+ReLU+2", gate={"MSE+Adam+ReLU+2": 0.3})
+    assert ahead.outcome == claims.NOT_CONVERGED and "Best at this length." in ahead.notes
+    # projected falls within the margin change nothing
+    assert best(b, "MSE+SGD+ReLU+2", gate=dict.fromkeys(LABELS, 0.05)).outcome == REPRODUCED
 
 
-def test_very_close_is_reproduced_when_equivalence_is_shown():
-    assert claims.very_close(table(dict.fromkeys(LABELS, 0.0), sd=0.004)).outcome == REPRODUCED
+# --- "very close", depth, epochs --------------------------------------------------------------------------
 
 
-def test_very_close_is_not_reproduced_when_one_combination_is_far_off():
-    finding = claims.very_close(table({**dict.fromkeys(LABELS, 0.0), "C5": 0.15}))
-    assert finding.outcome == NOT_REPRODUCED and "AUC" in finding.notes[0]
+def test_very_close_in_three_zones():
+    assert claims.very_close(build(sd=0.002, n_test=4000, combination=0.005)).outcome == REPRODUCED
+    far = claims.very_close(build(auc={"MSE+SGD+ReLU+2": 0.15}))
+    assert far.outcome == NOT_REPRODUCED and "AUC" in far.notes[0]
+    ratio = claims.very_close(build(log_mse={"MSE+SGD+ReLU+2": 0.5}))  # one MSE 3.2× the rest
+    assert ratio.outcome == NOT_REPRODUCED and "MSE" in ratio.notes[0]
 
 
-def test_very_close_is_never_refuted_by_noise_alone():
-    """The old rule (AUC range ≤ 0.05) failed on noise alone; equal combinations with seed noise now read
-    inconclusive or reproduced, never not reproduced."""
-    old_rule_refuted = 0
-    for r in range(10):
-        frame = table(dict.fromkeys(LABELS, 0.0), sd=0.04, seed=r)
-        old_rule_refuted += frame.groupby("label")["auc"].mean().agg(np.ptp) > 0.05
-        assert claims.very_close(frame).outcome in (INCONCLUSIVE, REPRODUCED)
-    assert old_rule_refuted >= 8
+def _deeper(gain: float) -> dict:
+    return {label: gain for label in LABELS if label.endswith("+3")}
 
 
-def test_depth_that_helps_is_detected_and_depth_that_does_not_is_reproduced():
-    effects = {label: 0.1 * (i % 2) for i, label in enumerate(LABELS)}  # odd labels are depth 3
-    finding, comparisons = claims.depth_effect(table(effects))
+def test_depth_in_three_zones():
+    finding, table = trends.depth_effect(build(auc=_deeper(0.10)))
     assert finding.outcome == NOT_REPRODUCED
-    auc = comparisons[comparisons["metric"] == "AUC"].iloc[0]
-    assert auc["deeper − shallower"] == "3 − 2" and auc["95 % low"] < 0.1 < auc["95 % high"]
-    finding, _ = claims.depth_effect(table(dict.fromkeys(LABELS, 0.0), sd=0.004))
-    assert finding.outcome == REPRODUCED
+    auc = table[table["metric"] == "AUC"].iloc[0]
+    assert auc["deeper − shallower"] == "3 − 2" and auc["pairs"] == 6 and auc["95 % low"] < 0.1 < auc["95 % high"]
+    quiet = {"sd": 0.002, "n_test": 4000, "combination": 0.005}
+    assert trends.depth_effect(build(**quiet))[0].outcome == REPRODUCED
+    # an improvement inside the margin is not evidence against the claim
+    assert trends.depth_effect(build(auc=_deeper(0.02), **quiet))[0].outcome != NOT_REPRODUCED
 
 
-def test_depth_compares_every_pair_of_depths_present():
-    frame = table(dict.fromkeys(LABELS, 0.0))
-    frame.loc[frame["label"].isin(["C0", "C2"]), "depth"] = 5  # opt0 and opt1 also ran at depth 3
-    _, comparisons = claims.depth_effect(frame)
-    assert set(comparisons["deeper − shallower"]) == {"3 − 2", "5 − 2", "5 − 3"}
-    # a depth that only ran with an optimizer no other depth ran with cannot be separated from it
-    alone = table(dict.fromkeys(LABELS, 0.0))
-    alone.loc[alone["label"].isin(["C0", "C1"]), "depth"] = 5
-    _, comparisons = claims.depth_effect(alone)
-    assert set(comparisons["deeper − shallower"]) == {"3 − 2"}
+def test_depth_compares_only_twins_and_every_pair_of_depths_present():
+    b = build()
+    for run in b.of("MSE+Adam+ReLU+3"):
+        run.values["depth"] = 5
+    _, table = trends.depth_effect(Build(b.runs))
+    assert set(table["deeper − shallower"]) == {"3 − 2", "5 − 2"}
+    assert table.set_index(["metric", "deeper − shallower"]).loc[("AUC", "5 − 2"), "pairs"] == 1
 
 
-def test_epochs_claim_follows_the_loss_at_the_checkpoints():
-    frame = table(dict.fromkeys(LABELS, 0.0))
-    finding, steps = claims.epoch_effect(frame, (2, 5, 10))
-    assert finding.outcome == REPRODUCED and len(steps) == 2 * len(LABELS)
-    rising = frame.copy()
-    rising.loc[rising["label"] == "C4", "loss_at_10"] = 0.5  # C4's loss rises ten-fold after epoch 5
-    assert claims.epoch_effect(rising, (2, 5, 10))[0].outcome == NOT_REPRODUCED
+def test_epochs_need_training_and_validation_loss_to_fall():
+    rng = np.random.default_rng(0)
+    falling = with_epochs(build(), rng, dict.fromkeys(LABELS, -0.1))
+    finding, steps = trends.epoch_effect(falling, (2, 5, 10))
+    assert finding.outcome == REPRODUCED and set(steps["loss"]) == {"training", "validation"}
+    flat_val = with_epochs(build(), rng, dict.fromkeys(LABELS, -0.1), val_falls=0.0)
+    assert trends.epoch_effect(flat_val, (2, 5, 10))[0].outcome != REPRODUCED
+    rising = with_epochs(build(), rng, dict.fromkeys(LABELS, 0.1))
+    assert trends.epoch_effect(rising, (2, 5, 10))[0].outcome == NOT_REPRODUCED
 
 
-def test_convergence_measures_how_fast_the_loss_still_falls():
-    def history(losses):
-        return pd.DataFrame({"model": "autoencoder", "epoch": range(1, len(losses) + 1), "loss": losses})
+def test_the_projection_sums_a_geometric_tail_and_ignores_a_flat_one():
+    ratio, first = 0.8, 0.05  # per-epoch falls of log10 loss: 0.05, 0.04, 0.032, …
+    falls = first * ratio ** np.arange(9)
+    losses = 10 ** -np.concatenate([[0], np.cumsum(falls)])  # ten epochs
+    remaining = 40
+    expected = falls[-1] * ratio * (1 - ratio**remaining) / (1 - ratio)
+    assert convergence.projected_fall(losses, 50) == pytest.approx(expected, rel=1e-6)
+    assert convergence.projected_fall(np.full(10, 0.02), 50) == 0.0
+    assert convergence.projected_fall(losses, 10) == 0.0  # trained to the paper's length: nothing to project
+    assert convergence.tail_rate(losses) == pytest.approx(1 - 10 ** -(falls[-2:].sum() / 2))
 
-    flat = history([0.1, 0.05, 0.03, 0.02, 0.0200, 0.0200, 0.0199, 0.0199, 0.0199, 0.0199])
-    falling = history([0.1 * 0.9**e for e in range(10)])
-    conv = claims.convergence({"a": flat, "b": falling}, {"a": "Adam", "b": "Adagrad"}).set_index("combination")
-    assert conv.loc["Adam", "converged"] and not conv.loc["Adagrad", "converged"]
-    assert conv.loc["Adagrad", "fall per epoch at the end"] == pytest.approx(0.1)
 
-
-# --- formula claims ---------------------------------------------------------------------------------------
+# --- formula claims, verdict words ------------------------------------------------------------------------
 
 
 def test_the_cipher_verdict_is_computed_from_the_attack():
     ok = pd.Series([1e-7, 3e-7], index=["r1", "r2"])
     none = pd.Series([0.0, 0.0], index=["r1", "r2"])
-    assert claims.cipher_security(ok, none).outcome == NOT_REPRODUCED
+    assert formula.cipher_security(ok, none).outcome == NOT_REPRODUCED
     # if the attack failed, that would not prove the cipher secure
-    assert claims.cipher_security(pd.Series([1e-7, 0.4], index=["r1", "r2"]), none).outcome == INCONCLUSIVE
+    assert formula.cipher_security(pd.Series([1e-7, 0.4], index=["r1", "r2"]), none).outcome == INCONCLUSIVE
     # runs whose latents leave z + K >= 0 are not evidence either way
     tanh = pd.Series([0.0, 0.3], index=["r1", "r2"])
-    assert claims.cipher_security(pd.Series([1e-7, 0.9], index=["r1", "r2"]), tanh).outcome == NOT_REPRODUCED
+    assert formula.cipher_security(pd.Series([1e-7, 0.9], index=["r1", "r2"]), tanh).outcome == NOT_REPRODUCED
 
 
 def test_compression_follows_the_shapes():
-    assert claims.compression(pd.Series([8.0, 16.0])).outcome == NOT_REPRODUCED
-    assert claims.compression(pd.Series([0.25, 0.5])).outcome == REPRODUCED
+    assert formula.compression(pd.Series([8.0, 16.0])).outcome == NOT_REPRODUCED
+    assert formula.compression(pd.Series([0.25, 0.5])).outcome == REPRODUCED
 
 
 def test_phantom_findings_keep_their_test_but_are_not_verdicts():
-    finding = claims.very_close(table(dict.fromkeys(LABELS, 0.0), sd=0.004)).on_phantoms()
-    row = finding.as_row()
-    assert row["verdict"] == "not testable here (phantoms); on this data: reproduced"
+    finding = claims.very_close(build(auc={"MSE+SGD+ReLU+2": 0.15})).on_phantoms()
+    assert finding.as_row()["verdict"] == "not testable here (phantoms); on this data: not reproduced"
 
 
-def test_unknown_verdicts_are_refused():
+def test_unknown_verdicts_and_metrics_are_refused():
     with pytest.raises(AecryptError, match="valid: reproduced, not reproduced"):
         findings.Finding("c", "p", "t", "m", "probably")
+    with pytest.raises(AecryptError, match="unknown metric 'psnr'.*valid: auc, mse"):
+        build().estimate({"MSE+Adam+ReLU+2": 1.0}, "psnr")
+    with pytest.raises(AecryptError, match="no finished run of"):
+        build().estimate({"MSE+Adagrad+ReLU+2": 1.0}, "auc")
 
 
 # --- statistics -------------------------------------------------------------------------------------------
@@ -217,19 +314,18 @@ def test_holm_matches_statsmodels():
     rng = np.random.default_rng(1)
     for n in (1, 2, 7, 18):
         p = rng.random(n) ** 3
-        assert np.allclose(linear.holm(p), multipletests(p, method="holm")[1])
+        assert np.allclose(multiplicity.holm(p), multipletests(p, method="holm")[1])
 
 
-def test_delong_matches_its_definition_on_a_small_sample():
-    rng = np.random.default_rng(3)
-    y = np.array([1] * 7 + [0] * 11)
-    s = np.round(rng.normal(size=18) + y, 1)  # rounded: ties, which the midranks must handle
+def test_delong_matches_its_definition_and_scikit_learn():
+    y, s = _scores(3, 18)
     auc, var = intervals.delong_auc(y, s)
-    pos, neg = s[y == 1], s[y == 0]
-    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])  # the Mann-Whitney kernel
-    v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
-    assert auc == pytest.approx(roc_auc_score(y, s)) == pytest.approx(psi.mean())
-    assert var == pytest.approx(v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg))
+    v10, v01 = _kernel(y, s)
+    assert auc == pytest.approx(roc_auc_score(y, s)) == pytest.approx(v10.mean())
+    assert var == pytest.approx(v10.var(ddof=1) / len(v10) + v01.var(ddof=1) / len(v01))
+    rows = np.stack([s, -s, np.roll(s, 3)])  # one call for several classifiers of the same images
+    aucs, _, _ = intervals.delong_components(y, rows)
+    assert aucs == pytest.approx([roc_auc_score(y, r) for r in rows])
 
 
 def test_auc_interval_covers_and_narrows_with_more_test_images():

@@ -15,7 +15,12 @@ NOT_REPRODUCED = "not reproduced"
 INCONCLUSIVE = "inconclusive"
 NOT_TESTABLE = "not testable here"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_TESTABLE)
-ALPHA = 0.05
+ALPHA = 0.05  # every claim is decided at this level
+#: Margins fixed in advance: "very close" and "more layers do not improve" mean within ±0.03 AUC, and within
+#: 1.25× MSE (log10 scale).
+AUC_MARGIN = 0.03
+MSE_RATIO_MARGIN = 1.25
+LOG_MARGIN = math.log10(MSE_RATIO_MARGIN)
 
 
 @dataclass
@@ -31,6 +36,7 @@ class Finding:
     verdict: str = ""
     decide: str = ""  # what would settle an inconclusive outcome
     notes: list[str] = field(default_factory=list)
+    effect: str = ""  # the effect with its interval, on one line (the scorecard's)
 
     def __post_init__(self):
         self.verdict = self.verdict or self.outcome

@@ -62,24 +62,32 @@ def t_interval(values, confidence: float = 0.95, bounds: tuple[float, float] | N
 
 
 def _midranks(x: np.ndarray) -> np.ndarray:
-    return stats.rankdata(x, method="average")
+    return stats.rankdata(x, method="average", axis=-1)
+
+
+def delong_components(labels, scores) -> tuple:
+    """ROC-AUC and DeLong's structural components (DeLong, DeLong & Clarke-Pearson, Biometrics 44:837-845,
+    1988): one value per positive (V10) and per negative (V01), whose means are the AUC; by the midrank
+    algorithm of Sun & Xu (IEEE Signal Processing Letters 21:1389-1393, 2014). No kept library (scikit-learn,
+    scipy, statsmodels) provides them. `scores` may be a matrix, one row per classifier of the same images:
+    then the AUCs and components come per row."""
+    y = np.asarray(labels).astype(bool)
+    s = np.asarray(scores, dtype=float)
+    pos, neg = s[..., y], s[..., ~y]
+    m, n = pos.shape[-1], neg.shape[-1]
+    if m < 2 or n < 2:
+        raise UsageError(f"DeLong's variance needs at least two positives and two negatives, got {m} and {n}")
+    tx, ty, tz = _midranks(pos), _midranks(neg), _midranks(np.concatenate([pos, neg], axis=-1))
+    auc = (tz[..., :m].sum(axis=-1) - m * (m + 1) / 2) / (m * n)
+    v10 = (tz[..., :m] - tx) / n  # structural components of the positives
+    v01 = 1 - (tz[..., m:] - ty) / m  # and of the negatives
+    return (float(auc) if s.ndim == 1 else auc), v10, v01
 
 
 def delong_auc(labels, scores) -> tuple[float, float]:
-    """ROC-AUC and its DeLong variance (DeLong, DeLong & Clarke-Pearson, Biometrics 44:837-845, 1988), by the
-    midrank algorithm of Sun & Xu (IEEE Signal Processing Letters 21:1389-1393, 2014). No kept library
-    (scikit-learn, scipy, statsmodels) provides it."""
-    y = np.asarray(labels).astype(bool)
-    s = np.asarray(scores, dtype=float)
-    pos, neg = s[y], s[~y]
-    m, n = len(pos), len(neg)
-    if m < 2 or n < 2:
-        raise UsageError(f"DeLong's variance needs at least two positives and two negatives, got {m} and {n}")
-    tx, ty, tz = _midranks(pos), _midranks(neg), _midranks(np.concatenate([pos, neg]))
-    auc = (tz[:m].sum() - m * (m + 1) / 2) / (m * n)
-    v10 = (tz[:m] - tx) / n  # structural components of the positives
-    v01 = 1 - (tz[m:] - ty) / m  # and of the negatives
-    return float(auc), float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
+    """ROC-AUC and its DeLong variance (`delong_components`)."""
+    auc, v10, v01 = delong_components(labels, scores)
+    return auc, float(np.var(v10, ddof=1) / len(v10) + np.var(v01, ddof=1) / len(v01))
 
 
 def auc_interval(labels, scores, confidence: float = 0.95) -> Interval:

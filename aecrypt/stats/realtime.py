@@ -102,4 +102,6 @@ def real_time(verdict_by_stream: dict[str, list[RateCheck]], size: int, wire: st
         "on 250 kbit/s – 10 Mbit/s links",
         f"Real time on loopback at {size}², on {machine}: " + "; ".join(parts) + f". {wire}",
         f"{NOT_TESTABLE} (the paper names no rate, deadline or link)",
+        decide="an image rate and deadline from the paper, which names none; the link page holds any you choose",
+        effect="; ".join(parts),
     )

@@ -1,0 +1,320 @@
+"""Every comparison's uncertainty, in its two parts: what another test split would change, and what another
+training seed would change.
+
+All runs of a build share one test split, so a combination's error on it does not average out over seeds:
+more seeds shrink only the seed part. The test part comes from each run's per-image scores (scores.csv: one
+row per test image, by its key): for an AUC, DeLong's structural components (one per positive and per
+negative image, whose means are the AUC); for a mean over images (MSE, MAE, accuracy), the per-image values;
+for a log of a mean, their delta-method linearisation. A contrast of combinations' seed-averaged metrics
+(Σ w_c · mean_s m_cs) gets the variance of the same contrast of those per-image values, over images — paired
+wherever the runs scored the same images, independent where they did not. The seed part is the spread of the
+contrast over training seeds: paired by seed where every combination in it ran the same seeds, Welch
+otherwise. The two add; the degrees of freedom follow Satterthwaite.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from aecrypt import UsageError
+from aecrypt.stats.findings import ALPHA
+from aecrypt.stats.intervals import delong_components
+
+#: What a contrast can be taken of: a run's metric, and how its per-image values make it.
+METRICS = ("auc", "mse", "log_mse", "mae", "log_mae", "accuracy")
+#: The seed variance enters the degrees of freedom at this lower chi-square quantile (its 90 % upper bound).
+SEED_DF_QUANTILE = 0.10
+_PER_IMAGE = {"mse": "se", "log_mse": "se", "mae": "ae", "log_mae": "ae"}
+
+
+@dataclass
+class Run:
+    """One run: its combination, training seed, metrics, and (where saved) its test images' scores and errors
+    (columns image, label, score, and for a combination se and ae)."""
+
+    label: str
+    seed: int
+    values: dict[str, float]
+    images: pd.DataFrame | None = None
+
+    def value(self, metric: str) -> float:
+        if metric.startswith("log_"):
+            return math.log10(self.values[metric[4:]])
+        return float(self.values[metric])
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A contrast's estimate with its two variances; `df_seed` is NaN where no seed noise can be measured (one
+    seed per combination), and then so are the interval and the p-values."""
+
+    estimate: float
+    var_test: float
+    var_seed: float
+    df_seed: float
+    n_test: int
+
+    @property
+    def variance(self) -> float:
+        return self.var_test + self.var_seed
+
+    @property
+    def se(self) -> float:
+        return math.sqrt(self.variance) if np.isfinite(self.variance) else math.nan
+
+    @cached_property
+    def df(self) -> float:
+        """Satterthwaite's degrees of freedom of the sum of the two variances, with the seed variance taken at
+        its one-sided 90 % upper bound: from three seeds that variance is known to two degrees of freedom, and a
+        small estimate by chance would otherwise give large degrees of freedom exactly where they are least
+        warranted (the calibration measured p < 0.003 five times as often as it should)."""
+        if not np.isfinite(self.var_seed):
+            return math.nan
+        df_test = max(self.n_test - 1, 1)
+        bounded = self.var_seed > 0 and 0 < self.df_seed < math.inf
+        seed = self.var_seed * self.df_seed / _chi2_low(self.df_seed) if bounded else self.var_seed
+        denominator = self.var_test**2 / df_test + (seed**2 / self.df_seed if seed > 0 else 0.0)
+        return (self.var_test + seed) ** 2 / denominator if denominator > 0 else math.inf
+
+    @property
+    def measured(self) -> bool:
+        return np.isfinite(self.se) and self.se > 0
+
+    def interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        if not self.measured:
+            return math.nan, math.nan
+        half = special.stdtrit(self.df, 0.5 + confidence / 2) * self.se  # Student's t quantile, as stats.t.ppf
+        return self.estimate - half, self.estimate + half
+
+    def p_above(self, threshold: float = 0.0) -> float:
+        """One-sided p-value for 'the contrast is above `threshold`'."""
+        if not self.measured:
+            return math.nan
+        return float(special.stdtr(self.df, -(self.estimate - threshold) / self.se))
+
+    def p_below(self, threshold: float = 0.0) -> float:
+        """One-sided p-value for 'the contrast is below `threshold`'."""
+        if not self.measured:
+            return math.nan
+        return float(special.stdtr(self.df, (self.estimate - threshold) / self.se))
+
+
+@lru_cache(maxsize=256)
+def _chi2_low(df: float) -> float:
+    """chi2.ppf(SEED_DF_QUANTILE, df), by the special function it calls (without its per-call overhead:
+    the calibration asks for it hundreds of thousands of times)."""
+    return float(special.chdtri(df, 1 - SEED_DF_QUANTILE))
+
+
+@dataclass
+class Build:
+    """The runs of a build (finished runs only), grouped by combination, with their per-image values aligned
+    once: the object every claim test reads."""
+
+    runs: list[Run]
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self.labels = list(dict.fromkeys(r.label for r in self.runs))
+        self.index = {label: [i for i, r in enumerate(self.runs) if r.label == label] for label in self.labels}
+
+    def of(self, label: str) -> list[Run]:
+        return [self.runs[i] for i in self.index.get(label, [])]
+
+    def seeds(self, label: str) -> list[int]:
+        return sorted(r.seed for r in self.of(label))
+
+    def values(self, label: str, metric: str) -> np.ndarray:
+        return np.array([r.value(metric) for r in self.of(label)])
+
+    def mean(self, label: str, metric: str) -> float:
+        return float(self.values(label, metric).mean())
+
+    def has(self, metric: str) -> bool:
+        """Whether every run has the metric (a baseline has no MSE)."""
+        base = metric[4:] if metric.startswith("log_") else metric
+        return bool(self.runs) and all(np.isfinite(r.values.get(base, np.nan)) for r in self.runs)
+
+    # --- the test-split part ------------------------------------------------------------------------------
+
+    @property
+    def paired_images(self) -> bool:
+        """True where every run saved the same test images (by key, with the same labels): their per-image
+        values pair."""
+        return self.aligned() is not None
+
+    def aligned(self) -> dict[str, np.ndarray] | None:
+        """Every run's per-image columns as runs × images matrices, the images in one key order (None where the
+        runs did not all score the same images)."""
+        if "aligned" in self._cache:
+            return self._cache["aligned"]
+        aligned = None
+        if self.runs and all(r.images is not None for r in self.runs):
+            orders = [np.argsort(r.images["image"].to_numpy(str), kind="stable") for r in self.runs]
+            keys = [r.images["image"].to_numpy(str)[o] for r, o in zip(self.runs, orders, strict=True)]
+            if all(len(k) == len(keys[0]) and (k == keys[0]).all() for k in keys):
+                columns = [c for c in ("label", "score", "se", "ae") if all(c in r.images for r in self.runs)]
+                aligned = {
+                    c: np.array([r.images[c].to_numpy(float)[o] for r, o in zip(self.runs, orders, strict=True)])
+                    for c in columns
+                }
+                if not (aligned["label"] == aligned["label"][0]).all():
+                    aligned = None
+        self._cache["aligned"] = aligned
+        return aligned
+
+    def _pseudo(self, metric: str) -> list[np.ndarray]:
+        """Per group of images (AUC: positives, negatives; else all), a runs × images matrix of per-image values
+        whose mean over images is each run's metric (or its linearisation), the images in one key order."""
+        if metric not in self._cache:
+            self._cache[metric] = _pseudo_values(self.aligned(), metric)
+        return self._cache[metric]
+
+    def _var_test(self, coefficients: np.ndarray, metric: str) -> tuple[float, int]:
+        """The test-split variance of Σ_r c_r m_r, and the number of test images it rests on (0: none saved)."""
+        if self.paired_images:
+            groups = self._pseudo(metric)
+            variance = sum(np.var(coefficients @ g, ddof=1) / g.shape[1] for g in groups)
+            return float(variance), sum(g.shape[1] for g in groups)
+        if any(r.images is None for r, c in zip(self.runs, coefficients, strict=True) if c):
+            return 0.0, 0
+        total, n = 0.0, 0
+        for i in np.flatnonzero(coefficients):  # different images: the runs' test errors are independent
+            single = Build([self.runs[i]])._pseudo(metric)
+            total += coefficients[i] ** 2 * sum(np.var(g[0], ddof=1) / g.shape[1] for g in single)
+            n = max(n, len(self.runs[i].images))
+        return total, n
+
+    # --- the seed part ------------------------------------------------------------------------------------
+
+    def _seed_part(self, weights: dict[str, float], metric: str) -> tuple[float, float]:
+        """(variance, Welch–Satterthwaite degrees of freedom) over training seeds of Σ w_c · mean_s m_cs, each
+        combination with its own spread; NaN where a combination ran one seed. Seeds are independent across
+        combinations: the same seed number in another combination trains another model (`seed_correlation`
+        measures what pairing by seed would share)."""
+        used = [label for label, w in weights.items() if w]
+        if any(len(self.of(label)) < 2 for label in used):
+            return math.nan, math.nan
+        parts = [
+            (
+                weights[label] ** 2 * np.var(self.values(label, metric), ddof=1) / len(self.of(label)),
+                len(self.of(label)) - 1,
+            )
+            for label in used
+        ]
+        variance = sum(v for v, _ in parts)
+        denominator = sum(v**2 / df for v, df in parts if v > 0)
+        return variance, (variance**2 / denominator if denominator > 0 else math.inf)
+
+    def seed_correlation(self, metric: str) -> float:
+        """The mean correlation, over pairs of combinations that ran the same seeds, of their runs' deviations
+        from their own means by seed: how much a training seed is shared across combinations (0: nothing)."""
+        deviations = {}
+        for label in self.labels:
+            by_seed = {r.seed: r.value(metric) for r in self.of(label)}
+            if len(by_seed) > 2:
+                mean = np.mean(list(by_seed.values()))
+                deviations[label] = {s: v - mean for s, v in by_seed.items()}
+        correlations = []
+        for a, b in combinations(list(deviations), 2):
+            common = sorted(set(deviations[a]) & set(deviations[b]))
+            x, y = (np.array([deviations[g][s] for s in common]) for g in (a, b))
+            if len(common) > 2 and x.std() > 0 and y.std() > 0:
+                correlations.append(float(np.corrcoef(x, y)[0, 1]))
+        return float(np.mean(correlations)) if correlations else math.nan
+
+    # --- contrasts -----------------------------------------------------------------------------------------
+
+    def estimate(self, weights: dict[str, float], metric: str) -> Estimate:
+        """Σ_c w_c · (the mean over c's seeds of `metric`), with its test-split and seed variances."""
+        if metric not in METRICS:
+            raise UsageError(f"unknown metric {metric!r} for a contrast; valid: {', '.join(METRICS)}")
+        if unknown := [label for label in weights if label not in self.index]:
+            raise UsageError(f"no finished run of {unknown}; combinations here: {', '.join(self.labels)}")
+        coefficients = np.zeros(len(self.runs))
+        for label, w in weights.items():
+            for i in self.index[label]:
+                coefficients[i] += w / len(self.index[label])
+        estimate = float(sum(c * self.runs[i].value(metric) for i, c in enumerate(coefficients) if c))
+        var_test, n_test = self._var_test(coefficients, metric)
+        var_seed, df_seed = self._seed_part(weights, metric)
+        return Estimate(estimate, var_test, var_seed, df_seed, n_test)
+
+    def difference(self, a: str, b: str, metric: str) -> Estimate:
+        return self.estimate({a: 1.0, b: -1.0}, metric)
+
+    # --- from a build's results -----------------------------------------------------------------------------
+
+    @classmethod
+    def aligned_already(cls, runs: list[Run], aligned: dict[str, np.ndarray]) -> Build:
+        """A build whose per-image values are already runs × images matrices in one image order (a
+        simulation's), so that `aligned` need not sort them again."""
+        build = cls(runs)
+        build._cache["aligned"] = aligned
+        return build
+
+    @classmethod
+    def from_results(cls, results) -> Build:
+        """The finished combination runs of a `runs.results.Results`, with their scores.csv."""
+        runs = []
+        for row in results.ok.to_dict("records"):
+            scores = results.scores(row["run_id"])
+            runs.append(Run(row["label"], int(row["seed"]), row, scores if "image" in scores else None))
+        return cls(runs)
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> Build:
+        """The finished runs of a results table alone (no per-image values: the seed part only)."""
+        ok = table[table["status"] == "ok"]
+        return cls([Run(r["label"], int(r["seed"]), r) for r in ok.to_dict("records")])
+
+
+def _pseudo_values(aligned: dict[str, np.ndarray], metric: str) -> list[np.ndarray]:
+    """Per-image values whose means over images are the runs' metrics (or their linearisation): DeLong's
+    components for an AUC (positives, negatives), correctness for accuracy, squared or absolute errors for
+    MSE or MAE, and for log10 of those their delta-method linearisation."""
+    y = aligned["label"][0]
+    if metric == "auc":
+        _, v10, v01 = delong_components(y, aligned["score"])
+        return [v10, v01]
+    if metric == "accuracy":
+        return [((aligned["score"] >= 0.5) == (y == 1)).astype(float)]
+    x = aligned[_PER_IMAGE[metric]]
+    if metric.startswith("log_"):
+        x = x / (x.mean(axis=1, keepdims=True) * math.log(10))
+    return [x]
+
+
+#: The advice: what detects a difference of one margin with this power.
+POWER = 0.8
+
+
+def advice(est: Estimate, margin: float, tests: int, seeds: int, shown: str | None = None) -> str:
+    """What would decide, from the comparison's variance components against the pre-set margin (never from the
+    observed gap): the variance that detects a difference of one margin with 80 % power at α/tests, and whether
+    seeds can reach it or only more test images can. `shown`: the margin as the reader knows it (1.25× for
+    log10 1.25)."""
+    shown = shown or f"{margin:.3g}"
+    if not np.isfinite(est.var_seed):
+        return "one run per combination measures no seed-to-seed noise: run at least 3 seeds (--seeds 3)"
+    z = stats.norm.ppf(1 - ALPHA / max(1, tests)) + stats.norm.ppf(POWER)
+    target = (margin / z) ** 2
+    if est.variance <= target:
+        return "the intervals are already as narrow as a difference of one margin needs; the effect sits near it"
+    if est.var_test >= target / 2 and est.n_test:
+        images = math.ceil(est.n_test * est.var_test / (target / 2))
+        more_seeds = max(seeds, math.ceil(seeds * est.var_seed / (target / 2)))
+        return (
+            f"the test split's part alone (± {1.96 * math.sqrt(est.var_test):.3g}) is too wide for a margin of "
+            f"{shown}, and more seeds cannot shrink it: about {images} test images and {more_seeds} seeds per "
+            "combination would"
+        )
+    needed = math.ceil(seeds * est.var_seed / (target - est.var_test))
+    return f"about {needed} seeds per combination would detect a difference of one margin ({shown}) with 80 % power"
