@@ -26,8 +26,7 @@ def model(auc: dict | None = None, log_mse: dict | None = None, sd: float = 0.01
     of 800 whose per-image variation is mostly shared by every run (a clear case: the calibration tests use
     the default build's own, noisier shares)."""
     combos = {
-        label: (0.70 + (auc or {}).get(label, 0.0), sd, -2.0 + (log_mse or {}).get(label, 0.0), sd)
-        for label in LABELS
+        label: (0.70 + (auc or {}).get(label, 0.0), sd, -2.0 + (log_mse or {}).get(label, 0.0), sd) for label in LABELS
     }
     return NoiseModel(combos, **({"n_test": 800, "shared": 0.95, "combination": 0.03} | design))
 
@@ -121,11 +120,12 @@ def test_the_degrees_of_freedom_take_the_seed_part_at_its_upper_bound():
 def test_the_advice_reads_the_variance_parts_never_the_observed_gap():
     seed_bound = Estimate(0.001, var_test=1e-6, var_seed=4e-4, df_seed=2, n_test=1600)
     assert advice(seed_bound, 0.03, 18, 3) == advice(Estimate(0.2, 1e-6, 4e-4, 2, 1600), 0.03, 18, 3)
-    assert "seeds per combination" in advice(seed_bound, 0.03, 18, 3)
+    assert "seeds per combination" in advice(seed_bound, 0.03, 18, 3).full
+    assert advice(seed_bound, 0.03, 18, 3).short.startswith("about ")  # the scorecard's one line
     test_bound = Estimate(0.0, var_test=4e-4, var_seed=1e-6, df_seed=2, n_test=400)
-    text = advice(test_bound, 0.03, 18, 3)
+    text = advice(test_bound, 0.03, 18, 3).full
     assert "more seeds cannot shrink it" in text and "test images" in text
-    assert "--seeds 3" in advice(Estimate(0.0, 1e-4, math.nan, math.nan, 400), 0.03, 18, 1)
+    assert "--seeds 3" in advice(Estimate(0.0, 1e-4, math.nan, math.nan, 400), 0.03, 18, 1).full
 
 
 def test_the_noise_model_reads_back_what_was_simulated():

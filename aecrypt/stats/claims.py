@@ -111,7 +111,7 @@ def named_best(
             measured,
             INCONCLUSIVE,
             effect=effect,
-            decide=advice(gap, MARGINS[metric], len(others), 1, _margin_text(metric)),
+            **advice(gap, MARGINS[metric], len(others), 1, _margin_text(metric)).fields(),
         )
     p_worse = holm(e.p_above(0) for e in better.values())
     p_better = [e.p_below(0) for e in better.values()]
@@ -130,7 +130,7 @@ def named_best(
         measured,
         INCONCLUSIVE,
         effect=effect,
-        decide=advice(gap, MARGINS[metric], len(others), seeds, _margin_text(metric)),
+        **advice(gap, MARGINS[metric], len(others), seeds, _margin_text(metric)).fields(),
     )
 
 
@@ -169,15 +169,16 @@ def named_best_of_both(build: Build, label: str, claim: str, paper: str, gate: d
         outcome = NOT_CONVERGED
     else:
         outcome = INCONCLUSIVE
-    decide = next((p.decide for p in parts if p.outcome == outcome and p.decide), parts[0].decide)
+    deciding = next((p for p in parts if p.outcome == outcome and p.decide), parts[0])
     return Finding(
         claim,
         paper,
         "MSE and MAE: named vs. each other combination, one-sided, Holm; both for reproduced, either against",
         f"MSE — {parts[0].measured} MAE — {parts[1].measured}",
         outcome,
-        decide=decide,
+        decide=deciding.decide,
         effect=f"{parts[0].effect}; {parts[1].effect}",
+        decide_short=deciding.decide_short,
     )
 
 
@@ -216,7 +217,7 @@ def very_close(build: Build) -> Finding:
     tests = list(deviations.values()) + list(ratios.values())
     margins = [AUC_MARGIN] * len(deviations) + [LOG_MARGIN] * len(ratios)
     if not all(t.measured for t in tests):
-        return found(spread, INCONCLUSIVE, effect=effect, decide=advice(tests[0], AUC_MARGIN, k, 1))
+        return found(spread, INCONCLUSIVE, effect=effect, **advice(tests[0], AUC_MARGIN, k, 1).fields())
     beyond = [t.p_above(m) if t.estimate >= 0 else t.p_below(-m) for t, m in zip(tests, margins, strict=True)]
     adjusted = holm(beyond)
     inside = all(t.interval(0.90)[0] > -m and t.interval(0.90)[1] < m for t, m in zip(tests, margins, strict=True))
@@ -239,7 +240,7 @@ def very_close(build: Build) -> Finding:
         measured,
         INCONCLUSIVE,
         effect=effect,
-        decide=advice(widest, AUC_MARGIN, len(tests), len(build.of(labels[0])), f"{AUC_MARGIN} AUC"),
+        **advice(widest, AUC_MARGIN, len(tests), len(build.of(labels[0])), f"{AUC_MARGIN} AUC").fields(),
     )
 
 

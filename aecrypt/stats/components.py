@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -296,25 +297,46 @@ def _pseudo_values(aligned: dict[str, np.ndarray], metric: str) -> list[np.ndarr
 POWER = 0.8
 
 
-def advice(est: Estimate, margin: float, tests: int, seeds: int, shown: str | None = None) -> str:
+class Advice(NamedTuple):
+    """What would decide: the reasoning in full, and the scorecard's one line."""
+
+    full: str
+    short: str
+
+    def fields(self) -> dict[str, str]:
+        """As a Finding's `decide` and `decide_short`."""
+        return {"decide": self.full, "decide_short": self.short}
+
+
+def advice(est: Estimate, margin: float, tests: int, seeds: int, shown: str | None = None) -> Advice:
     """What would decide, from the comparison's variance components against the pre-set margin (never from the
     observed gap): the variance that detects a difference of one margin with 80 % power at α/tests, and whether
     seeds can reach it or only more test images can. `shown`: the margin as the reader knows it (1.25× for
     log10 1.25)."""
     shown = shown or f"{margin:.3g}"
     if not np.isfinite(est.var_seed):
-        return "one run per combination measures no seed-to-seed noise: run at least 3 seeds (--seeds 3)"
+        return Advice(
+            "one run per combination measures no seed-to-seed noise: run at least 3 seeds (--seeds 3)",
+            "3 or more seeds",
+        )
     z = stats.norm.ppf(1 - ALPHA / max(1, tests)) + stats.norm.ppf(POWER)
     target = (margin / z) ** 2
     if est.variance <= target:
-        return "the intervals are already as narrow as a difference of one margin needs; the effect sits near it"
+        return Advice(
+            "the intervals are already as narrow as a difference of one margin needs; the effect sits near it",
+            "nothing more: the effect sits near the margin",
+        )
     if est.var_test >= target / 2 and est.n_test:
         images = math.ceil(est.n_test * est.var_test / (target / 2))
         more_seeds = max(seeds, math.ceil(seeds * est.var_seed / (target / 2)))
-        return (
+        return Advice(
             f"the test split's part alone (± {1.96 * math.sqrt(est.var_test):.3g}) is too wide for a margin of "
             f"{shown}, and more seeds cannot shrink it: about {images} test images and {more_seeds} seeds per "
-            "combination would"
+            "combination would",
+            f"about {images} test images and {more_seeds} seeds",
         )
     needed = math.ceil(seeds * est.var_seed / (target - est.var_test))
-    return f"about {needed} seeds per combination would detect a difference of one margin ({shown}) with 80 % power"
+    return Advice(
+        f"about {needed} seeds per combination would detect a difference of one margin ({shown}) with 80 % power",
+        f"about {needed} seeds per combination",
+    )

@@ -37,6 +37,7 @@ class Finding:
     decide: str = ""  # what would settle an inconclusive outcome
     notes: list[str] = field(default_factory=list)
     effect: str = ""  # the effect with its interval, on one line (the scorecard's)
+    decide_short: str = ""  # `decide` on one line (the scorecard's); empty: `decide` is short already
 
     def __post_init__(self):
         self.verdict = self.verdict or self.outcome

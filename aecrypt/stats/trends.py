@@ -96,10 +96,9 @@ def depth_effect(build: Build) -> tuple[Finding, pd.DataFrame]:
     widest, margin = max(estimates, key=lambda e: e[0].se / e[1])  # the comparison furthest from deciding
     seeds = min(len(build.of(c)) for c in build.labels)
     shown = f"{MSE_RATIO_MARGIN}× MSE" if margin == LOG_MARGIN else f"{AUC_MARGIN} AUC"
-    decide = "no improvement beyond the margin is shown, and none is ruled out: " + advice(
-        widest, margin, len(effects), seeds, shown
-    )
-    return found(measured, INCONCLUSIVE, effect=effect, decide=decide), effects
+    told = advice(widest, margin, len(effects), seeds, shown)
+    decide = "no improvement beyond the margin is shown, and none is ruled out: " + told.full
+    return found(measured, INCONCLUSIVE, effect=effect, decide=decide, decide_short=told.short), effects
 
 
 def _rest(values: dict) -> str:
