@@ -5,6 +5,7 @@
 #   make book PROFILE=real DATA=folder:/path/to/xrays
 #   make book SEEDS=5             five training seeds (or SEEDS=0,3,7); DATA_SEED=1 another split and key
 #   make test                    the test suite (includes building the book at tiny)
+#   make bench-verdicts          the claim tests' calibration on this build's noise (about 10 minutes)
 #   make book-student            the student edition (solutions removed); make assignments; make grade SUBMISSIONS=DIR
 PYTHON ?= python3
 VENV   := .venv
@@ -27,7 +28,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory lint clean clean-all
+.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-verdicts lint clean clean-all
 
 setup: $(STAMP)
 
@@ -58,13 +59,15 @@ results: setup
 	$(BIN)/aecrypt results --profile $(PROFILE)
 
 # The book is built even when some runs (or the cipher audit, or a quick measurement) failed: the pages say so;
-# make still exits non-zero then. The quick link and performance measurements run only where this machine has
-# no current record (`make bench`, `make bench-link` replace them with the full ones).
+# make still exits non-zero then. The quick link, performance and calibration records run only where this machine
+# has no current record (`make bench`, `make bench-link`, `make bench-verdicts` replace them with the full ones).
 BOOK_STEPS = $(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
 	$(BIN)/aecrypt audit --profile $(PROFILE) || status=1; \
 	$(BIN)/python benchmarks/run.py --book || { echo "aecrypt: warning: the quick performance record failed"; status=1; }; \
 	$(BIN)/python benchmarks/link.py --book --profile $(PROFILE) || \
-		{ echo "aecrypt: warning: the quick link record failed"; status=1; }
+		{ echo "aecrypt: warning: the quick link record failed"; status=1; }; \
+	$(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) || \
+		{ echo "aecrypt: warning: the quick calibration of the verdicts failed"; status=1; }
 
 book: setup
 	@$(BOOK_STEPS); \
@@ -98,6 +101,10 @@ bench-link: setup
 
 bench-memory: setup
 	$(BIN)/python benchmarks/memory.py
+
+# The claim tests' calibration on this build's noise (about 10 minutes on 2 cores): results/<profile>/verdicts.json
+bench-verdicts: setup
+	$(BIN)/python benchmarks/verdicts.py --profile $(PROFILE)
 
 lint: setup
 	$(BIN)/ruff check aecrypt tests benchmarks

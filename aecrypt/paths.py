@@ -106,6 +106,11 @@ def link_json(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "link.json"
 
 
+def verdicts_json(profile: str, root: Path | None = None) -> Path:
+    """The calibration of the claim tests on this build's noise (`make bench-verdicts`, or make book's quick one)."""
+    return profile_dir(profile, root) / "verdicts.json"
+
+
 def bench_json(root: Path | None = None) -> Path:
     """The last `make bench` record of this machine (the book's Performance page reads it)."""
     return (root or results_root()) / "bench.json"

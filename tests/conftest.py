@@ -4,6 +4,8 @@ where it is absent (a user's fresh clone); CI has it."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -65,5 +67,9 @@ def tiny_book(tiny_sweep, tmp_path_factory):
     from aecrypt.book import build
 
     root, _ = tiny_sweep
+    # make book's quick calibration record, as make book writes it before the pages (a few seconds at tiny)
+    script = paths.ROOT / "benchmarks" / "verdicts.py"
+    subprocess.run([sys.executable, str(script), "--book", "--profile", "tiny", "--results", str(root)], check=True)
     index = build.build("tiny", root, tmp_path_factory.mktemp("book"))
     return root, index.parent
+

@@ -41,12 +41,14 @@ def test_every_results_page_says_which_data_and_profile_it_shows(tiny_book):
         assert "Profile <strong>tiny</strong>" in text and "not the paper’s NIH X-rays" in text, page
 
 
-def test_claims_table_is_rendered_with_verdicts(tiny_book):
+def test_claims_scorecard_is_rendered_with_verdicts(tiny_book):
     _, html = tiny_book
     text = (html / "book" / "claims.html").read_text()
     for claim in (
         "best autoencoder combination",
-        "best classification combination",
+        "lowest MSE and MAE",
+        "best classification result",
+        "best ROC curve",
         "more epochs decrease the loss",
         "compresses the image",
         "secures",
@@ -54,10 +56,21 @@ def test_claims_table_is_rendered_with_verdicts(tiny_book):
     ):
         assert claim in text, claim
     assert "Training seeds <strong>0, 1</strong>" in text and "data seed <strong>0</strong>" in text
+    assert text.count('class="aecrypt-verdict"') == 11  # one badge per claim
     # phantoms: the claims about trained models keep their test but are no verdict on X-rays; the cipher's is
-    assert text.count("not testable here (phantoms); on this data:") == 7
-    assert "not reproduced" in text and "cannot tell at this scale" not in text
+    assert text.count("On this data the test says:") == 7
+    assert ">not reproduced</span>" in text and text.count("<details>") == 11
+    assert "Across the 7 claims about trained models" in text and "quick table (40 simulated builds" in text
     assert "known-plaintext attack" in text and "Did training finish?" in text
+
+
+def test_the_calibration_page_shows_make_books_quick_table(tiny_book):
+    root, html = tiny_book
+    text = (html / "book" / "calibration.html").read_text()
+    assert "A quick table" in text and "False verdicts" in text and "all combinations equal" in text
+    assert "own noise (tiny, 2 seeds)" in text and "2 seeds · 30 test images" in text
+    record = json.loads(paths.verdicts_json("tiny", root).read_text())
+    assert record["quick"] and record["replicates"] == 40 and len(record["rows"]) == text.count("(≤ ")
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="no Chromium: install it with `apt-get install chromium` (.ci/run does)")

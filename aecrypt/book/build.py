@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -127,9 +128,10 @@ def build(
 
 def _first_problem(log_path: Path) -> str:
     """The build log's first warning or error line: Sphinx with -W stops at the first warning."""
-    lines = log_path.read_text(errors="replace").splitlines()
-    found = next((line for line in lines if "WARNING" in line and "TCP without encryption" not in line), None)
-    found = found or next((line for line in lines if "Error" in line), None)
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
+    # Sphinx's own ("page:line: WARNING: …") before the kernels' and TensorFlow's start-up chatter
+    found = next((line for line in lines if ": WARNING: " in line or ": ERROR: " in line), None)
+    found = found or next((line for line in lines if "Error" in line and "cuInit" not in line), None)
     return (found or (lines[-1] if lines else "no output")).strip()[:300]
 
 

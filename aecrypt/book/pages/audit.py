@@ -9,8 +9,8 @@ from aecrypt.audit import attacks, randomness, record
 from aecrypt.book import page
 from aecrypt.book.pages.security import leak_statistics
 from aecrypt.runs.results import Results
-from aecrypt.stats.claims import cipher_security
 from aecrypt.stats.findings import Finding
+from aecrypt.stats.formula import cipher_security
 
 
 def cipher_finding(results: Results) -> Finding:

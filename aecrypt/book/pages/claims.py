@@ -1,96 +1,122 @@
 """The *Results vs. paper* page (and the verdict counts the intro and Limitations quote): each of the
-paper's claims tested on this build, with the tables behind the depth, epoch and convergence tests."""
+paper's claims tested on this build, as a scorecard (one row per claim: the verdict, the effect with its
+interval, what would decide) with each claim's reasoning folded below, and the tables behind the depth,
+epoch and convergence tests."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections import Counter
 
 import pandas as pd
 
-from aecrypt.book.page import machine_name
+from aecrypt.book.page import machine_name, md
+from aecrypt.book.pages import calibration
 from aecrypt.book.pages.audit import cipher_finding
 from aecrypt.book.pages.link import link_finding
 from aecrypt.paper.choices import combination_label
 from aecrypt.paper.reported import PAPER_BEST_AE, PAPER_BEST_CLF, PAPER_BEST_ROC, PAPER_EPOCH_SECONDS
-from aecrypt.profiles import PAPER_CHECKPOINTS
 from aecrypt.runs.results import Results
 from aecrypt.stats import claims as claim_tests
-from aecrypt.stats.findings import NOT_TESTABLE, Finding, coverage
-
-
-def convergence(results: Results) -> pd.DataFrame:
-    """How fast each combination's autoencoder loss still fell at the end of training (stats.claims.convergence)."""
-    ok = results.ok
-    labels = dict(zip(ok["run_id"], ok["label"], strict=True))
-    return claim_tests.convergence({r: results.history(r) for r in ok["run_id"]}, labels)
-
-
-def _unconverged(results: Results) -> dict[str, float]:
-    conv = convergence(results)
-    late = conv[~conv["converged"]]
-    return dict(zip(late["combination"], late["fall per epoch at the end"], strict=True))
-
+from aecrypt.stats import convergence as convergence_tests
+from aecrypt.stats import formula, trends
+from aecrypt.stats.components import Build
+from aecrypt.stats.findings import (
+    ALPHA,
+    INCONCLUSIVE,
+    LOG_MARGIN,
+    NOT_REPRODUCED,
+    NOT_TESTABLE,
+    REPRODUCED,
+    Finding,
+    coverage,
+)
 
 #: Claims about what trained models do on X-rays: phantoms cannot test them.
 MODEL_CLAIMS = ("best", "very close", "depth", "epochs")
+#: How many of the findings are such claims: four named-best ones, "very close", depth, epochs.
+MODEL_CLAIM_COUNT = 7
+#: Paul Tol's high-contrast scheme (blue, red, yellow, white): distinct for every kind of colour vision and in
+#: greyscale (their lightness differs), with the word inside the badge as well.
+BADGES = {
+    REPRODUCED: ("#004488", "#ffffff", "solid"),
+    NOT_REPRODUCED: ("#bb5566", "#000000", "solid"),
+    INCONCLUSIVE: ("#ddaa33", "#000000", "solid"),
+    NOT_TESTABLE: ("#ffffff", "#000000", "dashed"),
+}
+
+
+def build(results: Results) -> Build:
+    """The build's finished combination runs with their per-image test values (what the claim tests read)."""
+    return Build.from_results(results)
+
+
+def histories(results: Results) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    ok = results.ok
+    return {r: results.history(r) for r in ok["run_id"]}, dict(zip(ok["run_id"], ok["label"], strict=True))
+
+
+def gate(results: Results) -> dict[str, float] | None:
+    """Where the profile trains fewer epochs than the paper's 50: each combination's projected further fall of
+    its training loss (log10) to 50 epochs, which the best-combination tests weigh against each gap."""
+    if results.settings.ae_epochs >= convergence_tests.PAPER_EPOCHS:
+        return None
+    return convergence_tests.projections(*histories(results))
 
 
 def findings(results: Results) -> list[Finding]:
-    """Each of the paper's claims tested on this build (aecrypt.stats.claims). On synthetic phantoms the claims
-    about trained models keep their test but read "not testable here (phantoms)"."""
-    table = results.summary
-    # a ranking of optimizers is only gated where the profile trains for fewer epochs than the paper did
-    shortened = results.settings.ae_epochs < PAPER_CHECKPOINTS[-1]
-    stalled = _unconverged(results) if shortened else {}
-    out = []
-    for source, *combo in PAPER_BEST_AE:
-        out.append(
-            (
-                "best",
-                claim_tests.named_best(
-                    table,
-                    combination_label(*combo),
-                    "mse",
-                    True,
-                    "best autoencoder combination",
-                    f"{combination_label(*combo)} ({source})",
-                    log=True,
-                    unconverged=stalled,
-                ),
-            )
-        )
-    for claim, (source, *combo) in (
-        ("best classification combination", PAPER_BEST_CLF),
-        ("best ROC curve", PAPER_BEST_ROC),
-    ):
-        label = combination_label(*combo)
-        out.append(
-            (
-                "best",
-                claim_tests.named_best(table, label, "auc", False, claim, f"{label} ({source})", unconverged=stalled),
-            )
-        )
-    out.append(("very close", claim_tests.very_close(table)))
-    out.append(("depth", claim_tests.depth_effect(table)[0]))
-    out.append(("epochs", claim_tests.epoch_effect(table, results.settings.checkpoints)[0]))
-    out.append(("cipher", cipher_finding(results)))
-    out.append(("compression", claim_tests.compression(results.ok["latent_to_image_ratio"])))
-    lo, hi = PAPER_EPOCH_SECONDS
-    out.append(
+    """Each of the paper's claims tested on this build (aecrypt.stats). On synthetic phantoms the claims about
+    trained models keep their test but read "not testable here (phantoms)"."""
+    runs, projected = build(results), gate(results)
+    (ae_source, *ae_combo), (fig6_source, *fig6_combo) = PAPER_BEST_AE
+    ae_label, fig6_label = combination_label(*ae_combo), combination_label(*fig6_combo)
+    clf_source, *clf_combo = PAPER_BEST_CLF
+    roc_source, *roc_combo = PAPER_BEST_ROC
+    clf_label, roc_label = combination_label(*clf_combo), combination_label(*roc_combo)
+    out = [
         (
-            "time",
-            claim_tests.epoch_time(
-                results.ok["seconds_per_epoch"],
-                results.settings.size,
-                int(results.ok["n_train"].iloc[0]),
-                machine_name(results),
-                lo,
-                hi,
+            "best",
+            claim_tests.named_best(
+                runs, ae_label, "log_mse", True, "best autoencoder combination", f"{ae_label} ({ae_source})", projected
             ),
-        )
-    )
+        ),
+        (
+            "best",
+            claim_tests.named_best_of_both(
+                runs, fig6_label, "lowest MSE and MAE", f"{fig6_label} ({fig6_source})", projected
+            ),
+        ),
+        (
+            "best",
+            claim_tests.named_best(
+                runs,
+                clf_label,
+                "accuracy",
+                False,
+                "best classification result",
+                f"{clf_label} ({clf_source})",
+                projected,
+            ),
+        ),
+        (
+            "best",
+            claim_tests.named_best(
+                runs, roc_label, "auc", False, "best ROC curve", f"{roc_label} ({roc_source})", projected
+            ),
+        ),
+        ("very close", claim_tests.very_close(runs)),
+        ("depth", trends.depth_effect(runs)[0]),
+        ("epochs", trends.epoch_effect(runs, results.settings.checkpoints)[0]),
+        ("cipher", cipher_finding(results)),
+        ("compression", formula.compression(results.ok["latent_to_image_ratio"])),
+    ]
+    lo, hi = PAPER_EPOCH_SECONDS
+    seconds = results.ok["seconds_per_epoch"]
+    n_train = int(results.ok["n_train"].iloc[0])
+    out.append(("time", formula.epoch_time(seconds, results.settings.size, n_train, machine_name(results), lo, hi)))
     out.append(("real time", link_finding(results)))
-    cov = coverage(table)
+    cov = coverage(results.summary)
     for kind, finding in out:
         if cov.missing and kind in MODEL_CLAIMS:
             finding.notes.append(cov.sentence())
@@ -105,6 +131,150 @@ def claims(results: Results) -> pd.DataFrame:
     return pd.DataFrame([f.as_row() for f in findings(results)])
 
 
+def verdict_sentence(results: Results) -> str:
+    """How many of the paper's claims this build reproduces, does not reproduce, cannot decide or cannot test."""
+    found = findings(results)
+    n = pd.Series([f.verdict.split(" (")[0] for f in found]).value_counts().to_dict()
+    untestable = n.get(NOT_TESTABLE, 0)
+    reasons = [
+        f.verdict.partition(" (")[2].split(";")[0].rstrip(")") for f in found if f.verdict.startswith(NOT_TESTABLE)
+    ]
+    why = "; ".join(f"{count}× {reason}" if count > 1 else reason for reason, count in Counter(reasons).items())
+    inconclusive = n.get(INCONCLUSIVE, 0)
+    return (
+        f"Of the {sum(n.values())} statements tested, this build reproduces {n.get(REPRODUCED, 0)} and does not "
+        f"reproduce {n.get(NOT_REPRODUCED, 0)}; {inconclusive} {'is' if inconclusive == 1 else 'are'} "
+        f"inconclusive (the data cannot tell) and {untestable} {'is' if untestable == 1 else 'are'} not testable "
+        f"here ({why})."
+    )
+
+
+def error_control_facts(results: Results) -> dict:
+    """The error-control paragraph's values: α, what it means across the claims about trained models, the
+    calibration's worst rate, and how much a seed number is shared between combinations."""
+    n = MODEL_CLAIM_COUNT
+    family = (
+        f"Across the {n} claims about trained models nothing is adjusted: where every one of them holds, some will "
+        f"read *not reproduced* in at most {n * ALPHA:.0%} of builds (Bonferroni's bound; "
+        f"{1 - (1 - ALPHA) ** n:.0%} were the tests independent)."
+    )
+    rec = calibration.record(results)
+    if rec is None:
+        line = "This build has no calibration record yet (`make book` writes a quick one)."
+    else:
+        worst = calibration.worst_error(rec)
+        w = worst["where"]
+        line = (
+            f"{'A quick table' if rec['quick'] else 'The table'} ({rec['replicates']} simulated builds per row) "
+            f"measures every rule's largest false-verdict rate at {worst['rate']:.1%} (99 % bound "
+            f"{worst['bound']:.1%}: {w['rule']}, {w['truth']}, {w['seeds']} seeds)."
+        )
+    runs = build(results)
+    r = {m: runs.seed_correlation(m) for m in ("auc", "log_mse")} if runs.has("mse") else {}
+    sharing = (
+        "in this build the runs' deviations from their combination's mean correlate by seed number at "
+        f"r = {r['auc']:.2f} (AUC) and {r['log_mse']:.2f} (log MSE) on average over pairs of combinations, so "
+        "nothing is paired by seed."
+        if r and all(v == v for v in r.values())
+        else "this build has too few seeds to measure it; nothing is paired by seed."
+    )
+    return {"alpha": f"{ALPHA:g}", "family": md(family), "calibration_line": md(line), "seed_sharing": md(sharing)}
+
+
+# --- the scorecard -------------------------------------------------------------------------------------------
+
+
+def badge(verdict: str) -> str:
+    """A verdict as a badge: the word on a colour that stays distinct in greyscale and for colour-blind readers."""
+    word = verdict.split(" (")[0]
+    background, text, border = BADGES[word]
+    style = (
+        f"background:{background};color:{text};border:2px {border} #000;border-radius:0.8em;padding:0.1em 0.6em;"
+        "font-weight:600;white-space:nowrap;display:inline-block"
+    )
+    detail = verdict[len(word) :].strip(" ()")
+    extra = f"<br><small>{html.escape(detail)}</small>" if detail else ""
+    return f'<span class="aecrypt-verdict" style="{style}">{html.escape(word)}</span>{extra}'
+
+
+def decide_line(finding: Finding) -> str:
+    """What would decide the claim, on one line: the advice where the data cannot tell; the reason and the
+    test's outcome on this data where the verdict is withheld; how a decided claim was decided."""
+    if finding.verdict != finding.outcome and not finding.outcome.startswith(NOT_TESTABLE):  # phantoms
+        return f"real X-rays (on this data the test says: {finding.outcome})"
+    if finding.decide:
+        return finding.decide_short or finding.decide
+    if finding.outcome.startswith(NOT_TESTABLE):
+        return f"a build that ran it ({finding.outcome.partition(' (')[2].rstrip(')')})"
+    return f"decided at α = {ALPHA:g}"
+
+
+def scorecard(results: Results) -> pd.DataFrame:
+    """One row per claim: the claim and where the paper makes it, the verdict, the effect with its interval,
+    what would decide (plain text; `scorecard_html` draws it)."""
+    rows = []
+    for f in findings(results):
+        rows.append(
+            {
+                "claim": f.claim,
+                "where": f.paper,
+                "verdict": f.verdict,
+                "effect": f.effect or f.measured.split(". ")[0].rstrip(".") + ".",
+                "to decide": decide_line(f),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _inline(text: str) -> str:
+    """Plain text as HTML, with `code` spans."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def scorecard_html(results: Results) -> str:
+    """The scorecard as an HTML table with verdict badges."""
+    cells = []
+    for row in scorecard(results).to_dict("records"):
+        claim = f"<b>{html.escape(row['claim'])}</b><br><small>{html.escape(row['where'])}</small>"
+        parts = (
+            claim,
+            badge(row["verdict"]),
+            _inline(row["effect"]),
+            f"<small>{_inline(row['to decide'])}</small>",
+        )
+        cell = '<td style="vertical-align:top;border-bottom:1px solid #999;padding:0.4em 0.3em">'
+        cells.append("<tr>" + "".join(f"{cell}{p}</td>" for p in parts) + "</tr>")
+    widths = {
+        "claim (where the paper makes it)": 24,
+        "verdict": 16,
+        "effect [95 % interval]": 34,
+        "what would decide": 26,
+    }
+    head = "".join(f'<th style="width:{w}%;text-align:left">{name}</th>' for name, w in widths.items())
+    table = '<table class="aecrypt-scorecard" style="width:100%;font-size:0.9em">'
+    return f"{table}<thead><tr>{head}</tr></thead><tbody>{''.join(cells)}</tbody></table>"
+
+
+def reasoning_html(results: Results) -> str:
+    """Each claim's full reasoning (the test, what this build measured, notes), folded."""
+    parts = []
+    for f in findings(results):
+        outcome = (
+            "" if f.outcome == f.verdict else f"<p><b>On this data the test says:</b> {html.escape(f.outcome)}</p>"
+        )
+        notes = "".join(f"<p>{_inline(n)}</p>" for n in f.notes)
+        decide = f"<p><b>To decide:</b> {_inline(f.decide)}</p>" if f.decide else ""
+        parts.append(
+            f"<details><summary><b>{html.escape(f.claim)}</b> ({html.escape(f.paper)}): {html.escape(f.verdict)}"
+            f"</summary><p><b>Test:</b> {_inline(f.test)}</p><p><b>This build:</b> {_inline(f.measured)}</p>"
+            f"{outcome}{notes}{decide}</details>"
+        )
+    return "".join(parts)
+
+
+# --- the tables behind the trend and convergence tests -------------------------------------------------------
+
+
 def _formatted(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
@@ -114,63 +284,45 @@ def _formatted(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
 
 def depth_table(results: Results) -> pd.DataFrame:
-    """The depth test's comparisons (claim_tests.depth_effect), rounded for a page."""
-    return _formatted(claim_tests.depth_effect(results.summary)[1])
+    """The depth test's comparisons (stats.trends.depth_effect), rounded for a page."""
+    return _formatted(trends.depth_effect(build(results))[1])
 
 
 def epoch_table(results: Results) -> pd.DataFrame:
-    """The epochs test's per-combination steps (claim_tests.epoch_effect), rounded for a page."""
-    return _formatted(claim_tests.epoch_effect(results.summary, results.settings.checkpoints)[1])
+    """The epochs test's steps (stats.trends.epoch_effect), rounded for a page."""
+    return _formatted(trends.epoch_effect(build(results), results.settings.checkpoints)[1])
 
 
-def verdict_sentence(results: Results) -> str:
-    """How many of the paper's claims this build reproduces, contradicts, cannot decide or cannot test."""
-    found = findings(results)
-    n = pd.Series([f.verdict.split(" (")[0] for f in found]).value_counts().to_dict()
-    untestable = n.get("not testable here", 0)
-    reasons = [
-        f.verdict.partition(" (")[2].split(";")[0].rstrip(")") for f in found if f.verdict.startswith(NOT_TESTABLE)
-    ]
-    why = "; ".join(f"{count}× {reason}" if count > 1 else reason for reason, count in Counter(reasons).items())
-    return (
-        f"Of the {sum(n.values())} statements tested, this build reproduces "
-        f"{n.get('reproduced', 0)} and contradicts {n.get('not reproduced', 0)}; {n.get('inconclusive', 0)} "
-        f"{'is' if n.get('inconclusive', 0) == 1 else 'are'} inconclusive (the data cannot tell) and {untestable} "
-        f"{'is' if untestable == 1 else 'are'} not testable here ({why})."
-    )
-
-
-# --- the page's views ----------------------------------------------------------------------------------------
-
-
-def claims_html(results: Results) -> str:
-    return claims(results).to_html(index=False, justify="left")
-
-
-def epoch_details(results: Results) -> str:
-    """Every combination's checkpoint steps, folded."""
-    return (
-        "<details><summary>Every combination's steps</summary>"
-        + epoch_table(results).to_html(index=False)
-        + "</details>"
-    )
+def convergence(results: Results) -> pd.DataFrame:
+    """Per combination: the fall per epoch at the end of training and the projected fall to 50 epochs."""
+    return convergence_tests.table(*histories(results))
 
 
 def convergence_facts(results: Results) -> dict:
     conv = convergence(results)
+    projected = conv["projected log10 fall to 50 epochs"]
     return {
-        "n_unconverged": int((~conv["converged"]).sum()),
-        "n_combos": len(conv),
         "epochs": results.settings.ae_epochs,
+        "n_combos": len(conv),
+        "n_beyond_margin": int((projected > LOG_MARGIN).sum()),
+        "largest_projected": f"{10 ** projected.max():.2f}×" if len(conv) else "—",
     }
 
 
 def convergence_html(results: Results) -> str:
-    return convergence(results).to_html(index=False, formatters={"fall per epoch at the end": "{:.1%}".format})
+    conv = convergence(results)
+    conv["projected fall to 50 epochs (factor)"] = 10 ** conv.pop("projected log10 fall to 50 epochs")
+    return conv.to_html(
+        index=False,
+        formatters={
+            "fall per epoch at the end": "{:.1%}".format,
+            "projected fall to 50 epochs (factor)": "{:.2f}×".format,
+        },
+    )
 
 
 def loss_curves_figure(results: Results):
     """Every run's autoencoder training loss over epochs, per optimizer."""
     from aecrypt.book.figures import loss_curves
 
-    return loss_curves(results.summary, {r: results.history(r) for r in results.ok["run_id"]})
+    return loss_curves(results.summary, dict(histories(results)[0]))

@@ -241,6 +241,7 @@ def link_finding(results: Results) -> findings.Finding:
             "p99 end-to-end latency below the interval between images (`make bench-link`)",
             f"No link benchmark for this build: run `make bench-link PROFILE={results.profile}`.",
             f"{findings.NOT_TESTABLE} (no link benchmark)",
+            decide=f"`make bench-link PROFILE={results.profile}` measures it",
         )
     by_stream: dict[str, list] = {}
     for s, c in link_checks(record):
