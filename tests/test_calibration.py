@@ -27,6 +27,7 @@ PROMISED = {
     ("epochs", "loss falls 0.1 log10 per step"): 0.95,  # 1.00
 }
 
+
 @pytest.fixture(scope="module")
 def counts():
     return calibration.counts(MODEL, REPLICATES, SCENARIOS)
