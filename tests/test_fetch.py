@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import tarfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,8 +27,12 @@ class FixtureServer:
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.ranges = True
+        self.from_zero = False  # answer a Range request with 206 and the whole file (a broken server or proxy)
+        self.etag: str | None = None  # sent with every answer; If-Range is honoured against it
+        self.no_length = False  # no Content-Length: the body ends when the connection closes
         self.cut: dict[str, int] = {}
         self.log: list[tuple[str, str | None]] = []
+        self.if_range: list[str | None] = []
         state = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,11 +43,16 @@ class FixtureServer:
                 name = self.path.lstrip("/").split("?")[0]
                 asked = self.headers.get("Range")
                 state.log.append((name, asked))
+                state.if_range.append(self.headers.get("If-Range"))
                 if name not in state.files:
                     self.send_error(404)
                     return
                 body, start = state.files[name], 0
-                if asked and state.ranges:
+                stale = state.etag and self.headers.get("If-Range") not in (None, state.etag)
+                if asked and state.from_zero:
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes 0-{len(body) - 1}/{len(body)}")
+                elif asked and state.ranges and not stale:
                     start = int(asked.removeprefix("bytes=").rstrip("-"))
                     if start >= len(body):
                         self.send_response(416)
@@ -55,7 +65,13 @@ class FixtureServer:
                 else:
                     self.send_response(200)
                 rest = body[start:]
-                self.send_header("Content-Length", str(len(rest)))
+                if state.etag:
+                    self.send_header("ETag", state.etag)
+                if state.no_length:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(rest)))
                 self.end_headers()
                 self.wfile.write(rest[: state.cut.pop(name, len(rest))])
 
@@ -142,6 +158,44 @@ def test_a_server_without_ranges_starts_over(server, medmnist_file, tmp_path, ca
     assert (tmp_path / "pneumoniamnist.npz").read_bytes() == medmnist_file
 
 
+def test_a_206_that_does_not_start_at_the_part_is_not_appended(server, tmp_path, caplog):
+    """Before: a 20 KB .part and a server answering from byte 0 gave a 70 KB file whose SHA-256 was recorded."""
+    body = np.random.default_rng(5).bytes(50_000)
+    server.files["images_001.tar.gz"] = body
+    server.from_zero = True
+    (tmp_path / "images_001.tar.gz.part").write_bytes(body[:20_000])
+    with caplog.at_level(logging.INFO, "aecrypt"):
+        got = fetch.download(f"{server.url}/images_001.tar.gz", tmp_path / "images_001.tar.gz")
+    assert got.read_bytes() == body
+    assert fetch.recorded_sha256(tmp_path) == {"images_001.tar.gz": hashlib.sha256(body).hexdigest()}
+    assert "answered from byte 0, not 20000; starting over" in caplog.text
+
+
+def test_if_range_carries_the_validator_and_a_changed_file_starts_over(server, tmp_path):
+    old, new = b"a" * 30_000, b"b" * 30_000
+    server.files["f.bin"], server.etag = old, '"v1"'
+    server.cut["f.bin"] = 10_000
+    with pytest.raises(AecryptError, match="interrupted after 10000 of 30000 bytes"):
+        fetch.download(f"{server.url}/f.bin", tmp_path / "f.bin")
+    server.files["f.bin"], server.etag = new, '"v2"'  # the file changed on the server meanwhile
+    got = fetch.download(f"{server.url}/f.bin", tmp_path / "f.bin")
+    assert server.if_range[-1] == '"v1"' and got.read_bytes() == new  # never old[:10000] + new[10000:]
+
+
+def test_a_download_of_unstated_length_is_checked_but_never_recorded(server, tmp_path, caplog):
+    server.files["f.bin"], server.no_length = b"c" * 5000, True
+    with caplog.at_level(logging.INFO, "aecrypt"):
+        fetch.download(f"{server.url}/f.bin", tmp_path / "f.bin", quiet=True)
+    assert fetch.recorded_sha256(tmp_path) == {}
+    assert "stated no length, so its SHA-256 is checked but not recorded" in caplog.text
+
+
+def test_a_sha256sums_line_without_a_name_is_skipped_with_a_warning(tmp_path, caplog):
+    (tmp_path / fetch.CHECKSUMS).write_text("abc123\n" + "d" * 64 + "  good.bin\n\n")
+    assert fetch.recorded_sha256(tmp_path) == {"good.bin": "d" * 64}
+    assert "line 1: not 'SHA-256  name'; ignored" in caplog.text
+
+
 def test_a_corrupt_download_is_rejected_by_its_checksum_and_deleted(server, medmnist_file, tmp_path, capsys):
     server.files["pneumoniamnist.npz"] = medmnist_file[:-10] + b"0123456789"
     rc, _, err = _fetch(capsys, "medmnist", "pneumoniamnist", "--to", str(tmp_path), "--mirror", server.url)
@@ -214,11 +268,20 @@ def test_a_changed_file_fails_against_the_sha256_recorded_on_its_first_download(
     assert rc == 1 and "images_001.tar.gz is corrupt or changed" in err and "its first download recorded" in err
 
 
-def test_an_archive_reaching_outside_its_folder_is_refused(server, tmp_path, capsys):
-    server.files["images_001.tar.gz"] = _tar({"../escaped.png": _png_bytes(1)})
+def test_an_archive_member_that_is_not_an_image_is_never_extracted(server, tmp_path, capsys):
+    """Paths reaching outside the folder, and members that would overwrite its bookkeeping (SHA256SUMS, the
+    unpacked list): only images/*.png are extracted."""
+    members = {
+        "../escaped.png": _png_bytes(1),
+        "SHA256SUMS": b"0" * 64 + b"  x\n",
+        "images/00000001_000.png": _png_bytes(2),
+    }
+    members[fetch.UNPACKED] = b"[]"
+    server.files["images_001.tar.gz"] = _tar(members)
     rc, _, err = _fetch(capsys, "nih", "--parts", "1", "--to", str(tmp_path / "nih"), "--mirror", server.url)
-    assert rc == 1 and "images_001.tar.gz cannot be unpacked" in err
-    assert not (tmp_path / "escaped.png").exists() and not (tmp_path / "nih" / "images_001.tar.gz").exists()
+    assert rc == 0 and "3 member(s) that are not images/*.png were not extracted" in err
+    assert not (tmp_path / "escaped.png").exists() and (tmp_path / "nih" / "images" / "00000001_000.png").is_file()
+    assert "x" not in fetch.recorded_sha256(tmp_path / "nih")  # the folder's own record, not the archive's
 
 
 def test_offline_is_a_clear_error_and_a_missing_file_names_the_status(server, tmp_path, capsys):

@@ -2,11 +2,13 @@
 aecrypt that uses the network, and only when a user runs it.
 
 Downloads stream through `requests` with a `tqdm` progress bar into `NAME.part`, which survives an
-interruption: the next fetch asks the server for the rest (an HTTP Range request) and appends, or starts over
-where the server ignores ranges. (pooch verifies but does not resume, which is why this piece is written
-here.) A finished file is checked against the MD5 its publisher gives; where none is published, its SHA-256 is
-recorded in the folder's `SHA256SUMS` on the first download and checked on every later one. A file that
-fails its check is deleted, never kept."""
+interruption: the next fetch asks the server for the rest (an HTTP Range request with If-Range, the file's
+ETag or Last-Modified from the first answer, kept in `NAME.part.json`) and appends only where the answer's
+Content-Range starts at the bytes already here; otherwise it starts over. (pooch verifies but does not
+resume, which is why this piece is written here.) A finished file is checked against the MD5 its publisher
+gives; where none is published, its SHA-256 is recorded in the folder's `SHA256SUMS` on the first complete
+download (its length the server's stated total) and checked on every later one. A file that fails its check
+is deleted, never kept."""
 
 from __future__ import annotations
 
@@ -44,8 +46,14 @@ def recorded_sha256(folder: Path) -> dict[str, str]:
     path = folder / CHECKSUMS
     if not path.is_file():
         return {}
-    pairs = (line.split(maxsplit=1) for line in path.read_text().splitlines() if line.strip())
-    return {name.strip().lstrip("*"): digest for digest, name in pairs}
+    out = {}
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        fields = line.split(maxsplit=1)
+        if len(fields) == 2:
+            out[fields[1].strip().lstrip("*")] = fields[0]
+        elif fields:
+            log.warning(f"{path}, line {number}: not 'SHA-256  name'; ignored")
+    return out
 
 
 def _record_sha256(folder: Path, name: str, digest: str) -> None:
@@ -53,9 +61,10 @@ def _record_sha256(folder: Path, name: str, digest: str) -> None:
     (folder / CHECKSUMS).write_text("".join(f"{d}  {n}\n" for n, d in sorted(sums.items())))
 
 
-def verify(path: Path, md5: str | None) -> str:
+def verify(path: Path, md5: str | None, record: bool = True) -> str:
     """Check a downloaded file: against the published MD5 if there is one, else against the SHA-256 recorded
-    on its first download (recording it now if this is the first). Returns the SHA-256; a mismatch deletes the
+    on its first download (recording it now if this is the first and `record`: a download whose length no
+    server stated is checked, never trusted as the reference). Returns the SHA-256; a mismatch deletes the
     file and says so."""
     name = path.name.removesuffix(".part")
     sha256 = _hash(path, "sha256")
@@ -67,8 +76,27 @@ def verify(path: Path, md5: str | None) -> str:
     if problem:
         path.unlink()
         raise AecryptError(f"{name} is corrupt or changed: {problem}. It was deleted; run the fetch again")
-    _record_sha256(path.parent, name, sha256)
+    if record:
+        _record_sha256(path.parent, name, sha256)
     return sha256
+
+
+def _content_range(value: str | None) -> tuple[int, int | None] | None:
+    """(first byte, total or None) of a Content-Range `bytes FIRST-LAST/TOTAL`; None if it is not one."""
+    try:
+        unit, spec = value.split(" ", 1)
+        span, total = spec.split("/")
+        if unit != "bytes":
+            return None
+        return int(span.split("-")[0]), None if total == "*" else int(total)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _validator(response) -> str | None:
+    """What If-Range may quote: a strong ETag, else Last-Modified."""
+    etag = response.headers.get("ETag")
+    return etag if etag and not etag.startswith("W/") else response.headers.get("Last-Modified")
 
 
 def _session():
@@ -94,13 +122,16 @@ def download(url: str, dest: Path, md5: str | None = None, quiet: bool = False, 
         say(f"{dest.name}: already here, checksum verified")
         return dest
     part = dest.with_name(dest.name + ".part")
+    meta = part.with_name(part.name + ".json")
+    validator = _read_validator(meta)
     offset = part.stat().st_size if part.is_file() else 0
     session = session or _session()
     host = urlsplit(url).netloc
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    if offset and validator:
+        headers["If-Range"] = validator  # a changed file answers 200 with all of it, never the wrong rest
     try:
-        response = session.get(
-            url, stream=True, timeout=TIMEOUT_S, headers={"Range": f"bytes={offset}-"} if offset else {}
-        )
+        response = session.get(url, stream=True, timeout=TIMEOUT_S, headers=headers)
     except requests.RequestException as exc:
         raise AecryptError(
             f"cannot reach {host} ({type(exc).__name__}): `aecrypt fetch` needs the network, the only aecrypt "
@@ -108,20 +139,31 @@ def download(url: str, dest: Path, md5: str | None = None, quiet: bool = False, 
             + (f" (it resumes the {offset} bytes in {part})" if offset else "")
         ) from None
     with response:
-        if response.status_code == 416 and offset:  # nothing after `offset`: the part may be whole already
-            part.replace(dest)
-            verify(dest, md5)
-            return dest
+        if response.status_code == 416 and offset:  # nothing after `offset`: the part is whole, or not this file
+            response.close()
+            return _restart(url, dest, md5, quiet, session, part, meta)
         if response.status_code not in (200, 206):
             raise AecryptError(f"{url}: the server answered {response.status_code} {response.reason}")
-        resumed = response.status_code == 206
+        span = _content_range(response.headers.get("Content-Range")) if response.status_code == 206 else None
+        resumed = bool(offset) and span is not None and span[0] == offset
         if offset and resumed:
             say(f"{dest.name}: resuming after {offset} bytes")
+        elif offset and span is not None:
+            say(f"{dest.name}: the server answered from byte {span[0]}, not {offset}; starting over")
         elif offset:
             say(f"{dest.name}: the server does not resume downloads; starting over")
+        if not resumed:
+            if span is None and response.status_code == 206:
+                raise AecryptError(f"{url}: a partial answer (206) without a valid Content-Range; run the fetch again")
+            if span is not None and span[0] != 0:  # a rest that is not ours: ask for the whole file
+                if not offset:
+                    raise AecryptError(f"{url}: the server sent bytes from {span[0]} when the whole file was asked")
+                response.close()
+                return _restart(url, dest, md5, quiet, session, part, meta)
             offset = 0
+            meta.write_text(json.dumps({"validator": _validator(response)}))
         length = response.headers.get("Content-Length")
-        total = offset + int(length) if length is not None else None
+        total = span[1] if span is not None else (int(length) if length is not None else None)
         with (
             part.open("ab" if resumed else "wb") as f,
             tqdm(
@@ -137,10 +179,31 @@ def download(url: str, dest: Path, md5: str | None = None, quiet: bool = False, 
             got = f.tell()
     if total is not None and got < total:
         raise AecryptError(_interrupted(dest, part, got, total, "the connection closed early"))
+    if total is not None and got > total:
+        part.unlink()
+        meta.unlink(missing_ok=True)
+        raise AecryptError(f"{dest.name}: {got} bytes arrived, more than the {total} the server stated; deleted")
     part.replace(dest)
-    verify(dest, md5)
+    meta.unlink(missing_ok=True)
+    if total is None and not md5:
+        log.warning(f"{dest.name}: the server stated no length, so its SHA-256 is checked but not recorded")
+    verify(dest, md5, record=total is not None)
     say(f"{dest.name}: {dest.stat().st_size} bytes, checksum verified")
     return dest
+
+
+def _read_validator(meta: Path) -> str | None:
+    try:
+        found = json.loads(meta.read_text()).get("validator")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
+def _restart(url, dest, md5, quiet, session, part, meta) -> Path:
+    part.unlink(missing_ok=True)
+    meta.unlink(missing_ok=True)
+    return download(url, dest, md5, quiet, session)
 
 
 def _interrupted(dest: Path, part: Path, got: int, total: int | None, why: str) -> str:
@@ -206,12 +269,22 @@ def fetch_nih(
     return f"nih:{to.resolve()}", missing
 
 
+def _is_image_member(name: str) -> bool:
+    """A release archive's image: images/NAME.png, one level down (never the folder's bookkeeping)."""
+    parts = Path(name).parts
+    return len(parts) == 2 and parts[0] == "images" and parts[1].lower().endswith(".png")
+
+
 def _unpack(archive: Path, to: Path) -> None:
     """Unpack a release archive (its members are images/NNNNNNNN_NNN.png), refusing anything that would land
     outside `to` or is not a plain file or folder (tarfile's "data" filter)."""
     try:
         with tarfile.open(archive) as tar:
-            tar.extractall(to, filter="data")
+            images = [m for m in tar.getmembers() if m.isfile() and _is_image_member(m.name)]
+            skipped = len([m for m in tar.getmembers() if m.isfile()]) - len(images)
+            if skipped:
+                log.warning(f"{archive.name}: {skipped} member(s) that are not images/*.png were not extracted")
+            tar.extractall(to, members=images, filter="data")
     except (tarfile.TarError, OSError) as exc:
         archive.unlink(missing_ok=True)
         raise AecryptError(f"{archive.name} cannot be unpacked ({exc}); it was deleted, run the fetch again") from None
