@@ -28,7 +28,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-verdicts lint clean clean-all
+.PHONY: setup lock test book book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-shaped bench-verdicts lint clean clean-all
 
 setup: $(STAMP)
 
@@ -103,6 +103,10 @@ bench-memory: setup
 	$(BIN)/python benchmarks/memory.py
 
 # The claim tests' calibration on this build's noise (about 10 minutes on 2 cores): results/<profile>/verdicts.json
+# The link through a shaped network namespace (root: sudo make bench-shaped; about 3 minutes)
+bench-shaped: setup
+	$(BIN)/python benchmarks/shaped.py --profile $(PROFILE)
+
 bench-verdicts: setup
 	$(BIN)/python benchmarks/verdicts.py --profile $(PROFILE)
 

@@ -106,6 +106,11 @@ def link_json(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "link.json"
 
 
+def shaped_json(profile: str, root: Path | None = None) -> Path:
+    """The link measured through a shaped network namespace (`make bench-shaped`; "The link" page reads it)."""
+    return profile_dir(profile, root) / "shaped.json"
+
+
 def verdicts_json(profile: str, root: Path | None = None) -> Path:
     """The calibration of the claim tests on this build's noise (`make bench-verdicts`, or make book's quick one)."""
     return profile_dir(profile, root) / "verdicts.json"

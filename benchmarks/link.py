@@ -23,7 +23,7 @@ import numpy as np
 import stamp
 
 from aecrypt import paths, runtime
-from aecrypt.link import addresses, brokers, endpoints, faults, keys, mqtt, packets
+from aecrypt.link import addresses, brokers, crashes, endpoints, faults, keys, mqtt, packets, receiving
 from aecrypt.paper import choices
 from aecrypt.runs import trained
 from aecrypt.runs.results import Results
@@ -57,7 +57,7 @@ def stream(run, key, images: np.ndarray, cipher: str, payload: str, rate: float 
     sender = endpoints.Sender(run, key, cipher, payload, "bench-device", key_image)
     taken_ns, sealed_ns, sent_at, sizes = [], [], [], []
     with tempfile.TemporaryDirectory() as out, brokers.EmbeddedBroker() as broker:
-        rx = mqtt.LinkReceiver(receiver, Path(out), broker.address(), TOPIC, "bench-rx").start()
+        rx = receiving.LinkReceiver(receiver, Path(out), broker.address(), TOPIC).start()
         started = time.perf_counter()
 
         def device():
@@ -72,7 +72,7 @@ def stream(run, key, images: np.ndarray, cipher: str, payload: str, rate: float 
                 sizes.append(len(packet))
                 yield packet
 
-        report_ = mqtt.send(device(), broker.address(), TOPIC, timeout_s=120)
+        report_ = mqtt.send(device(), broker.address(), TOPIC, key, timeout_s=120)
         rx.wait(len(images), 30)
         seconds = time.perf_counter() - started
         rx.stop()
@@ -174,8 +174,9 @@ def main() -> None:
                 median = np.median([v for v in s["latency_ms"] if v is not None])
                 arrived = f"{s['received']}/{s['images']} in {s['seconds']:.1f} s"
                 say(f"{cipher:8} {payload:7} rate {rate or 'max':>3}: {arrived}, median {median:.1f} ms")
-        kinds = ("embedded", "mosquitto") if brokers.mosquitto_binary() else ("embedded",)
-        drills = faults.run_drills(faults.Ends(run, key, pool[:6]), kinds)
+        both = brokers.mosquitto_binary() and not args.book  # make book's quick record: the embedded broker only
+        kinds = ("embedded", "mosquitto") if both else ("embedded",)
+        drills = crashes.run_drills(faults.Ends(run, key, pool[:6]), kinds)
     for d in drills:
         say(f"drill {d.fault} ({d.broker}): {'passed' if d.passed else 'FAILED'}, {d.written}/{d.sent} written")
     record = {

@@ -73,3 +73,28 @@ def tiny_book(tiny_sweep, tmp_path_factory):
     index = build.build("tiny", root, tmp_path_factory.mktemp("book"))
     return root, index.parent
 
+
+@pytest.fixture(scope="session")
+def ends(tiny_sweep, tmp_path_factory):
+    """The link's two ends on a tiny run: its models, a key file, and six random images."""
+    import numpy as np
+
+    from aecrypt.link import faults, keys
+    from aecrypt.runs import trained
+
+    root, _ = tiny_sweep
+    work = tmp_path_factory.mktemp("link")
+    run_id = trained.list_runs("tiny", root)["run_id"].iloc[0]
+    run = trained.TrainedRun.load(trained.find_run(run_id, "tiny", root))
+    key = keys.generate(work / "k.key")
+    images = np.random.default_rng(0).random((6, run.size, run.size), dtype=np.float32)
+    return faults.Ends(run, key, images)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """A throwaway CA with a broker and a client certificate, and a second CA that signed neither."""
+    from aecrypt.link import certs
+
+    base = tmp_path_factory.mktemp("pki")
+    return certs.make_test_pki(base / "ours"), certs.make_test_pki(base / "other")

@@ -14,26 +14,7 @@ import pytest
 
 from aecrypt import AecryptError
 from aecrypt.cli import main as cli
-from aecrypt.link import addresses, brokers, certs, codecs, endpoints, faults, keys, mqtt, packets
-from aecrypt.runs import trained
-
-
-@pytest.fixture(scope="module")
-def ends(tiny_sweep, tmp_path_factory):
-    root, _ = tiny_sweep
-    work = tmp_path_factory.mktemp("link")
-    run_id = trained.list_runs("tiny", root)["run_id"].iloc[0]
-    run = trained.TrainedRun.load(trained.find_run(run_id, "tiny", root))
-    key = keys.generate(work / "k.key")
-    images = np.random.default_rng(0).random((6, run.size, run.size), dtype=np.float32)
-    return faults.Ends(run, key, images)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    """A throwaway CA with a broker and a client certificate, and a second CA that signed neither."""
-    base = tmp_path_factory.mktemp("pki")
-    return certs.make_test_pki(base / "ours"), certs.make_test_pki(base / "other")
+from aecrypt.link import addresses, brokers, certs, codecs, crashes, endpoints, keys, mqtt, packets, receiving
 
 
 def _broker_kinds():
@@ -48,13 +29,20 @@ SIGNS = {
     "malformed": lambda r: any("truncated packet: 19 bytes" in x for x in r.refused),
     "foreign_run": lambda r: any("is for run" in x for x in r.refused),
     "replay": lambda r: r.duplicates >= 1 and not r.refused,
+    "stale": lambda r: any("stale packet" in x for x in r.refused),
+    "future": lambda r: any("from the future" in x for x in r.refused),
+    "decompression_bomb": lambda r: any("declares 8000 × 8000" in x for x in r.refused),
     "receiver_restart": lambda r: not r.refused,
     "broker_restart": lambda r: not r.refused,
+    "sender_restart": lambda r: not r.refused,
+    "disk_full": lambda r: not r.refused,
+    "torn_ledger": lambda r: r.duplicates == 3 and not r.refused,
+    "forged_ack": lambda r: not r.refused,
 }
 
 
 @pytest.mark.parametrize("kind", _broker_kinds())
-@pytest.mark.parametrize("drill", faults.DRILLS, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("drill", crashes.DRILLS, ids=lambda d: d.__name__)
 def test_every_fault_drill_loses_nothing_and_writes_nothing_twice(ends, tmp_path, kind, drill):
     result = drill(ends, kind, tmp_path)
     assert result.sent == 6 and result.acknowledged == 6, result
@@ -65,7 +53,7 @@ def test_every_fault_drill_loses_nothing_and_writes_nothing_twice(ends, tmp_path
 
 def test_a_killed_receiver_leaves_its_session_to_the_broker(ends, tmp_path):
     """The drill's kill is a real crash for the broker: no goodbye, so the next receiver gets what was queued."""
-    result = faults.receiver_restart(ends, "embedded", tmp_path)
+    result = crashes.receiver_restart(ends, "embedded", tmp_path)
     rows = pd.read_csv(tmp_path / "received.csv", dtype={"image_id": str})
     assert sorted(rows["sequence"]) == list(range(6)) and rows["image_id"].is_unique
     assert (rows["decode_ms"] > 0).all() and rows["score"].between(0, 1).all() and result.passed
@@ -77,18 +65,22 @@ def test_tls_with_client_certificates(ends, pki, tmp_path, kind):
     device = addresses.ClientTLS(ours.ca, ours.client_cert, ours.client_key)
     sealed = endpoints.Sender(ends.run, ends.key, name="tls").seal(ends.images[:3])
     with brokers.BROKERS[kind](tls=addresses.BrokerTLS(ours.server_cert, ours.server_key, ours.ca)) as broker:
-        rx = mqtt.LinkReceiver(endpoints.Receiver(ends.run, ends.key), tmp_path, broker.address(device), "t").start()
+        rx = receiving.LinkReceiver(
+            endpoints.Receiver(ends.run, ends.key), tmp_path, broker.address(device), "t"
+        ).start()
         try:
-            report = mqtt.send(sealed, broker.address(device), "t", timeout_s=15)
+            report = mqtt.send(sealed, broker.address(device), "t", ends.key, timeout_s=15)
             assert report.acknowledged == 3 and rx.wait(3, 10)
             with pytest.raises(AecryptError, match=r"did not accept this client.*needs --tls-cert and --tls-key"):
-                mqtt.send([], broker.address(addresses.ClientTLS(ours.ca)), "t", timeout_s=1)
+                mqtt.send([], broker.address(addresses.ClientTLS(ours.ca)), "t", ends.key, timeout_s=1)
             with pytest.raises(
                 AecryptError, match=r"TLS with mqtts://127\.0\.0\.1:\d+ failed: CERTIFICATE_VERIFY_FAILED"
             ):
-                mqtt.send([], broker.address(addresses.ClientTLS(other.ca, ours.client_cert, ours.client_key)), "t")
+                mqtt.send(
+                    [], broker.address(addresses.ClientTLS(other.ca, ours.client_cert, ours.client_key)), "t", ends.key
+                )
             with pytest.raises(AecryptError, match="did not accept this client|cannot reach"):  # plain MQTT to TLS
-                mqtt.send([], addresses.Address("127.0.0.1", broker.port), "t", timeout_s=1)
+                mqtt.send([], addresses.Address("127.0.0.1", broker.port), "t", ends.key, timeout_s=1)
         finally:
             rx.stop()
     assert len(rx.log.accepted) == 3 and not rx.log.refused
@@ -122,7 +114,7 @@ def test_send_and_receive_over_tls_from_a_data_spec_with_png_payloads(ends, pki,
             time.sleep(0.05)
         rc = cli.main(
             ["send", *common, *tls, "--broker", f"mqtts://127.0.0.1:{port}", "--data", "synthetic", "--n-images", "4"]
-            + ["--payload", "png", "--timeout", "20"]
+            + ["--payload", "png", "--timeout", "20", "--outbox", str(tmp_path / "outbox")]
         )
     finally:
         receiver.join(60)
@@ -157,7 +149,10 @@ def test_link_arguments_that_cannot_work_are_one_line_errors(ends, pki, tmp_path
         (["send", *common, "--data", "synthetic", "--broker", "mqtt://127.0.0.1:1", "--tls-ca", ours.ca], "need a TLS"),
         (["send", *common, "--data", "synthetic", "--broker", "http://x"], "give mqtt://HOST:PORT or mqtts://"),
         (["send", *common, "--data", "synthetic", "--broker", "mqtt://127.0.0.1:99999"], "port is not a number"),
-        (["send", *common, "--data", "synthetic", "--broker", "mqtt://127.0.0.1:1"], "cannot reach an MQTT broker"),
+        (
+            ["send", *common, "--data", "synthetic", "--broker", "mqtt://127.0.0.1:1", "--outbox", tmp_path / "o"],
+            "cannot reach an MQTT broker",
+        ),
         (["send", *common, "--data", "synthetic", tmp_path], "not both"),
         (["send", *common], "no images given"),
         (["send", *common, "--data", "synthetic", "--payload", "png", "--quantise", "uint8"], "--quantise applies"),

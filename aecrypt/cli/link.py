@@ -24,14 +24,32 @@ def _client_tls(args):
 def cmd_send(args) -> int:
     from aecrypt.link import mqtt
     from aecrypt.link.addresses import parse_broker
+    from aecrypt.link.outbox import Outbox
 
     address = parse_broker(args.broker, _client_tls(args))
-    _, packets = sealed(args)
-    report = mqtt.send(packets, address, args.topic, args.timeout, args.rate)
+    _, packets, sender = sealed(args)  # first: bad arguments leave no outbox behind
+    outbox = Outbox(Path(args.outbox))
+    if outbox.restored:
+        print(f"{outbox.restored} unacknowledged packet(s) left in {args.outbox} by an earlier send go first")
+    report = mqtt.send(
+        packets,
+        address,
+        args.topic,
+        sender.key,
+        args.timeout,
+        args.rate,
+        outbox=outbox,
+        reseal=sender.reseal,
+        progress=True,
+    )
     print(
         f"sent {report.sent} packet(s) to {address.url}/{args.topic}: {report.acknowledged} acknowledged, "
-        f"{report.resends} resent, in {report.seconds:.1f} s"
+        f"{report.resends} resent ({report.resealed} resealed), in {report.seconds:.1f} s"
     )
+    for reason, n in report.refused_acks.items():
+        log.warning(f"ignored {n} acknowledgement(s): {reason}")
+    if report.acknowledged < report.sent:
+        log.warning(f"{report.sent - report.acknowledged} packet(s) stay in {args.outbox}; the next send resends them")
     if report.interrupted:
         log.warning(f"stopped (Ctrl-C): {report.sent - report.acknowledged} packet(s) not acknowledged")
         return 130
@@ -58,8 +76,9 @@ def cmd_receive(args) -> int:
     import contextlib
     import time
 
+    from aecrypt import AecryptError
     from aecrypt.link.addresses import parse_broker
-    from aecrypt.link.mqtt import LinkReceiver
+    from aecrypt.link.receiving import LinkReceiver
 
     if args.broker and (args.broker_cert or args.broker_key or args.broker_client_ca or args.port is not None):
         raise UsageError(
@@ -75,21 +94,33 @@ def cmd_receive(args) -> int:
             broker = stack.enter_context(_embedded_broker(args))
             address = broker.address(tls)
             print(f"embedded broker on {broker.url} (loopback only)", flush=True)
-        rx = LinkReceiver(rx_ends, Path(args.output), address, args.topic).start()
+        rx = LinkReceiver(rx_ends, Path(args.output), address, args.topic, progress=True).start()
+        ciphers = ", ".join(rx_ends.ciphers)
+        print(f"receiving on {address.url}/{args.topic} ({ciphers}) into {args.output}; Ctrl-C stops", flush=True)
+        failure, complete = None, False
         try:
-            rx.wait(args.count or 10**9, args.timeout)
+            complete = rx.wait(args.count or 10**9, args.timeout)
         except KeyboardInterrupt:
             log.warning("stopping: finished images are written")
+        except AecryptError as exc:
+            failure = exc
         finally:
             time.sleep(0.2)  # the last acknowledgements
             rx.stop()
     received = rx.log
     print(
         f"received {len(received.accepted)} image(s) into {args.output} (received.csv); {received.duplicates} "
-        f"duplicate(s) dropped; {len(received.refused)} refused"
+        f"duplicate(s) dropped; {received.refusals} refused"
     )
-    for reason in received.refused:
-        log.warning(f"refused: {reason}")
+    for reason, n in received.reasons.items():
+        log.warning(f"refused {n}×: {reason}")
+    if failure is not None:
+        raise failure
+    if args.count and not complete:
+        log.warning(
+            f"stopped after {args.timeout:g} s with {len(received.accepted)} of the {args.count} image(s) asked"
+        )
+        return 1
     return 0
 
 
@@ -122,6 +153,12 @@ def register(sub) -> None:
     )
     p.add_argument("--rate", type=float, help="images per second (default: as fast as 20 in flight allow)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for every acknowledgement")
+    p.add_argument(
+        "--outbox",
+        default="aecrypt-outbox",
+        help="folder that keeps each packet until it is acknowledged; a restarted send resends what it holds "
+        "(default: ./aecrypt-outbox)",
+    )
     p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("receive", help="subscribe, check, decrypt, decode and classify packets from MQTT")

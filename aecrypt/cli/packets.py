@@ -42,24 +42,27 @@ def endpoint(args, insecure_ok: bool):
     return run, key, key_image
 
 
-def sealed(args) -> tuple[list[str], list[bytes]]:
-    """encrypt / send: where each image came from, and one packet per image."""
+def sealed(args):
+    """encrypt / send: where each image came from, one packet per image (its image id derived from its source
+    and pixels, so sealing the same image again gives the same id), and the sender that sealed them."""
     from aecrypt.link.endpoints import Sender
 
     args.cipher_paper = args.cipher == "paper"
     quantisation = _payload(args)
     run, key, key_image = endpoint(args, insecure_ok=args.cipher_paper)
     sources, images = _inputs(args, run.size)
-    return sources, Sender(run, key, args.cipher, quantisation, args.sender, key_image).seal(images)
+    sender = Sender(run, key, args.cipher, quantisation, args.sender, key_image)
+    return sources, sender.seal(images, [str(s) for s in sources]), sender
 
 
 def receiver(args):
-    """decrypt / receive: the AEAD ciphers, and the paper's only with --insecure."""
+    """decrypt / receive: the AEAD ciphers; with --insecure the paper's cipher, and only it (an end that
+    accepts the weak cipher beside the strong one lets an attacker pick the weak one)."""
     from aecrypt.link.endpoints import AEAD_CIPHERS, Receiver
 
     args.cipher_paper = False
     run, key, key_image = endpoint(args, insecure_ok=True)
-    return Receiver(run, key, AEAD_CIPHERS + (("paper",) if args.insecure else ()), key_image)
+    return Receiver(run, key, ("paper",) if args.insecure else AEAD_CIPHERS, key_image)
 
 
 def _payload(args) -> str:
@@ -91,7 +94,7 @@ def _inputs(args, size: int):
 def cmd_encrypt(args) -> int:
     from aecrypt.link.packets import parse
 
-    sources, packets = sealed(args)
+    sources, packets, _ = sealed(args)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     for source, packet in zip(sources, packets, strict=True):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +66,11 @@ def _certificate(subject: str, key, issuer_name, issuer_key, days: int, *, ca: b
 
 
 def _write(path: Path, data: bytes, private: bool) -> None:
-    path.write_bytes(data)
-    if private:
-        path.chmod(0o600)
+    """Write a new file; a private key is created owner-only (mode 0600 from its first byte: no window in
+    which others could read it)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
 
 
 def make_test_pki(folder: Path, hosts: tuple[str, ...] = LOOPBACK_NAMES, days: int = 7) -> TestPKI:

@@ -34,14 +34,30 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def from_png(data: bytes) -> np.ndarray:
-    """PNG bytes → H × W float32 in [0, 1]; anything else is an AecryptError naming what it is."""
+def from_png(data: bytes, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """PNG bytes → H × W float32 in [0, 1]; anything else is an AecryptError naming what it is. With `shape`,
+    the PNG's declared size is checked before a pixel is decoded (a small file can declare a huge image)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(data)) as img:  # reads the header only
             if img.format != "PNG":
                 raise AecryptError(f"expected a PNG, got {img.format}")
+            if shape is not None and (img.height, img.width) != tuple(shape):
+                raise AecryptError(f"the PNG declares {img.height} × {img.width} pixels, not {shape[0]} × {shape[1]}")
             return np.asarray(img.convert("L"), np.float32) / 255.0
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise AecryptError(f"not a readable PNG ({exc})") from None
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares a `width` × `height` grayscale image and holds no pixels (a decompression bomb's
+    opening, for the drills): the signature, IHDR and IEND chunks with their CRCs."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")

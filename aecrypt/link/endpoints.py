@@ -4,6 +4,7 @@ decoder and scores them with its classifier. The transport between them (files, 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,12 +35,18 @@ class Sender:
     key_image: np.ndarray | None = field(default=None, repr=False)
     sequence: int = 0
 
-    def seal(self, images: np.ndarray) -> list[bytes]:
+    def seal(self, images: np.ndarray, sources: list[str] | None = None) -> list[bytes]:
         """One packet per image (N × size × size in [0, 1]), numbered on from the last call: the encoder's
-        latent, or with quantisation "png" the image itself (no encoder at either end)."""
+        latent, or with quantisation "png" the image itself (no encoder at either end). With `sources` (where
+        each image came from), each image id is derived from its source and pixels (`KeyFile.image_id`), so a
+        restarted sender gives the same image the same id and the receiver writes it once; else ids are random."""
         out = []
         payloads = images if self.quantisation == "png" else self.run.encode(images)
-        for payload in payloads:
+        for i, payload in enumerate(payloads):
+            image_id = None
+            if sources is not None:
+                pixels = hashlib.sha256(np.ascontiguousarray(images[i], np.float32).tobytes()).digest()
+                image_id = self.key.image_id(sources[i].encode() + b"\0" + pixels)
             out.append(
                 packets.seal(
                     payload[None],
@@ -51,10 +58,31 @@ class Sender:
                     self.sequence,
                     self.quantisation,
                     self.key_image,
+                    image_id,
                 )
             )
             self.sequence += 1
+        self.key.count_sealed(len(out))
         return out
+
+    def reseal(self, packet: bytes) -> bytes:
+        """The same image again under a new timestamp and nonce, with its image id and number kept: a resend that
+        has waited longer than half the receiver's freshness window."""
+        h, payload = packets.open_packet(
+            packet, self.key.key, self.key.key_id, self.run.run_id_bytes, self.key_image, (self.cipher,)
+        )
+        return packets.seal(
+            payload,
+            h.cipher,
+            self.key.key,
+            h.key_id,
+            h.run_id,
+            h.sender_id,
+            h.sequence,
+            h.quantisation,
+            self.key_image,
+            h.image_id,
+        )
 
 
 @dataclass
@@ -73,7 +101,13 @@ class Receiver:
 
     def open(self, data: bytes) -> tuple[packets.Header, np.ndarray]:
         return packets.open_packet(
-            data, self.key.key, self.key.key_id, self.run.run_id_bytes, self.key_image, self.ciphers
+            data,
+            self.key.key,
+            self.key.key_id,
+            self.run.run_id_bytes,
+            self.key_image,
+            self.ciphers,
+            self.run.packet_shapes,
         )
 
     def image(self, header: packets.Header, payload: np.ndarray) -> np.ndarray:

@@ -4,7 +4,10 @@ travels in every packet; the key never leaves the file, and nothing aecrypt prin
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import logging
 import os
 import stat
 from dataclasses import dataclass, field
@@ -21,6 +24,15 @@ FORMAT = "aecrypt-key-1"
 KEY_BYTES = 32
 #: HKDF's `info` for the paper cipher's key image: the image follows from the key file, never the other way.
 PAPER_KEY_INFO = b"aecrypt paper-cipher key image v1"
+#: HKDF's `info` for the key that authenticates acknowledgements (`link.acks`), and for the one that derives
+#: image ids from a source's identity: each use its own key, none of them the AEAD key itself.
+ACK_KEY_INFO = b"aecrypt acknowledgement key v1"
+IMAGE_ID_INFO = b"aecrypt image id key v1"
+#: Random 96-bit nonces keep AES-GCM's guarantees for at most 2^32 packets per key (NIST SP 800-38D, 8.3); a
+#: sender warns from a quarter of that on, well before.
+PACKET_LIMIT = 2**32
+WARN_AT = PACKET_LIMIT // 4
+log = logging.getLogger("aecrypt")
 
 
 @dataclass(frozen=True)
@@ -35,8 +47,39 @@ class KeyFile:
         key back, while the image itself is what the paper's cipher leaks."""
         from aecrypt.paper.cipher import key_from_seed
 
-        seed = HKDF(hashes.SHA256(), 8, salt=None, info=PAPER_KEY_INFO).derive(self.key)
+        seed = self.derived(PAPER_KEY_INFO, 8)
         return key_from_seed(height, width, int.from_bytes(seed, "big"))
+
+    def count_sealed(self, count: int) -> int:
+        """Add `count` packets to this key's counter (`KEY.count` beside the key file, owner-only) and return the
+        total; from WARN_AT on, every call warns that the key is due for replacement."""
+        if self.path is None:
+            return 0
+        counter = self.path.with_name(self.path.name + ".count")
+        try:
+            before = int(counter.read_text())
+        except (OSError, ValueError):
+            before = 0
+        total = before + count
+        fd = os.open(counter, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{total}\n")
+        if total >= WARN_AT:
+            log.warning(
+                f"key {self.key_id.hex()} has sealed {total} packets; AES-GCM allows 2^32 per key with random "
+                f"nonces: make a new key (`aecrypt keygen`) soon"
+            )
+        return total
+
+    def derived(self, info: bytes, length: int = 32) -> bytes:
+        """A key for one other use, from the AEAD key by HKDF-SHA256 under that use's `info`."""
+        return HKDF(hashes.SHA256(), length, salt=None, info=info).derive(self.key)
+
+    def image_id(self, source: bytes) -> bytes:
+        """The image id of one source (its name and content): an HMAC under a key derived from this key file,
+        so a restarted sender gives the same image the same id again, and the id tells an eavesdropper
+        nothing but that two packets carry the same image."""
+        return hmac.new(self.derived(IMAGE_ID_INFO), source, hashlib.sha256).digest()[:ID_BYTES]
 
 
 def generate(path: Path) -> KeyFile:
@@ -65,10 +108,10 @@ def load(path: Path) -> KeyFile:
         raise UsageError(f"key file {path} can be read by others (mode {stat.filemode(mode)}); run `chmod 600 {path}`")
     try:
         data = json.loads(path.read_text())
-        if data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError
         key, key_id = base64.b64decode(data["key"], validate=True), bytes.fromhex(data["key_id"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         raise UsageError(f"{path} is not an aecrypt key file ({FORMAT})") from None
     if len(key) != KEY_BYTES or len(key_id) != ID_BYTES:
         raise UsageError(f"{path} is not an aecrypt key file ({FORMAT}): wrong key or key id length")

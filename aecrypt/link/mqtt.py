@@ -1,40 +1,51 @@
-"""The paper's IoT link over MQTT: a sender publishes one packet per image, a receiver subscribes, checks,
-decrypts, decodes and classifies. paho-mqtt clients, QoS 1, persistent sessions, a bounded number of
-messages in flight; TLS (mqtts://) with a CA to verify the broker and, as an option, client certificates.
+"""The paper's IoT link over MQTT, the sender's side: one packet per image published until the receiver
+acknowledges it (`link.receiving` is the other side). paho-mqtt clients, QoS 1, persistent sessions, a
+bounded number of messages in flight; TLS (mqtts://) with a CA to verify the broker and, as an option, client
+certificates.
 
 "Nothing lost" does not rest on the broker: the embedded broker keeps nothing on disk, so the sender keeps an
-outbox and publishes each packet again until the receiver acknowledges it at the application level (its
-image id on `<topic>/ack`). The receiver drops a packet it has already accepted (same sender and image id)
-and acknowledges it again, so resends and replays never write twice (a restarted receiver reads what it has
-already written from its received.csv). The brokers are `link.brokers`; addresses and TLS `link.addresses`."""
+outbox (`link.outbox`, on disk where a folder is given) and publishes each packet again until an
+authenticated acknowledgement (`link.acks`) arrives on `<topic>/ack`. A packet that waits longer than half the
+receiver's freshness window is resealed (same image id, a new timestamp and nonce). The brokers are
+`link.brokers`; addresses and TLS `link.addresses`."""
 
 from __future__ import annotations
 
-import csv
-import socket
+import hashlib
+import logging
 import ssl
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from aecrypt import AecryptError
-from aecrypt.link import codecs, packets
+from aecrypt.link import acks, packets
 from aecrypt.link.addresses import Address
+from aecrypt.link.keys import KeyFile
+from aecrypt.link.outbox import Outbox
 
 MAX_INFLIGHT = 20
 RESEND_S = 2.0
 CONNECT_TIMEOUT_S = 10.0
+PROGRESS_EVERY = 50  # a progress line every this many images
+log = logging.getLogger("aecrypt")
 
 
-def _connect(client_id: str, address: Address, clean: bool, subscribe: str, on_message):
+def client_id(role: str, anchor: str | None = None) -> str:
+    """An MQTT client id: stable for one folder (an outbox, a receiver's output), so that a restart finds its
+    persistent session again, and different for two folders, so that two ends never knock each other off."""
+    tail = hashlib.sha256(anchor.encode()).hexdigest()[:12] if anchor else packets.new_id().hex()
+    return f"aecrypt-{role}-{tail}"
+
+
+def connect(name: str, address: Address, clean: bool, subscribe: str, on_message):
     """A paho client, connected and subscribed (QoS 1) before it is returned, its network loop running and
     reconnecting (and subscribing again) by itself after a lost connection. A broker that cannot be reached,
     fails TLS or refuses the connection is an AecryptError that says which."""
     import paho.mqtt.client as paho
 
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean)
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=name, clean_session=clean)
     client.max_inflight_messages_set(MAX_INFLIGHT)
     client.reconnect_delay_set(min_delay=0.2, max_delay=2)
     if address.tls:
@@ -89,161 +100,98 @@ def _connect(client_id: str, address: Address, clean: bool, subscribe: str, on_m
 
 @dataclass
 class SendReport:
-    sent: int
+    sent: int  # distinct packets this send published, those a previous sender left in the outbox included
     acknowledged: int
     resends: int
     seconds: float
     interrupted: bool = False
+    restored: int = 0  # packets found in the outbox at the start (a restarted sender)
+    resealed: int = 0  # resends sealed again because they had waited past half the freshness window
+    refused_acks: dict[str, int] = field(default_factory=dict)  # acknowledgements ignored, by reason
 
 
 def send(
     packets_out: Iterable[bytes],
     address: Address,
     topic: str,
+    key: KeyFile,
     timeout_s: float = 60.0,
     rate: float | None = None,
-    client_id: str = "aecrypt-sender",
+    client: str | None = None,
+    outbox: Outbox | None = None,
+    reseal: Callable[[bytes], bytes] | None = None,
+    progress: bool = False,
 ) -> SendReport:
-    """Publish every packet (at `rate` per second, or as fast as the in-flight bound allows) and resend the
-    unacknowledged ones every RESEND_S until all are acknowledged or `timeout_s` passes. `packets_out` may be
-    a generator that seals each packet when it is due (a device taking images as it goes). Ctrl-C stops it
-    with what was acknowledged so far."""
-    outbox: dict[bytes, bytes] = {}
-    acked: set[bytes] = set()
+    """Publish every packet (at `rate` per second, or as fast as the in-flight bound allows), each kept in the
+    outbox first, and resend the unacknowledged ones every RESEND_S until all are acknowledged or `timeout_s`
+    passes; packets a previous sender left in `outbox` go first. Only an acknowledgement that `key` proves
+    removes a packet. `packets_out` may be a generator that seals each packet when it is due (a device taking
+    images as it goes). Ctrl-C stops it with what was acknowledged so far."""
+    box = outbox if outbox is not None else Outbox()
+    acker = acks.Acknowledger(key)
+    done: set[bytes] = set()
+    refused: dict[str, int] = {}
     lock = threading.Lock()
 
     def on_ack(_c, _u, message):
         with lock:
-            acked.add(bytes(message.payload))
+            try:
+                image_id = acker.check(message.payload, box.ends)
+            except acks.AckError as exc:
+                reason = str(exc).split(" for image ")[0]  # one count per kind, not per image
+                refused[reason] = refused.get(reason, 0) + 1
+                return
+            box.remove(image_id)
+            done.add(image_id)
 
-    client = _connect(client_id, address, False, f"{topic}/ack", on_ack)
-    started, resends, interrupted = time.perf_counter(), 0, False
+    anchor = str(box.folder.resolve()) if box.folder else None
+    mqtt = connect(client or client_id("sender", anchor), address, False, f"{topic}/ack", on_ack)
+    started, resends, resealed, interrupted = time.perf_counter(), 0, 0, False
+    restored = list(box.waiting())
+    ours: set[bytes] = set(restored)
+    half_fresh_ns = int(packets.FRESH_S / 2 * 1e9)
     try:
+        for image_id in restored:  # what a killed sender left: sent again before anything new
+            mqtt.publish(topic, box[image_id], qos=1)
         for i, p in enumerate(packets_out):
             if rate:
                 time.sleep(max(0.0, started + i / rate - time.perf_counter()))
-            outbox[packets.parse(p).header.image_id] = p
-            client.publish(topic, p, qos=1)
+            with lock:
+                ours.add(box.put(p))
+            mqtt.publish(topic, p, qos=1)
+            if progress and (i + 1) % PROGRESS_EVERY == 0:
+                log.info(f"sent {i + 1} image(s), {len(done)} acknowledged")
         last = time.perf_counter()
         while time.perf_counter() - started < timeout_s:
             with lock:
-                missing = [k for k in outbox if k not in acked]
+                missing = box.waiting()
             if not missing:
                 break
             if time.perf_counter() - last > RESEND_S:
-                for k in missing:
-                    client.publish(topic, outbox[k], qos=1)
+                for image_id in missing:
+                    packet = box[image_id]
+                    if reseal and time.time_ns() - box.header(image_id).timestamp_ns > half_fresh_ns:
+                        with lock:
+                            packet = box[box.put(reseal(packet))]
+                        resealed += 1
+                    mqtt.publish(topic, packet, qos=1)
                 resends += len(missing)
                 last = time.perf_counter()
             time.sleep(0.02)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        client.disconnect()  # first: it wakes the network loop, which loop_stop then joins at once
-        client.loop_stop()
+        mqtt.disconnect()  # first: it wakes the network loop, which loop_stop then joins at once
+        mqtt.loop_stop()
     with lock:
-        done = sum(k in acked for k in outbox)
-    return SendReport(len(outbox), done, resends, time.perf_counter() - started, interrupted)
-
-
-@dataclass
-class ReceiveLog:
-    """What a receiver did: accepted images (one CSV row each), and what it refused or dropped, by reason."""
-
-    accepted: list[dict] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    duplicates: int = 0
-
-
-class LinkReceiver:
-    """Subscribes, and for each message: parse and open (refusals logged, the stream goes on), drop what it
-    has seen, decode and classify, write the PNG and a CSV row, acknowledge."""
-
-    def __init__(self, receiver, out: Path, address: Address, topic: str, client_id: str = "aecrypt-receiver"):
-        self.receiver, self.out, self.address, self.topic = receiver, Path(out), address, topic
-        self.client_id = client_id
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.log = ReceiveLog()
-        self.client = None
-        self._lock = threading.Lock()
-        self._seen: set[tuple[bytes, bytes]] = set()
-        if (self.out / "received.csv").is_file():  # a restarted receiver remembers what it already wrote
-            with (self.out / "received.csv").open() as f:
-                self._seen = {(bytes.fromhex(r["sender_id"]), bytes.fromhex(r["image_id"])) for r in csv.DictReader(f)}
-
-    def start(self) -> LinkReceiver:
-        """Connect with a persistent session (QoS 1 messages wait for it while it is away) and subscribe."""
-        self.client = _connect(self.client_id, self.address, False, self.topic, self._on_message)
-        return self
-
-    def stop(self) -> None:
-        if self.client is not None:
-            self.client.disconnect()
-            self.client.loop_stop()
-            self.client = None
-
-    def kill(self) -> None:
-        """Drop the connection as a crashed receiver would, without an MQTT goodbye (the fault drills)."""
-
-        if self.client is not None:
-            self.client.socket().shutdown(socket.SHUT_RDWR)  # wakes the network loop, which then ends
-            self.client.loop_stop()
-            self.client = None
-
-    def _on_message(self, client, _userdata, message) -> None:
-        arrived = time.time_ns()
-        try:
-            t0 = time.perf_counter()
-            header, payload = self.receiver.open(bytes(message.payload))
-            t_open = time.perf_counter() - t0
-        except (packets.PacketError, AecryptError) as exc:
-            with self._lock:
-                self.log.refused.append(str(exc))
-            return
-        key = (header.sender_id, header.image_id)
-        with self._lock:
-            if key in self._seen:  # a resend, or a replay: either way never written twice
-                self.log.duplicates += 1
-                client.publish(f"{self.topic}/ack", header.image_id, qos=1)
-                return
-        t0 = time.perf_counter()
-        image = self.receiver.image(header, payload)
-        t_decode = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        score = float(self.receiver.run.score(image)[0])
-        t_score = time.perf_counter() - t0
-        self._write(header, image[0], score, arrived, t_open, t_decode, t_score)
-        client.publish(f"{self.topic}/ack", header.image_id, qos=1)
-
-    def _write(self, header, image, score, arrived, t_open, t_decode, t_score) -> None:
-        codecs.save_png(image, self.out / f"{header.image_hex}.png")
-        row = {
-            "image_id": header.image_hex,
-            "sender_id": header.sender_id.hex(),
-            "sequence": header.sequence,
-            "payload": header.quantisation,
-            "score": round(score, 6),
-            "sealed_to_arrival_ms": round((arrived - header.timestamp_ns) / 1e6, 3),
-            "open_ms": round(t_open * 1e3, 3),
-            "decode_ms": round(t_decode * 1e3, 3),
-            "classify_ms": round(t_score * 1e3, 3),
-        }
-        with self._lock:
-            self._seen.add((header.sender_id, header.image_id))
-            self.log.accepted.append(row)
-            path = self.out / "received.csv"
-            new = not path.is_file()
-            with path.open("a", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=list(row))
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
-
-    def wait(self, count: int, timeout_s: float) -> bool:
-        deadline = time.perf_counter() + timeout_s
-        while time.perf_counter() < deadline:
-            with self._lock:
-                if len(self.log.accepted) >= count:
-                    return True
-            time.sleep(0.02)
-        return False
+        acknowledged = len(done & ours)
+    return SendReport(
+        len(ours),
+        acknowledged,
+        resends,
+        time.perf_counter() - started,
+        interrupted,
+        len(restored),
+        resealed,
+        dict(refused),
+    )

@@ -25,6 +25,7 @@ the tag as a changed payload does. The parser rejects anything malformed with a 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import struct
 import time
@@ -49,6 +50,10 @@ ID_BYTES = 8
 _FIXED = struct.Struct(">4sBBBB8s8s8sQQ8s")
 _LOW_SCALE = struct.Struct(">ff")
 MAX_PAYLOAD = 1 << 30
+#: A link receiver accepts a packet sealed at most FRESH_S ago and at most CLOCK_SKEW_S ahead of its clock; a
+#: sender reseals a resend that has waited half the window (same image id, new timestamp and nonce).
+FRESH_S = 600.0
+CLOCK_SKEW_S = 60.0
 
 
 class PacketError(AecryptError):
@@ -128,14 +133,14 @@ def quantise(latent: np.ndarray, how: str) -> tuple[bytes, float, float]:
 def dequantise(data: bytes, header: Header) -> np.ndarray:
     if header.quantisation == "png":
         try:
-            image = codecs.from_png(data)
+            image = codecs.from_png(data, tuple(header.shape[1:]))
         except AecryptError as exc:
             raise PacketError(f"png payload: {exc}") from None
         if (1, *image.shape) != tuple(header.shape):
             raise PacketError(f"png payload holds a {image.shape} image, but the header says {header.shape}")
         return image[None]
     dtype = {"float32": ">f4", "float16": ">f2", "uint8": "u1"}[header.quantisation]
-    expected = int(np.prod(header.shape)) * np.dtype(dtype).itemsize
+    expected = math.prod(header.shape) * np.dtype(dtype).itemsize
     if len(data) != expected:
         raise PacketError(
             f"payload holds {len(data)} bytes, but shape {header.shape} as {header.quantisation} needs {expected}"
@@ -197,7 +202,7 @@ def parse(data: bytes) -> Packet:
         return data[at - n : at]
 
     shape = struct.unpack(f">{ndim}I", take(4 * ndim, "the shape"))
-    if 0 in shape or int(np.prod(shape, dtype=np.int64)) * 4 > MAX_PAYLOAD:
+    if 0 in shape or math.prod(shape) * 4 > MAX_PAYLOAD:  # Python integers: no int64 wrap-around
         raise PacketError(f"shape {shape} is empty or too large")
     low, scale = _LOW_SCALE.unpack(take(_LOW_SCALE.size, "low and scale"))
     if not (np.isfinite(low) and np.isfinite(scale) and scale > 0):
@@ -233,6 +238,7 @@ def seal(
     quantisation: str = "float32",
     key_image: np.ndarray | None = None,
     image_id: bytes | None = None,
+    timestamp_ns: int | None = None,
 ) -> bytes:
     """Encrypt one latent into a packet. AEAD: a fresh random 96-bit nonce, the header as associated data.
     The paper's cipher needs `key_image` (h × w) and protects nothing but the values' look."""
@@ -255,7 +261,7 @@ def seal(
         run_id,
         sender,
         sequence,
-        time.time_ns(),
+        time.time_ns() if timestamp_ns is None else timestamp_ns,
         image_id or new_id(),
         tuple(int(s) for s in z.shape),
         low,
@@ -263,9 +269,15 @@ def seal(
     )
     if cipher == "paper":
         return _head_bytes(header, b"", len(plain)) + plain + b"\x00"
+    return seal_raw(header, plain, key)
+
+
+def seal_raw(header: Header, plain: bytes, key: bytes) -> bytes:
+    """An AEAD packet of `header` around payload bytes as they are (no quantisation, no checks: what `seal`
+    ends with, and what the drills use to build packets a sender would never make)."""
     nonce = os.urandom(NONCE_BYTES)
     head = _head_bytes(header, nonce, len(plain))
-    sealed = AEAD[cipher](key).encrypt(nonce, plain, head)
+    sealed = AEAD[header.cipher](key).encrypt(nonce, plain, head)
     return head + sealed[:-TAG_BYTES] + bytes([TAG_BYTES]) + sealed[-TAG_BYTES:]
 
 
@@ -276,11 +288,16 @@ def open_packet(
     run_id: bytes | None = None,
     key_image: np.ndarray | None = None,
     ciphers: tuple[str, ...] = ("aes-gcm", "chacha20"),
+    shapes: dict[str, tuple[int, ...]] | None = None,
 ) -> tuple[Header, np.ndarray]:
-    """Check and decrypt a packet: its format, that it is for this key and run and an accepted cipher, and
-    (AEAD) its tag. Returns the header and the latent; every refusal is a one-line PacketError."""
+    """Check and decrypt a packet: its format, that it is for this key and run and an accepted cipher, its
+    shape the one `shapes` expects ("latent", "png"; where given, checked before anything is decrypted or
+    decoded), and (AEAD) its tag. Returns the header and the latent; every refusal is a one-line PacketError."""
     packet = parse(data)
     h = packet.header
+    kind = "png" if h.quantisation == "png" else "latent"
+    if shapes and kind in shapes and tuple(h.shape) != tuple(shapes[kind]):
+        raise PacketError(f"packet holds a {kind} of shape {h.shape}; this run's is {tuple(shapes[kind])}")
     if h.cipher not in ciphers:
         raise PacketError(f"packet uses the {h.cipher} cipher; accepted here: {', '.join(ciphers)}")
     if h.key_id != key_id:
@@ -292,9 +309,25 @@ def open_packet(
 
         if key_image is None:
             raise UsageError("the paper's cipher needs a key image")
-        return h, PaperCipher(key_image).decrypt(dequantise(packet.payload, h))
+        squared = dequantise(packet.payload, h)
+        if not np.all(np.isfinite(squared)) or squared.min() < 0:  # (z + K)² is never negative: not a ciphertext
+            raise PacketError("paper-cipher payload holds negative or non-finite values: not (z + K)²")
+        return h, PaperCipher(key_image).decrypt(squared)
     try:
         plain = AEAD[h.cipher](key).decrypt(packet.nonce, packet.payload + packet.tag, packet.associated)
     except InvalidTag:
         raise PacketError("packet failed authentication: tampered, truncated in its payload, or another key") from None
     return h, dequantise(plain, h)
+
+
+def check_fresh(header: Header, now_ns: int | None = None) -> None:
+    """A link packet's timestamp inside the freshness window (FRESH_S back, CLOCK_SKEW_S ahead): an old packet
+    replayed from a recording, or one from a sender whose clock is wrong, is a PacketError saying which."""
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    age = (now_ns - header.timestamp_ns) / 1e9
+    if age > FRESH_S:
+        raise PacketError(f"stale packet: sealed {age:.0f} s ago, beyond the {FRESH_S:.0f}-s freshness window")
+    if age < -CLOCK_SKEW_S:
+        raise PacketError(
+            f"packet from the future: sealed {-age:.0f} s ahead of this clock (at most {CLOCK_SKEW_S:.0f} s allowed)"
+        )

@@ -91,6 +91,11 @@ class TrainedRun:
     def latent_hw(self) -> tuple[int, int]:
         return tuple(int(s) for s in self.encoder.output_shape[1:3])
 
+    @property
+    def packet_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shapes a packet for this run may declare: one latent, or one image (a png payload)."""
+        return {"latent": (1, *(int(s) for s in self.encoder.output_shape[1:])), "png": (1, self.size, self.size)}
+
     @staticmethod
     def _apply(model, x: np.ndarray, batch: int = 64) -> np.ndarray:
         """The model called directly, a batch at a time: `predict` would trace a new function per call shape."""
