@@ -59,59 +59,13 @@ def _shape(ns: str, kbit: int, netem: bool) -> str:
     """The namespace's loopback limited to `kbit`; returns what was applied, in words."""
     _ip("tc", "qdisc", "del", "dev", "lo", "root", ns=ns, check=False)
     burst = max(2 * MTU, kbit * 1000 // 8 // 100)  # at least two packets, or 10 ms at the rate
+    bucket = ["tbf", "rate", f"{kbit}kbit", "burst", str(burst), "latency", "400ms"]
     if netem:
-        _ip(
-            "tc",
-            "qdisc",
-            "add",
-            "dev",
-            "lo",
-            "root",
-            "handle",
-            "1:",
-            "netem",
-            "delay",
-            f"{DELAY_MS}ms",
-            "loss",
-            f"{LOSS_PERCENT}%",
-            ns=ns,
-        )
-        _ip(
-            "tc",
-            "qdisc",
-            "add",
-            "dev",
-            "lo",
-            "parent",
-            "1:1",
-            "handle",
-            "10:",
-            "tbf",
-            "rate",
-            f"{kbit}kbit",
-            "burst",
-            str(burst),
-            "latency",
-            "400ms",
-            ns=ns,
-        )
+        delay = ["netem", "delay", f"{DELAY_MS}ms", "loss", f"{LOSS_PERCENT}%"]
+        _ip("tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", *delay, ns=ns)
+        _ip("tc", "qdisc", "add", "dev", "lo", "parent", "1:1", "handle", "10:", *bucket, ns=ns)
         return f"tbf {kbit} kbit/s, netem delay {DELAY_MS} ms and loss {LOSS_PERCENT} %"
-    _ip(
-        "tc",
-        "qdisc",
-        "add",
-        "dev",
-        "lo",
-        "root",
-        "tbf",
-        "rate",
-        f"{kbit}kbit",
-        "burst",
-        str(burst),
-        "latency",
-        "400ms",
-        ns=ns,
-    )
+    _ip("tc", "qdisc", "add", "dev", "lo", "root", *bucket, ns=ns)
     return f"tbf {kbit} kbit/s (no netem in this kernel: no added delay or loss)"
 
 
