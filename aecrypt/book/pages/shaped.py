@@ -17,6 +17,10 @@ def shaped_record(results: Results) -> dict | None:
     return read_json(paths.shaped_json(results.profile, results.root)) or None
 
 
+def _speed(kbit: int) -> str:
+    return f"{kbit / 1000:g} Mbit/s" if kbit >= 1000 else f"{kbit} kbit/s"
+
+
 def shaped_table(record: dict) -> pd.DataFrame:
     """One row per rate and stream: seconds per image computed from the bytes on the wire (one hop) and
     measured end to end through the shaped namespace, and the images per second measured."""
@@ -25,7 +29,7 @@ def shaped_table(record: dict) -> pd.DataFrame:
         for s in rate["streams"]:
             rows.append(
                 {
-                    "link": rate["shaping"],
+                    "link": _speed(rate["kbit_per_s"]),
                     "stream": stream_name(s["cipher"], s["payload"]),
                     "bytes per image": s["packet_bytes"],
                     "images": f"{s['received']} / {s['images']}",
