@@ -151,7 +151,8 @@ def epoch_effect(build: Build, checkpoints: tuple[int, ...]) -> tuple[Finding, p
         f"{10 ** r['95 % high']:.2f}] ({r['combinations falling']} combinations fall)"
         for r in table.to_dict("records")
     )
-    weakest = table.loc[table["95 % high"].idxmax()]
+    # the step closest to not falling (where one combination leaves no interval: the smallest mean fall)
+    weakest = table.loc[table["95 % high"].fillna(table["mean log10 change"]).idxmax()]
     effect = (
         f"weakest step: {weakest['loss']} {weakest['epochs']} ×{10 ** weakest['mean log10 change']:.2f} "
         f"[{10 ** weakest['95 % low']:.2f}, {10 ** weakest['95 % high']:.2f}]"

@@ -74,8 +74,10 @@ def _html(table: pd.DataFrame):
 def facts(results: Results) -> dict:
     """What the page's prose glues."""
     rec = record(results)
-    if rec is None:
-        return {}
+    if rec is None:  # the prose still reads: every value says the record is missing
+        missing = "(no calibration record in this build)"
+        keys = ("replicates", "allowed", "noise", "seconds", "machine", "worst_rate", "worst_bound", "worst_where")
+        return dict.fromkeys(keys, missing) | {"alpha": f"{ALPHA:g}"}
     worst = worst_error(rec)
     return {
         "replicates": rec["replicates"],
