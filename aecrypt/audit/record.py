@@ -40,7 +40,8 @@ def run_audit(profile: str, results_root: Path | None = None, force: bool = Fals
     from aecrypt.runs.trained import list_runs
 
     table = list_runs(profile, results_root)
-    table = table[table["models"] & table["with_cipher"]]  # a reference run repeats its twin's models
+    # a reference run repeats its twin's models; the bottleneck variant is the compression chapter's, not the paper's
+    table = table[table["models"] & table["with_cipher"] & (table["bottleneck"] == 0)]
     if table.empty:
         raise UsageError(f"no finished run with saved models in profile {profile!r}; run `aecrypt sweep` first")
     out = paths.audit_json(profile, results_root)

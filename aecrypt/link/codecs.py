@@ -9,11 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from aecrypt import AecryptError, UsageError
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """[0, 1] floats → 0–255, rounded to nearest (values outside [0, 1] are clipped)."""
-    return np.clip(np.asarray(image, np.float32) * 255 + 0.5, 0, 255).astype(np.uint8)
+from aecrypt.data.codecs import to_uint8
 
 
 def save_png(image: np.ndarray, path: Path) -> None:

@@ -139,14 +139,17 @@ def dequantise(data: bytes, header: Header) -> np.ndarray:
         if (1, *image.shape) != tuple(header.shape):
             raise PacketError(f"png payload holds a {image.shape} image, but the header says {header.shape}")
         return image[None]
-    dtype = {"float32": ">f4", "float16": ">f2", "uint8": "u1"}[header.quantisation]
-    expected = math.prod(header.shape) * np.dtype(dtype).itemsize
+    return from_quantised(data, header.quantisation, header.shape, header.low, header.scale)
+
+
+def from_quantised(data: bytes, how: str, shape: tuple[int, ...], low: float = 0.0, scale: float = 1.0) -> np.ndarray:
+    """The inverse of `quantise` for a latent: its bytes back to float32 of `shape`."""
+    dtype = {"float32": ">f4", "float16": ">f2", "uint8": "u1"}[how]
+    expected = math.prod(shape) * np.dtype(dtype).itemsize
     if len(data) != expected:
-        raise PacketError(
-            f"payload holds {len(data)} bytes, but shape {header.shape} as {header.quantisation} needs {expected}"
-        )
-    z = np.frombuffer(data, dtype).astype(np.float32).reshape(header.shape)
-    return z * np.float32(header.scale) + np.float32(header.low) if header.quantisation == "uint8" else z
+        raise PacketError(f"payload holds {len(data)} bytes, but shape {tuple(shape)} as {how} needs {expected}")
+    z = np.frombuffer(data, dtype).astype(np.float32).reshape(shape)
+    return z * np.float32(scale) + np.float32(low) if how == "uint8" else z
 
 
 # --- the byte layout --------------------------------------------------------------------------------

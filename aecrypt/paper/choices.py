@@ -10,6 +10,9 @@ OPTIMIZERS = ("adam", "adagrad", "rmsprop", "sgd", "adamw", "nadam")
 ACTIVATIONS = ("relu", "elu", "selu", "tanh", "sigmoid", "leaky_relu", "gelu", "swish", "linear")
 DEPTHS = (2, 3, 4, 5)
 BASE_FILTERS = 32
+#: Channels of the narrow latent of the bottleneck variant (a 1×1 convolution after the encoder); 0: none,
+#: the paper's latent.
+BOTTLENECKS = (0, 1, 2, 4, 8, 16)
 
 
 def _choice(kind: str, value: str, valid: tuple[str, ...]) -> str:
@@ -47,13 +50,23 @@ def validate_depth(depth: int, input_size: int) -> int:
     return depth
 
 
-def latent_shape(input_size: int, depth: int) -> tuple[int, int, int]:
+def validate_bottleneck(channels: int) -> int:
+    if channels not in BOTTLENECKS:
+        raise UsageError(
+            f"bottleneck {channels!r} is not valid; valid: {', '.join(map(str, BOTTLENECKS))} (0: the paper's latent)"
+        )
+    return int(channels)
+
+
+def latent_shape(input_size: int, depth: int, bottleneck: int = 0) -> tuple[int, int, int]:
+    """The latent of one image: the deepest convolution's map, or `bottleneck` channels of it."""
     side = input_size // 2 ** (depth - 1)
-    return (side, side, BASE_FILTERS * 2 ** (depth - 1))
+    return (side, side, bottleneck or BASE_FILTERS * 2 ** (depth - 1))
 
 
-def combination_label(loss: str, optimizer: str, activation: str, depth: int) -> str:
-    """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2."""
+def combination_label(loss: str, optimizer: str, activation: str, depth: int, bottleneck: int = 0) -> str:
+    """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2; a bottleneck variant adds its
+    channels, e.g. MSE+Adam+ReLU+3 k=4."""
     opt = {
         "adam": "Adam",
         "adagrad": "Adagrad",
@@ -63,4 +76,4 @@ def combination_label(loss: str, optimizer: str, activation: str, depth: int) ->
         "nadam": "Nadam",
     }.get(optimizer, optimizer)
     act = {"relu": "ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU"}.get(activation, activation.capitalize())
-    return f"{loss.upper()}+{opt}+{act}+{depth}"
+    return f"{loss.upper()}+{opt}+{act}+{depth}" + (f" k={bottleneck}" if bottleneck else "")

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from aecrypt import AecryptError
+from aecrypt.data import codecs
 from aecrypt.data.dataset import Dataset, load_dataset
 from aecrypt.data.splits import split_by_counts, split_indices, split_patients_by_counts
 from aecrypt.paper import choices, cipher, metrics, models
@@ -88,6 +89,8 @@ class RunConfig:
     data_seed: int = 0  # phantoms, the train/val/test split and the paper-cipher key
     with_cipher: bool = True  # False: decode the latents without the cipher (the reference run)
     overrides: dict = field(default_factory=dict, hash=False)  # profile settings changed for this run only
+    bottleneck: int = 0  # channels of a narrow latent (the bottleneck variant); 0: the paper's latent
+    codec: str = ""  # a baseline's images through a standard codec first (e.g. "webp:37"); empty: the originals
 
     def __post_init__(self):
         p = get_profile(self.profile).with_overrides(self.overrides)
@@ -96,6 +99,9 @@ class RunConfig:
         object.__setattr__(self, "optimizer", choices.validate_optimizer(self.optimizer))
         object.__setattr__(self, "activation", choices.validate_activation(self.activation))
         object.__setattr__(self, "depth", choices.validate_depth(int(self.depth), p.size))
+        object.__setattr__(self, "bottleneck", choices.validate_bottleneck(int(self.bottleneck)))
+        if self.codec:
+            codecs.parse_codec(self.codec)
 
     @property
     def settings(self):
@@ -104,7 +110,7 @@ class RunConfig:
     @property
     def label(self) -> str:
         """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2."""
-        return combination_label(self.loss, self.optimizer, self.activation, self.depth)
+        return combination_label(self.loss, self.optimizer, self.activation, self.depth, self.bottleneck)
 
 
 @dataclass
@@ -180,7 +186,7 @@ class Trained:
 
 def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained:
     p = cfg.settings
-    ae = models.build_autoencoder(p.size, cfg.depth, cfg.activation)
+    ae = models.build_autoencoder(p.size, cfg.depth, cfg.activation, cfg.bottleneck)
     models.compile_autoencoder(ae, cfg.loss, cfg.optimizer, jit_compile=p.jit_compile)
     timer = EpochTimer()
     hist = ae.autoencoder.fit(
@@ -227,7 +233,7 @@ def retrieve(cfg: RunConfig, trained: Trained, split: Split) -> Retrieved:
     `cfg.with_cipher` False the decoder gets the latents themselves (the reference run)."""
     p = cfg.settings
     enc, dec = trained.ae.encoder, trained.ae.decoder
-    shape = choices.latent_shape(p.size, cfg.depth)
+    shape = choices.latent_shape(p.size, cfg.depth, cfg.bottleneck)
     paper = cipher.make_paper_cipher(shape[:2], cfg.key_image or None, cfg.data_seed, negative="ignore")
     order = np.concatenate([split.index[part] for part in PARTS])
     decoded = np.empty((len(order), p.size, p.size, 1), np.float32)
@@ -282,6 +288,7 @@ class Classified:
     train_accuracy: float
     test_accuracy: float
     model: keras.Model | None = None  # saved with the run, so a receiver can score what it decodes
+    extra: dict = field(default_factory=dict)  # metrics of what the classifier was given (a codec's rate)
 
 
 def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, name="classifier") -> Classified:
@@ -313,17 +320,23 @@ def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Cl
 
 def classify_original(cfg: RunConfig, split: Split) -> Classified:
     """The same classifier on the original images: what the autoencoder and cipher cost it. Run once
-    per (data, profile, training seed) by notebooks/baseline.ipynb, not by every combination."""
-    return classify(
-        cfg,
-        split.x("train"),
-        split.y("train"),
-        split.x("val"),
-        split.y("val"),
-        split.x("test"),
-        split.y("test"),
-        name="classifier_original",
-    )
+    per (data, profile, training seed) by notebooks/baseline.ipynb, not by every combination. With `cfg.codec`
+    every image goes through that codec first (trained and tested on what the codec gives back): the
+    classifier at a codec's rate, beside the autoencoder's at the same bytes."""
+    x = {part: split.x(part) for part in PARTS}
+    extra = {}
+    if cfg.codec:
+        sizes = {}
+        for part in PARTS:
+            decoded, sizes[part] = codecs.round_trip_images(x[part][..., 0], cfg.codec)
+            x[part] = decoded[..., None]
+        pixels = cfg.settings.size**2
+        extra = {"codec": cfg.codec, "codec_bpp": float(sizes["test"].mean() * 8 / pixels)}
+        extra |= metrics.reconstruction_metrics(split.x("test"), x["test"])
+    clf = classify(cfg, x["train"], split.y("train"), x["val"], split.y("val"), x["test"], split.y("test"),
+                   name="classifier_original")
+    clf.extra = extra
+    return clf
 
 
 def cipher_timing(latent_shape: tuple[int, ...], repeats: int = 20, seed: int = 0) -> dict[str, float]:
@@ -359,7 +372,7 @@ def classifier_metrics(split: Split, clf: Classified) -> dict:
     m["n_train"], m["n_val"], m["n_test"] = (int(len(split.index[k])) for k in PARTS)
     m["n_test_positive"] = int(test_y.sum())
     m["clf_seconds"] = float(clf.history["seconds"].sum())
-    return m
+    return m | clf.extra
 
 
 def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: Retrieved, clf: Classified) -> dict:

@@ -33,19 +33,30 @@ def ssim_of(original: np.ndarray, other: np.ndarray) -> float:
     return float(skm.structural_similarity(original, other, **SSIM_SETTINGS))
 
 
+#: Identical images have infinite PSNR; means stay finite and honest with each image's PSNR capped here.
+PSNR_CAP_DB = 100.0
+
+
+def per_image_quality(original: np.ndarray, other: np.ndarray) -> dict[str, np.ndarray]:
+    """Each image's PSNR (dB, capped at PSNR_CAP_DB) and SSIM (SSIM_SETTINGS), images in [0, 1]: what every
+    method of the rate–distortion chapter is measured by."""
+    a, b = _pair(original, other)
+    with np.errstate(divide="ignore"):
+        psnr = np.array([skm.peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b, strict=True)])
+    ssim = np.array([ssim_of(x, y) for x, y in zip(a, b, strict=True)])
+    return {"psnr": np.minimum(psnr, PSNR_CAP_DB), "ssim": ssim}
+
+
 def reconstruction_metrics(original: np.ndarray, retrieved: np.ndarray) -> dict[str, float]:
     """MSE, MAE, PSNR (dB) and SSIM (the literature's Gaussian-window settings) for images in [0, 1], averaged
     over images."""
     a, b = _pair(original, retrieved)
-    with np.errstate(divide="ignore"):  # identical images: infinite PSNR, capped below
-        psnr = [skm.peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b, strict=True)]
-    ssim = [ssim_of(x, y) for x, y in zip(a, b, strict=True)]
+    quality = per_image_quality(a, b)
     return {
         "mse": float(np.mean([skm.mean_squared_error(x, y) for x, y in zip(a, b, strict=True)])),
         "mae": float(skl.mean_absolute_error(a.ravel(), b.ravel())),
-        # identical images have infinite PSNR; keep the mean finite and honest by capping at 100 dB
-        "psnr": float(np.mean(np.minimum(psnr, 100.0))),
-        "ssim": float(np.mean(ssim)),
+        "psnr": float(quality["psnr"].mean()),
+        "ssim": float(quality["ssim"].mean()),
     }
 
 

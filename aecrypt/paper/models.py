@@ -14,6 +14,7 @@ from aecrypt.paper.choices import (
     BASE_FILTERS,
     latent_shape,
     validate_activation,
+    validate_bottleneck,
     validate_depth,
     validate_loss,
     validate_optimizer,
@@ -55,14 +56,22 @@ def _conv(filters: int, activation: str, name: str) -> keras.layers.Conv2D:
     return keras.layers.Conv2D(filters, (3, 3), padding="same", activation=activation, name=name)
 
 
-def build_autoencoder(input_size: int = 200, depth: int = 3, activation: str = "relu") -> Autoencoder:
+def build_autoencoder(
+    input_size: int = 200, depth: int = 3, activation: str = "relu", bottleneck: int = 0
+) -> Autoencoder:
     """The paper's autoencoder as far as its text describes it. Depth d: d encoder convolutions (32·2^i
     filters) with d-1 max-poolings; the decoder mirrors it (Conv → UpSampling from the deepest conv to the
     second) and ends with a one-filter sigmoid convolution. At depth 3 the encoder is the paper's layer list;
     its decoder text names one UpSampling2D, and the second one here is inferred (two poolings need two
-    upsamplings to give back a 200×200 image). See the book's Limitations page."""
+    upsamplings to give back a 200×200 image). See the book's Limitations page.
+
+    With `bottleneck` k > 0 (not the paper's: the chapter "Is it compressed?") a 1×1 convolution narrows the
+    encoder's output to k channels and its mirror widens them again before the decoder, so the latent that
+    is sent holds k values per position instead of 32·2^(d-1)."""
     validate_depth(depth, input_size)
     activation = validate_activation(activation)
+    bottleneck = validate_bottleneck(bottleneck)
+    deepest = BASE_FILTERS * 2 ** (depth - 1)
 
     image = keras.Input((input_size, input_size, 1), name="image")
     x = image
@@ -70,10 +79,14 @@ def build_autoencoder(input_size: int = 200, depth: int = 3, activation: str = "
         if i:
             x = keras.layers.MaxPooling2D((2, 2), name=f"encoder_pool{i}")(x)
         x = _conv(BASE_FILTERS * 2**i, activation, f"encoder_conv{i + 1}")(x)
+    if bottleneck:
+        x = keras.layers.Conv2D(bottleneck, (1, 1), activation=activation, name="encoder_bottleneck")(x)
     encoder = keras.Model(image, x, name="encoder")
 
-    latent = keras.Input(latent_shape(input_size, depth), name="latent")
+    latent = keras.Input(latent_shape(input_size, depth, bottleneck), name="latent")
     y = latent
+    if bottleneck:
+        y = keras.layers.Conv2D(deepest, (1, 1), activation=activation, name="decoder_widen")(y)
     for i in reversed(range(1, depth)):
         y = _conv(BASE_FILTERS * 2**i, activation, f"decoder_conv{depth - i}")(y)
         y = keras.layers.UpSampling2D((2, 2), name=f"decoder_up{depth - i}")(y)

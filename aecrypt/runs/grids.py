@@ -14,13 +14,15 @@ from aecrypt.paper import choices
 
 GRID_TOP_KEYS = {"name", "description", "grid", "extra"}
 COMBINATION_KEYS = {"loss", "optimizer", "depth", "activation"}
-EXTRA_KEYS = COMBINATION_KEYS | {"note", "key_image", "seed", "seeds"}
+OPTIONAL_KEYS = {"bottleneck"}  # a grid or an extra may give it; absent: 0, the paper's latent
+EXTRA_KEYS = COMBINATION_KEYS | OPTIONAL_KEYS | {"note", "key_image", "seed", "seeds"}
 
 
 VALIDATORS: dict[str, Callable] = {
     "loss": choices.validate_loss,
     "optimizer": choices.validate_optimizer,
     "activation": choices.validate_activation,
+    "bottleneck": choices.validate_bottleneck,
 }
 
 
@@ -33,6 +35,11 @@ class Combination:
     note: str = ""
     key_image: str = ""
     seeds: tuple[int, ...] | None = None  # training seeds for this combination only (default: the build's)
+    bottleneck: int = 0  # channels of the bottleneck variant's latent (0: the paper's latent)
+
+    @property
+    def label(self) -> str:
+        return choices.combination_label(self.loss, self.optimizer, self.activation, self.depth, self.bottleneck)
 
 
 @dataclass
@@ -72,22 +79,23 @@ def load_grid(path: str | Path) -> Grid:
     combos: list[Combination] = []
     grid = raw.get("grid") or {}
     if grid:
-        if unknown := set(grid) - COMBINATION_KEYS:
-            problems.append(f"grid: unknown key(s) {sorted(unknown)}; valid: {sorted(COMBINATION_KEYS)}")
+        if unknown := set(grid) - COMBINATION_KEYS - OPTIONAL_KEYS:
+            valid = sorted(COMBINATION_KEYS | OPTIONAL_KEYS)
+            problems.append(f"grid: unknown key(s) {sorted(unknown)}; valid: {valid}")
         if missing := COMBINATION_KEYS - set(grid):
             problems.append(f"grid: missing key(s) {sorted(missing)}")
-        for key in COMBINATION_KEYS & set(grid):
+        for key in (COMBINATION_KEYS | OPTIONAL_KEYS) & set(grid):
             values = grid[key] if isinstance(grid[key], list) else [grid[key]]
             if not values:
                 problems.append(f"grid: {key} has no values")
             for v in values:
                 _check_value(key, v, f"grid.{key}", problems)
         if not problems:
-            keys = ("loss", "optimizer", "depth", "activation")
-            lists = [grid[k] if isinstance(grid[k], list) else [grid[k]] for k in keys]
+            keys = ("loss", "optimizer", "depth", "activation", "bottleneck")
+            lists = [grid.get(k, [0]) if isinstance(grid.get(k, [0]), list) else [grid[k]] for k in keys]
             combos += [
-                Combination(str(lo).lower(), str(o).lower(), d, str(a).lower())
-                for lo, o, d, a in itertools.product(*lists)
+                Combination(str(lo).lower(), str(o).lower(), d, str(a).lower(), bottleneck=b)
+                for lo, o, d, a, b in itertools.product(*lists)
             ]
     for i, entry in enumerate(raw.get("extra") or []):
         where = f"extra[{i}]"
@@ -99,7 +107,7 @@ def load_grid(path: str | Path) -> Grid:
         if missing := COMBINATION_KEYS - set(entry):
             problems.append(f"{where}: missing key(s) {sorted(missing)}")
             continue
-        for key in COMBINATION_KEYS:
+        for key in COMBINATION_KEYS | (OPTIONAL_KEYS & set(entry)):
             _check_value(key, entry[key], where, problems)
         seeds = _extra_seeds(entry, where, problems)
         combos.append(
@@ -111,6 +119,7 @@ def load_grid(path: str | Path) -> Grid:
                 str(entry.get("note", "")),
                 str(entry.get("key_image", "")),
                 seeds,
+                int(entry.get("bottleneck", 0)) if isinstance(entry.get("bottleneck", 0), int) else 0,
             )
         )
     if not combos and not problems:

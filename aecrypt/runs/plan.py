@@ -62,7 +62,7 @@ class Plan:
                 "references": [spec.entry(rid) for spec, rid in self.references],
                 "skipped": [
                     {
-                        "label": choices.combination_label(c.loss, c.optimizer, c.activation, c.depth),
+                        "label": c.label,
                         "loss": c.loss,
                         "optimizer": c.optimizer,
                         "depth": c.depth,
@@ -120,6 +120,7 @@ def plan_sweep(
                 data_seed=data_seed,
                 size=smaller,
                 note=c.note,
+                bottleneck=c.bottleneck,
             )
             planned.append((spec, run_id(spec, fingerprints, data_fp)))
             used_seeds.add(run_seed)

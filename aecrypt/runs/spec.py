@@ -13,7 +13,7 @@ from aecrypt.profiles import Profile, as_profile
 
 #: The notebooks a run can execute (in notebooks/): one combination, or the shared baseline.
 TEMPLATES = ("experiment", "baseline")
-BASELINE_PARAMETERS = ("profile", "data", "seed", "data_seed")
+BASELINE_PARAMETERS = ("profile", "data", "seed", "data_seed", "codec")
 _NOT_PARAMETERS = ("note", "template", "size")
 
 
@@ -32,6 +32,8 @@ class RunSpec:
     key_image: str = ""
     data_seed: int = 0  # phantoms, the split and the paper-cipher key: fixed per build
     with_cipher: bool = True  # False: the reference run that decodes latents without the cipher
+    bottleneck: int = 0  # channels of the bottleneck variant's latent (0: the paper's latent)
+    codec: str = ""  # a baseline on a codec's decoded images (e.g. "webp:37"); empty: on the originals
     size: int = 0  # image side when the build's images are smaller than the profile's (0: the profile's)
     note: str = ""  # why this combination is in the grid (not hashed: it does not change the result)
     template: str = "experiment"
@@ -40,10 +42,14 @@ class RunSpec:
         object.__setattr__(self, "profile", as_profile(self.profile))
 
     @classmethod
-    def baseline(cls, profile: Profile | str, data: str, seed: int, data_seed: int = 0, size: int = 0) -> RunSpec:
+    def baseline(
+        cls, profile: Profile | str, data: str, seed: int, data_seed: int = 0, size: int = 0, codec: str = ""
+    ) -> RunSpec:
         """The classifier on the original images, shared by every combination of (data, profile, training
-        seed, data seed) of a build."""
-        return cls(profile, data, activation="", seed=seed, data_seed=data_seed, size=size, template="baseline")
+        seed, data seed) of a build; with `codec`, on what that codec gives back of them."""
+        return cls(
+            profile, data, activation="", seed=seed, data_seed=data_seed, size=size, codec=codec, template="baseline"
+        )
 
     @property
     def is_baseline(self) -> bool:
@@ -53,8 +59,8 @@ class RunSpec:
     def label(self) -> str:
         """The combination (what results aggregate over seeds by); the baseline's names the images."""
         if self.is_baseline:
-            return "original images"
-        return choices.combination_label(self.loss, self.optimizer, self.activation, self.depth)
+            return f"{self.codec} images" if self.codec else "original images"
+        return choices.combination_label(self.loss, self.optimizer, self.activation, self.depth, self.bottleneck)
 
     @property
     def run_label(self) -> str:
@@ -68,12 +74,14 @@ class RunSpec:
 
     def parameters(self) -> dict:
         """What papermill passes to the template (and what the id hashes): the profile by name. A smaller image
-        size travels as the template's profile override, and only when set (so runs at the profile's size keep
-        their ids)."""
+        size, a bottleneck and a codec travel only when set (the templates' defaults are none of them)."""
         params = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_PARAMETERS}
         params["profile"] = self.profile.name
         if self.is_baseline:
             params = {k: params[k] for k in BASELINE_PARAMETERS}
+        for optional in ("bottleneck", "codec"):
+            if not params.get(optional):
+                params.pop(optional, None)
         return params | ({"overrides": {"size": self.size}} if self.size else {})
 
     def entry(self, run_id: str) -> dict:
@@ -121,6 +129,7 @@ def spec_from_run_folder(folder: Path) -> RunSpec:
         key_image=cfg.get("key_image", ""),
         data_seed=int(cfg.get("data_seed", 0)),
         with_cipher=bool(cfg.get("with_cipher", True)),
+        bottleneck=int(cfg.get("bottleneck", 0)),
         size=size,
         note="added by hand",
     )

@@ -92,6 +92,28 @@ def check_scheduler_address(address: str) -> None:
         raise UsageError(f"--scheduler {address!r} is not a scheduler address ({exc}); e.g. tcp://host:8786") from None
 
 
+def execute_runs(
+    batch: list, pdir: Path, progress: Progress, workers: int, threads: int, scheduler: str | None = None
+) -> list[tuple[str, str]]:
+    """Run (spec, run id) pairs into the profile folder `pdir`, each finished run stored as it comes in; returns
+    the failures as (run label, error)."""
+    failed: list[tuple[str, str]] = []
+    if not batch:
+        return failed
+    texts = {name: template_path(name).read_text() for name in TEMPLATES}
+    results = (
+        _dask_results(batch, texts, scheduler, threads)
+        if scheduler
+        else _local_results(batch, texts, min(workers, len(batch)), threads)
+    )
+    for result in results:
+        folder.store_run(result, pdir)
+        if not result.ok:
+            failed.append((result.spec.run_label, result.error))
+        progress.finished(result)
+    return failed
+
+
 def default_workers() -> int:
     return max(1, (os.cpu_count() or 1))
 
@@ -149,23 +171,8 @@ def run_sweep(
     for combo, reason in plan.skipped:
         log.info(f"  skipped {combo.loss}+{combo.optimizer}+{combo.activation}+{combo.depth}: {reason}")
     write_atomic(paths.plan_json(profile, results_root), plan.to_json())
-    texts = {name: template_path(name).read_text() for name in TEMPLATES}
-
     def execute(batch) -> list[tuple[str, str]]:
-        failed = []
-        if not batch:
-            return failed
-        results = (
-            _dask_results(batch, texts, scheduler, threads)
-            if scheduler
-            else _local_results(batch, texts, min(workers, len(batch)), threads)
-        )
-        for result in results:
-            folder.store_run(result, pdir)
-            if not result.ok:
-                failed.append((result.spec.run_label, result.error))
-            progress.finished(result)
-        return failed
+        return execute_runs(batch, pdir, progress, workers, threads, scheduler)
 
     failures = execute(todo)
     write_summary(profile, results_root)

@@ -49,6 +49,7 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
                 "optimizer",
                 "depth",
                 "activation",
+                "bottleneck",
                 "seed",
                 "data_seed",
                 "key_image",
@@ -57,6 +58,7 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
             )
         }
         row["data_seed"] = row["data_seed"] or 0
+        row["bottleneck"] = row["bottleneck"] or 0
         row["run_label"] = row["run_label"] or f"{row['label']} · seed {row['seed']}"
         row["profile"] = profile
         if folder.is_complete(ok_dir):

@@ -33,9 +33,10 @@ def list_runs(profile: str, results_root: Path | None = None) -> pd.DataFrame:
                 "size": config.get("profile_settings", {}).get("size"),
                 "models": all((folder / f).is_file() for f in MODEL_FILES.values()),
                 "with_cipher": bool(params.get("with_cipher", True)),  # False: a reference run's twin models
+                "bottleneck": int(params.get("bottleneck", 0)),  # > 0: the compression chapter's variant
             }
         )
-    return pd.DataFrame(rows, columns=["run_id", "run_label", "size", "models", "with_cipher"])
+    return pd.DataFrame(rows, columns=["run_id", "run_label", "size", "models", "with_cipher", "bottleneck"])
 
 
 def find_run(run: str, profile: str, results_root: Path | None = None) -> Path:
