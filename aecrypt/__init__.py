@@ -15,6 +15,9 @@ The package is a house of rooms, one concern each; a room imports only the rooms
   audit/      the cipher audit: randomness tests, attacks on the paper's cipher, the cached audit record
   link/       the IoT link: packets (all AEAD framing), keys, the PNG codec, sender and receiver, MQTT,
               brokers, certificates, fault drills
+  compression/
+              is it compressed? bytes on the wire, rate–distortion against the standard codecs, the
+              bottleneck variant and the classifier at equal rate, latency per method (the cached step)
   book/       the Jupyter Book: its build, editions, figures, and one module per page group
   coursework/ the autograded assignments (otter-grader)
   cli/        the `aecrypt` command, one module per command family

@@ -116,6 +116,27 @@ def verdicts_json(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "verdicts.json"
 
 
+@dataclass(frozen=True)
+class CompressionFiles:
+    """The files of results/<profile>/compression/ (`aecrypt compression`; the chapter "Is it compressed?")."""
+
+    record: str = "record.json"  # what it read, which codecs were offered, timings, notes
+    bytes: str = "bytes.csv"  # bytes on the wire per image, every way an image or latent travels
+    rd: str = "rd.csv"  # rate–distortion points: every method and setting, means over the same images
+    latency: str = "latency.csv"  # encode/decode seconds per image and seconds on the wire
+    keeps_up: str = "keeps_up.csv"  # which method keeps up with which link at 1 and 10 images/s
+    matches: str = "matches.csv"  # the codec settings matched to each bottleneck's rate
+    equal_rate: str = "equal_rate.csv"  # the classifier at equal rate: one row per run
+    comparisons: str = "comparisons.csv"  # AUC differences at equal rate with intervals and Holm's p
+
+
+COMPRESSION_FILES = CompressionFiles()
+
+
+def compression_dir(profile: str, root: Path | None = None) -> Path:
+    return profile_dir(profile, root) / "compression"
+
+
 def bench_json(root: Path | None = None) -> Path:
     """The last `make bench` record of this machine (the book's Performance page reads it)."""
     return (root or results_root()) / "bench.json"

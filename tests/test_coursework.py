@@ -14,7 +14,14 @@ from aecrypt.book import build, editions
 from aecrypt.cli import main as cli
 from aecrypt.coursework import assignments
 
-REQUIRED = {"ex-latent-size", "ex-new-combination", "ex-known-plaintext", "ex-two-combinations", "ex-own-xrays"}
+REQUIRED = {
+    "ex-latent-size",
+    "ex-new-combination",
+    "ex-known-plaintext",
+    "ex-two-combinations",
+    "ex-own-xrays",
+    "ex-compression-rate",
+}
 
 
 def _solutions(text: str) -> list[str]:
@@ -81,6 +88,8 @@ def test_the_student_edition_has_the_exercises_and_no_solution_anywhere(tiny_boo
     assert _files_with(student_book, marker) == []  # HTML, search index, _sources, notebooks: everything
     security = (student_book / "book" / "security.html").read_text()
     assert "Recover the key from one known pair" in security and "Exercise" in security
+    compression = (student_book / "book" / "compression.html").read_text()
+    assert "A codec at the bottleneck" in compression and "1.0625" not in compression  # exercise kept, answer gone
     assert "student edition" in (student_book / "book" / "intro.html").read_text()
 
 

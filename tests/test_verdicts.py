@@ -286,9 +286,12 @@ def test_the_cipher_verdict_is_computed_from_the_attack():
     assert formula.cipher_security(pd.Series([1e-7, 0.9], index=["r1", "r2"]), tanh).outcome == NOT_REPRODUCED
 
 
-def test_compression_follows_the_shapes():
-    assert formula.compression(pd.Series([8.0, 16.0])).outcome == NOT_REPRODUCED
-    assert formula.compression(pd.Series([0.25, 0.5])).outcome == REPRODUCED
+def test_compression_is_judged_in_bytes_on_the_wire():
+    larger = formula.compression({"depth 2": 8192.0, "depth 3": 4100.0}, 1024, 800.0, "uint8 + zstd")
+    assert larger.outcome == NOT_REPRODUCED and "4×–8× the raw image's 1024 bytes" in larger.measured
+    assert "PNG is 0.78× it" in larger.measured
+    assert formula.compression({"k=1": 72.0}, 1024, None, "uint8").outcome == REPRODUCED
+    assert formula.compression({"a": 72.0, "b": 4096.0}, 1024, None, "uint8").outcome.startswith(INCONCLUSIVE)
 
 
 def test_phantom_findings_keep_their_test_but_are_not_verdicts():

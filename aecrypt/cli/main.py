@@ -10,9 +10,9 @@ import logging
 import sys
 
 from aecrypt import AecryptError, UsageError, __version__
-from aecrypt.cli import audit, book, common, coursework, fetch, link, packets, runs
+from aecrypt.cli import audit, book, common, compression, coursework, fetch, link, packets, runs
 
-FAMILIES = (runs, fetch, audit, book, coursework, packets, link)
+FAMILIES = (runs, fetch, audit, compression, book, coursework, packets, link)
 #: Libraries whose loggers the command sets, one logger at a time (never the root logger or the process).
 LIBRARY_LOGGERS = ("papermill", "traitlets", "distributed", "amqtt", "matplotlib", "absl", "tensorflow", "asyncio")
 

@@ -12,7 +12,7 @@ from collections import Counter
 import pandas as pd
 
 from aecrypt.book.page import machine_name, md
-from aecrypt.book.pages import calibration
+from aecrypt.book.pages import calibration, compression
 from aecrypt.book.pages.audit import cipher_finding
 from aecrypt.book.pages.link import link_finding
 from aecrypt.paper.choices import combination_label
@@ -109,7 +109,7 @@ def findings(results: Results) -> list[Finding]:
         ("depth", trends.depth_effect(runs)[0]),
         ("epochs", trends.epoch_effect(runs, results.settings.checkpoints)[0]),
         ("cipher", cipher_finding(results)),
-        ("compression", formula.compression(results.ok["latent_to_image_ratio"])),
+        ("compression", compression.finding(results)),
     ]
     lo, hi = PAPER_EPOCH_SECONDS
     seconds = results.ok["seconds_per_epoch"]

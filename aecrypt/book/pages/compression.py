@@ -1,0 +1,255 @@
+"""The chapter *Is it compressed?*: what `aecrypt compression` wrote (results/<profile>/compression/) as the
+page's tables and sentences, and the compression verdict in bytes on the wire (which *Results vs. paper*
+quotes). Nothing here encodes or trains."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from aecrypt.compression import record as compression_record
+from aecrypt.compression import wire
+from aecrypt.compression.equal_rate import GRID, ORIGINAL
+from aecrypt.runs.results import Results
+from aecrypt.stats import formula
+from aecrypt.stats.findings import Finding
+
+RUNS_COMMAND = "make book-compression"
+
+
+def tables(results: Results) -> dict | None:
+    return compression_record.load(results.profile, results.root)
+
+
+def _bytes_of(t: pd.DataFrame, method: str, size: int, depth: int = 0) -> float:
+    rows = t[(t["method"] == method) & (t["size"] == size) & (t["depth"] == depth) & (t["bottleneck"] == 0)]
+    return float(rows["bytes"].iloc[0]) if len(rows) and pd.notna(rows["bytes"].iloc[0]) else math.nan
+
+
+def finding(results: Results) -> Finding:
+    """The compression verdict: each depth's latent at its smallest way on the wire against the raw image. From
+    the compression record where it ran (uint8 + zstd, measured), else from the shapes (uint8)."""
+    size = results.settings.size
+    t = tables(results)
+    if t and len(t["bytes"]):
+        b = t["bytes"]
+        depths = sorted(int(d) for d in b[(b["kind"] == "latent") & (b["size"] == size)]["depth"].unique())
+        smallest = {f"depth {d}": _bytes_of(b, "latent uint8 + zstd", size, d) for d in depths}
+        if smallest and not any(math.isnan(v) for v in smallest.values()):
+            png = _bytes_of(b, "PNG", size)
+            return formula.compression(smallest, size * size, png, "uint8 + zstd, measured on the test images")
+    ok = results.ok.drop_duplicates("depth")
+    smallest = {f"depth {int(r['depth'])}": r["latent_elements"] + wire.UINT8_SIDE_BYTES for _, r in ok.iterrows()}
+    return formula.compression(smallest, size * size, None, "uint8, from the layer shapes")
+
+
+def facts(results: Results) -> dict[str, str]:
+    t = tables(results)
+    if not t:
+        return {
+            "rd_images": "—",
+            "test_images": "—",
+            "codecs": "—",
+            "imagecodecs": "—",
+            "machine": "—",
+            "seconds": "—",
+            "verdict": finding(results).outcome,
+        }
+    rec = t["record"]
+    offered = [c["title"] + f" ({c['library']})" for c in rec["codecs"].values()]
+    missing = [name for name, ok in rec["offered"].items() if not ok]
+    return _rate_facts(t, rec["sizes"][0]) | {
+        "rd_images": str(rec["rd_images"]),
+        "test_images": str(rec["test_images"]),
+        "codecs": ", ".join(offered) + (f"; not offered here: {', '.join(missing)}" if missing else ""),
+        "imagecodecs": str(rec["imagecodecs"]),
+        "machine": rec["cpu"],
+        "seconds": f"{rec['seconds']:.0f}",
+        "verdict": finding(results).outcome,
+    }
+
+
+def _rate_facts(t: dict, size: int) -> dict[str, str]:
+    """The smallest autoencoder point, the highest rate any codec's sweep reaches, and PNG's rate, at `size`."""
+    rd = t["rd"][t["rd"]["size"] == size]
+    models = rd[rd["kind"] == "autoencoder"].groupby(["method", "setting"], sort=False)[["bpp", "psnr"]].mean()
+    codecs = rd[rd["kind"] == "codec"]
+    png = codecs[codecs["method"] == "PNG"]["bpp"]
+    smallest = models["bpp"].idxmin() if len(models) else None
+    return {
+        "ae_smallest": (
+            f"{smallest[0]} as {smallest[1]}, {models.loc[smallest, 'bpp']:.1f} bpp at "
+            f"{models.loc[smallest, 'psnr']:.1f} dB"
+            if smallest
+            else "—"
+        ),
+        "codec_highest": f"{codecs['bpp'].max():.2f}" if len(codecs) else "—",
+        "png_bpp": f"{png.iloc[0]:.2f}" if len(png) else "—",
+    }
+
+
+def bytes_table(results: Results) -> pd.DataFrame:
+    """Bytes and bits per pixel for every way an image or latent travels: each depth at the build's size (measured)
+    and at the paper's 200² (from the shapes)."""
+    t = tables(results)
+    if not t:
+        return pd.DataFrame()
+    b = t["bytes"]
+    b = b[b["bottleneck"] == 0]
+    b = b.assign(
+        where=[f"{s}², depth {d}" if d else f"{s}², image" for s, d in zip(b["size"], b["depth"], strict=True)]
+    )
+    images = b[b["kind"] == "image"]
+    cells = lambda frame: [  # noqa: E731
+        "—" if pd.isna(x) else f"{x:,.0f} B · {p:.2f} bpp" for x, p in zip(frame["bytes"], frame["bpp"], strict=True)
+    ]
+    latents = b[b["kind"] == "latent"].assign(cell=lambda f: cells(f))
+    wide = latents.pivot_table(index="method", columns="where", values="cell", aggfunc="first", sort=False)
+    wide.columns.name = None
+    wide = wide.reset_index()
+    image_rows = images.assign(cell=cells(images))[["method", "where", "cell"]]
+    image_wide = image_rows.pivot_table(index="method", columns="where", values="cell", aggfunc="first", sort=False)
+    image_wide.columns.name = None
+    return pd.concat([image_wide.reset_index(), wide], ignore_index=True).fillna("")
+
+
+def header_table(results: Results) -> pd.DataFrame:
+    """Per codec and size: the share of the file that is header at its lowest and its highest setting."""
+    t = tables(results)
+    if not t:
+        return pd.DataFrame()
+    rd = t["rd"]
+    codecs = rd[(rd["kind"] == "codec") & rd["header_share"].notna()]
+    rows = []
+    for (method, size), g in codecs.groupby(["method", "size"], sort=False):
+        g = g.sort_values("bpp")
+        rows.append(
+            {
+                "codec": method,
+                "size": f"{size}²",
+                "lowest rate: bpp · header": f"{g['bpp'].iloc[0]:.2f} · {g['header_share'].iloc[0]:.0%}",
+                "highest rate: bpp · header": f"{g['bpp'].iloc[-1]:.2f} · {g['header_share'].iloc[-1]:.0%}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def at_rate(results: Results, bpp: float, size: int) -> pd.DataFrame:
+    """Each codec's point nearest (in log rate) to `bpp` at `size`: what it gives for about the same bytes."""
+    rd = tables(results)["rd"]
+    codecs = rd[(rd["kind"] == "codec") & (rd["size"] == size)]
+    rows = []
+    for _, g in codecs.groupby("method", sort=False):
+        nearest = g.iloc[(g["bpp"].map(math.log) - math.log(bpp)).abs().argsort()[:1]]
+        rows.append(nearest)
+    return pd.concat(rows)[["method", "setting", "bpp", "psnr", "ssim"]].round(3) if rows else pd.DataFrame()
+
+
+def model_points(results: Results) -> pd.DataFrame:
+    t = tables(results)
+    if not t:
+        return pd.DataFrame()
+    from aecrypt.book.rdplot import rates_table
+
+    return rates_table(t["rd"], results.settings.size)
+
+
+def equal_rate_table(results: Results) -> pd.DataFrame:
+    """Per method at equal rate: its rate, image quality and AUC (means over seeds), and the AUC difference
+    against the original images' classifier with its 95 % interval and Holm-adjusted verdict."""
+    t = tables(results)
+    if not t or t["equal_rate"].empty:
+        return pd.DataFrame()
+    runs = t["equal_rate"]
+    means = (
+        runs.groupby(["method", "kind"], sort=False)
+        .agg(seeds=("seed", "nunique"), bpp=("bpp", "mean"), psnr=("psnr", "mean"), auc=("auc", "mean"))
+        .reset_index()
+    )
+    comp = t["comparisons"]
+    against = comp[comp["against"] == ORIGINAL].set_index("method") if len(comp) else pd.DataFrame()
+
+    def versus(label: str) -> str:
+        if label not in getattr(against, "index", []):
+            return "—"
+        r = against.loc[label]
+        if pd.isna(r["low"]):
+            return f"{r['auc_difference']:+.3f} (no interval: one seed)"
+        return f"{r['auc_difference']:+.3f} ({r['low']:+.3f} to {r['high']:+.3f}) · {r['verdict']}"
+
+    means["AUC − original (95 % CI) · Holm"] = means["method"].map(versus)
+    return means.round({"bpp": 2, "psnr": 2, "auc": 3})
+
+
+def codec_vs_bottleneck(results: Results) -> pd.DataFrame:
+    t = tables(results)
+    if not t or t["comparisons"].empty:
+        return pd.DataFrame()
+    comp = t["comparisons"]
+    pairs = comp[comp["against"] != ORIGINAL]
+    return pairs.round({"auc_difference": 3, "low": 3, "high": 3, "p": 4, "p_holm": 4})
+
+
+def matches_table(results: Results) -> pd.DataFrame:
+    t = tables(results)
+    if not t or t["matches"].empty:
+        return pd.DataFrame()
+    m = t["matches"]
+    m = m.assign(
+        match=[
+            f"{c}:{s} at {b:.2f} bpp (next setting {a:.2f})" if r else f"cannot go this low (lowest {a:.2f} bpp)"
+            for c, s, b, a, r in zip(m["codec"], m["setting"], m["bpp"], m["bpp_above"], m["reached"], strict=True)
+        ]
+    )
+    wide = m.pivot_table(
+        index=["bottleneck", "target_bpp"], columns="codec", values="match", aggfunc="first", sort=False
+    )
+    return wide.reset_index().round({"target_bpp": 3})
+
+
+def latency_table(results: Results) -> pd.DataFrame:
+    t = tables(results)
+    if not t or t["latency"].empty:
+        return pd.DataFrame()
+    lat = t["latency"].copy()
+    ms = lambda s: f"{s * 1e3:.2f}"  # noqa: E731
+    out = pd.DataFrame(
+        {
+            "method": lat["method"],
+            "setting": lat["setting"].fillna(""),
+            "bytes": lat["bytes"].round(0).astype(int),
+            "encode ms (one · batched)": [
+                f"{ms(a)} · {ms(b)}" for a, b in zip(lat["encode_one_s"], lat["encode_batched_s"], strict=True)
+            ],
+            "decode ms (one · batched)": [
+                f"{ms(a)} · {ms(b)}" for a, b in zip(lat["decode_one_s"], lat["decode_batched_s"], strict=True)
+            ],
+        }
+    )
+    for column in [c for c in lat.columns if c.startswith("wire_s ")]:
+        out[f"on the wire, {column[7:]} (ms)"] = (lat[column] * 1e3).round(2)
+    return out
+
+
+def keeps_up_table(results: Results) -> pd.DataFrame:
+    t = tables(results)
+    if not t or t["keeps_up"].empty:
+        return pd.DataFrame()
+    k = t["keeps_up"].assign(setting=lambda f: f["setting"].fillna(""))
+    k["cell"] = ["yes" if ok else f"no ({s:.2f} s)" for ok, s in zip(k["keeps_up"], k["slowest_stage_s"], strict=True)]
+    k["column"] = [f"{link} · {r}/s" for link, r in zip(k["link"], k["images_per_s"], strict=True)]
+    wide = k.pivot_table(index=["method", "setting"], columns="column", values="cell", aggfunc="first", sort=False)
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def runs_missing_note(results: Results) -> str:
+    t = tables(results)
+    planned = t["record"]["equal_rate_runs"]["planned"] if t else 0
+    return (
+        f"*The bottleneck variant and the classifier at equal rate are not in this build: they are "
+        f"{planned} runs beyond the default's time budget ({GRID.name}: 5 bottlenecks × the build's seeds, and the "
+        f"classifier on JPEG and WebP images at each reachable rate). `{RUNS_COMMAND}` runs them (about 7 minutes on "
+        "2 cores at the default profile; cached like every run) and rebuilds the book.*"
+    )

@@ -1,0 +1,72 @@
+"""The rate–distortion figure of the chapter "Is it compressed?": bits per pixel (log scale) against PSNR
+and SSIM, one line per codec over its settings, one marker per autoencoder quantisation (mean over the
+combination's seeds), drawn in the project's one style."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from aecrypt.paper.metrics import PSNR_CAP_DB
+from aecrypt.paper.runplots import use_style
+
+MARKERS = {"float32": "s", "float16": "D", "uint8": "o"}
+
+
+def _lossy(points: pd.DataFrame) -> pd.DataFrame:
+    """Lossless points (PSNR at its cap) sit off the PSNR axis; they are drawn on the SSIM panel only."""
+    return points[points["psnr"] < PSNR_CAP_DB]
+
+
+def rate_distortion(rd: pd.DataFrame, size: int) -> plt.Figure:
+    """PSNR and SSIM against bpp at one image size: codecs as lines, autoencoders (and bottlenecks) as points
+    at their uint8 / float16 / float32 rates, with lossless coding (zstd) as open markers."""
+    use_style()
+    at = rd[rd["size"] == size]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    codecs = at[at["kind"] == "codec"]
+    for i, (method, line) in enumerate(codecs.groupby("method", sort=False)):
+        line = line.sort_values("bpp")
+        for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
+            shown = _lossy(line) if metric == "psnr" else line
+            ax.plot(shown["bpp"], shown[metric], "-", marker=".", color=colours[i % len(colours)], label=method)
+    models = at[at["kind"] != "codec"]
+    if len(models):
+        means = models.groupby(["method", "setting"], sort=False)[["bpp", "psnr", "ssim"]].mean().reset_index()
+        for j, (method, group) in enumerate(means.groupby("method", sort=False)):
+            colour = colours[-1 - j % len(colours)]  # from the palette's end (black first): apart from the codecs
+            for row in group.to_dict("records"):
+                quant, _, coder = row["setting"].partition(" + ")
+                for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
+                    ax.plot(
+                        row["bpp"],
+                        row[metric],
+                        MARKERS.get(quant, "o"),
+                        color=colour,
+                        mfc="none" if coder else colour,
+                        ms=6,
+                    )
+            axes[0].plot([], [], "o", color=colour, label=method)
+        axes[0].plot([], [], "o", color="0.4", mfc="none", label="+ zstd (same image, fewer bytes)")
+    for ax, metric, unit in zip(axes, ("PSNR", "SSIM"), ("dB", "Gaussian window, σ = 1.5"), strict=True):
+        ax.set_xscale("log")
+        ax.set_xlabel("bits per pixel (log scale)")
+        ax.set_ylabel(f"{metric} ({unit})")
+        ax.axvline(8, color="0.5", lw=0.8, ls=":")
+        ax.text(8, ax.get_ylim()[0], " 8 bpp:\n raw image", fontsize=7.5, color="0.4", va="bottom")
+    axes[0].set_title(f"{size}×{size}: image quality against rate")
+    axes[1].set_title("■ float32  ◆ float16  ● uint8 latent")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.16))
+    fig.tight_layout()
+    return fig
+
+
+def rates_table(rd: pd.DataFrame, size: int) -> pd.DataFrame:
+    """Each autoencoder quantisation's mean rate and quality at `size` (mean over seeds), for the page's table."""
+    at = rd[(rd["size"] == size) & (rd["kind"] != "codec")]
+    if at.empty:
+        return pd.DataFrame()
+    table = at.groupby(["method", "setting"], sort=False)[["bpp", "psnr", "ssim"]].mean().reset_index()
+    return table.assign(bpp=table["bpp"].round(2), psnr=table["psnr"].round(2), ssim=np.round(table["ssim"], 3))

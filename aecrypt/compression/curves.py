@@ -1,0 +1,141 @@
+"""Rate–distortion points, as learned-compression papers draw them: for each method and setting, every test
+image's bits per pixel, PSNR and SSIM (`paper.metrics.per_image_quality`, the same code for every method),
+then their means with standard errors over images. A codec's points come from its settings; an
+autoencoder's from its latent at each quantisation (decoded as the link's receiver decodes it: AEAD, no
+paper cipher), with the rate of the quantised latent alone and after a lossless coder. `matched_setting`
+finds the setting of a codec whose mean rate sits at or just below a target."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aecrypt.compression import wire
+from aecrypt.data import codecs
+from aecrypt.link import packets
+from aecrypt.paper.metrics import per_image_quality
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("method", "kind", "setting", "size", "n_images", "bpp", "bpp_se", "psnr", "psnr_se", "ssim", "ssim_se")
+
+
+def _point(method: str, kind: str, setting, size: int, rates: np.ndarray, quality: dict) -> dict:
+    n = len(rates)
+
+    def se(x: np.ndarray) -> float:
+        return float(np.std(x, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+    return {
+        "method": method,
+        "kind": kind,
+        "setting": "" if setting is None else str(setting),
+        "size": size,
+        "n_images": n,
+        "bpp": float(rates.mean()),
+        "bpp_se": se(rates),
+        "psnr": float(quality["psnr"].mean()),
+        "psnr_se": se(quality["psnr"]),
+        "ssim": float(quality["ssim"].mean()),
+        "ssim_se": se(quality["ssim"]),
+    }
+
+
+def codec_rates(codec: codecs.Codec, images8: np.ndarray, knob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(decoded images in [0, 1], bytes per file, payload bytes per file or NaN) of uint8 images at one setting."""
+    decoded = np.empty(images8.shape, np.float32)
+    sizes = np.empty(len(images8))
+    payload = np.full(len(images8), np.nan)
+    for i, image in enumerate(images8):
+        data = codec.encode(np.ascontiguousarray(image), knob)
+        decoded[i] = codec.decode(data) / np.float32(255)
+        sizes[i] = len(data)
+        if codec.payload is not None:
+            payload[i] = codec.payload(data)
+    return decoded, sizes, payload
+
+
+def codec_points(images: np.ndarray, names: list[str] | None = None) -> pd.DataFrame:
+    """Every available codec (or `names`) at every setting of its sweep, over `images` (N × H × W in [0, 1]):
+    one row per setting, with the share of the file that is header."""
+    size = images.shape[1]
+    images8 = codecs.to_uint8(images)
+    reference = images8 / np.float32(255)  # what every codec was given
+    rows = []
+    for codec in [codecs.get_codec(n) for n in names] if names else codecs.available_codecs():
+        for knob in codec.sweep:
+            decoded, sizes, payload = codec_rates(codec, images8, knob)
+            row = _point(codec.title, "codec", knob, size, wire.bpp(sizes, size), per_image_quality(reference, decoded))
+            row["header_share"] = float(np.mean(1 - payload / sizes)) if codec.payload else float("nan")
+            row["bytes"] = float(sizes.mean())
+            rows.append(row)
+        log.debug(f"rate–distortion: {codec.title} at {size}² done")
+    return pd.DataFrame(rows)
+
+
+def autoencoder_points(method: str, encode, decode, images: np.ndarray, kind: str = "autoencoder") -> pd.DataFrame:
+    """An autoencoder's points: its latents of `images` at each quantisation, decoded back; the rate of the
+    quantised latent alone, and after each lossless coder (the same distortion at a lower rate)."""
+    size = images.shape[1]
+    reference = codecs.to_uint8(images) / np.float32(255)
+    latents = encode(reference)
+    rows = []
+    for q in wire.QUANTISATIONS:
+        restored = np.empty_like(latents)
+        for i, z in enumerate(latents):
+            plain, low, scale = packets.quantise(z, q)
+            restored[i] = packets.from_quantised(plain, q, z.shape, low, scale)
+        quality = per_image_quality(reference, np.clip(decode(restored), 0, 1))
+        sizes = wire.coded_sizes(latents, q)
+        for coder, nbytes in sizes.items():
+            label = f"{q}" if coder == "none" else f"{q} + {coder}"
+            row = _point(method, kind, label, size, wire.bpp(nbytes, size), quality)
+            rows.append(row | {"header_share": 0.0, "bytes": float(nbytes.mean())})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A codec's setting whose mean rate over the images is the highest at or below `target` bpp, and the next
+    setting's rate above it (the bracket); `setting` None where even the lowest rate is above the target."""
+
+    codec: str
+    target: float
+    setting: object
+    bpp: float
+    bpp_above: float
+
+    @property
+    def reached(self) -> bool:
+        return self.setting is not None
+
+    @property
+    def spec(self) -> str:
+        return f"{self.codec}:{self.setting}"
+
+
+def matched_setting(codec_name: str, images: np.ndarray, target_bpp: float) -> Match:
+    """Bisection over the codec's settings (its rate grows with them) for the one whose mean bpp over `images` is
+    the highest not above `target_bpp`: about log2(number of settings) encodings of the set."""
+    codec = codecs.get_codec(codec_name)
+    images8 = codecs.to_uint8(images)
+    size = images.shape[1]
+    cache: dict[int, float] = {}
+
+    def rate(i: int) -> float:
+        if i not in cache:
+            cache[i] = float(wire.bpp(codec_rates(codec, images8, codec.search[i])[1], size).mean())
+        return cache[i]
+
+    lo, hi = 0, len(codec.search) - 1
+    if rate(lo) > target_bpp:
+        return Match(codec.name, target_bpp, None, float("nan"), rate(lo))
+    if rate(hi) <= target_bpp:
+        return Match(codec.name, target_bpp, codec.search[hi], rate(hi), float("inf"))
+    while hi - lo > 1:  # invariant: rate(lo) <= target < rate(hi)
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if rate(mid) <= target_bpp else (lo, mid)
+    return Match(codec.name, target_bpp, codec.search[lo], rate(lo), rate(hi))

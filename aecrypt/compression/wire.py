@@ -1,0 +1,119 @@
+"""Bytes on the wire, per image: the raw 8-bit image, its PNG, the latent as float32 / float16 / uint8 (its
+offset and scale travel in the packet header), each also after a general-purpose lossless coder (zlib,
+zstd), and the sealed packet (AES-256-GCM: header, nonce and tag around the payload). Bits per pixel are
+8 · bytes / pixels. Where no run exists (the paper's 200²) the latent's bytes follow from its shape; what a
+lossless coder makes of them cannot, and is left empty."""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from aecrypt.data import codecs
+from aecrypt.link import packets
+from aecrypt.paper import choices
+
+QUANTISATIONS = packets.LATENT_QUANTISATIONS  # float32, float16, uint8
+ITEM_BYTES = {"float32": 4, "float16": 2, "uint8": 1}
+#: The uint8 latent's offset and scale, two float32 in the packet header: part of its rate.
+UINT8_SIDE_BYTES = 8
+
+
+def _zstd(data: bytes) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdCompressor(level=19).compress(data)
+
+
+#: General-purpose lossless coders at their strongest standard levels.
+LOSSLESS_CODERS: dict[str, Callable[[bytes], bytes]] = {"zlib": lambda b: zlib.compress(b, 9), "zstd": _zstd}
+
+
+def bpp(nbytes: float, size: int) -> float:
+    """Bits per pixel of `nbytes` for one size × size image."""
+    return 8.0 * nbytes / (size * size)
+
+
+def packet_overhead(ndim: int = 4) -> int:
+    """Bytes an AES-256-GCM packet adds to its payload for a latent of `ndim` dimensions (fixed header, shape,
+    offset and scale, nonce, tag): measured by sealing one, so it follows the packet format."""
+    z = np.zeros((1,) * ndim, np.float32)
+    sealed = packets.seal(z, "aes-gcm", bytes(32), bytes(8), bytes(8), bytes(8), 0, "float32")
+    return len(sealed) - 4
+
+
+def latent_payload_bytes(shape: tuple[int, ...], quantisation: str) -> int:
+    """The payload of one latent of `shape` (one image's), as the link quantises it; uint8 with its offset and
+    scale."""
+    side = UINT8_SIDE_BYTES if quantisation == "uint8" else 0
+    return math.prod(shape) * ITEM_BYTES[quantisation] + side
+
+
+def coded_sizes(latents: np.ndarray, quantisation: str) -> dict[str, np.ndarray]:
+    """Per latent (N × h × w × c), its payload bytes as quantised and after each lossless coder."""
+    out = {"none": [], **{name: [] for name in LOSSLESS_CODERS}}
+    side = UINT8_SIDE_BYTES if quantisation == "uint8" else 0
+    for z in latents:
+        plain, _, _ = packets.quantise(z, quantisation)
+        out["none"].append(len(plain) + side)
+        for name, coder in LOSSLESS_CODERS.items():
+            out[name].append(len(coder(plain)) + side)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def image_rows(images: np.ndarray, size: int) -> list[dict]:
+    """The raw 8-bit image and its PNG (as the link's png payload makes it), measured on `images` (N × H × W in
+    [0, 1]); the raw image from its size alone where `images` is None."""
+    rows = [_row("raw 8-bit image", "image", 0, 0, size, size * size, "from the size")]
+    if images is not None:
+        png = codecs.get_codec("png")
+        sizes = np.array([png.round_trip(im, None)[1] for im in codecs.to_uint8(images)])
+        rows.append(_row("PNG", "image", 0, 0, size, sizes.mean(), f"mean of {len(sizes)} test images"))
+        rows.append(_row("sealed packet (PNG)", "image", 0, 0, size, sizes.mean() + packet_overhead(3), "PNG + packet"))
+    return rows
+
+
+def latent_rows(size: int, depth: int, bottleneck: int = 0, latents: np.ndarray | None = None) -> list[dict]:
+    """Every quantisation of one depth's latent, with the lossless coders and the sealed packet: measured on
+    `latents` (a run's, N × h × w × c) where given, else from the shape."""
+    shape = choices.latent_shape(size, depth, bottleneck)
+    rows = []
+    for q in QUANTISATIONS:
+        method = f"latent {q}"
+        if latents is None:
+            payload = latent_payload_bytes(shape, q)
+            rows.append(_row(method, "latent", depth, bottleneck, size, payload, "from the shape"))
+            coded = {}
+        else:
+            sizes = coded_sizes(latents, q)
+            payload = float(sizes["none"].mean())
+            rows.append(_row(method, "latent", depth, bottleneck, size, payload, f"mean of {len(latents)} latents"))
+            coded = {name: float(sizes[name].mean()) for name in LOSSLESS_CODERS}
+        for name in LOSSLESS_CODERS:
+            where = f"mean of {len(latents)} latents" if coded else "needs a run at this size"
+            rows.append(_row(f"{method} + {name}", "latent", depth, bottleneck, size, coded.get(name, np.nan), where))
+        sealed = payload + packet_overhead(4) - (UINT8_SIDE_BYTES if q == "uint8" else 0)
+        rows.append(_row(f"sealed packet ({q})", "latent", depth, bottleneck, size, sealed, "payload + packet"))
+    return rows
+
+
+def _row(method: str, kind: str, depth: int, bottleneck: int, size: int, nbytes: float, source: str) -> dict:
+    return {
+        "method": method,
+        "kind": kind,
+        "depth": depth,
+        "bottleneck": bottleneck,
+        "size": size,
+        "bytes": float(nbytes),
+        "bpp": bpp(nbytes, size),
+        "ratio_to_raw": float(nbytes) / (size * size),
+        "source": source,
+    }
+
+
+def bytes_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(_row("", "", 0, 0, 1, 0, "")))
