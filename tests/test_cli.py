@@ -36,7 +36,7 @@ def test_the_description_names_every_command_by_family_and_the_exit_statuses(cap
     rc, out, _ = _run(capsys, "-h")
     head = out.split("positional arguments")[0]
     commands = cli.build_parser()._subparsers._group_actions[0].choices
-    assert rc == 0 and len(commands) == 16
+    assert rc == 0 and len(commands) == 17
     for name in commands:
         assert f" {name}" in head or f": {name}" in head, name
     assert "2 a usage error" in head and "1 a failure at run time" in head
@@ -44,7 +44,7 @@ def test_the_description_names_every_command_by_family_and_the_exit_statuses(cap
 
 def test_every_command_takes_verbose_and_quiet():
     leaves = [p for p in cli._leaves(cli.build_parser()) if p.prog != "aecrypt"]
-    assert len(leaves) == 17  # 16 commands, fetch counted once per source
+    assert len(leaves) == 18  # 17 commands, fetch counted once per source
     for leaf in leaves:
         options = {o for a in leaf._actions for o in a.option_strings}
         assert {"-v", "--verbose", "-q", "--quiet"} <= options, leaf.prog

@@ -189,4 +189,4 @@ def test_the_compression_step_is_cached_and_its_chapter_shows_its_numbers(tiny_c
     png = table[(table["method"] == "PNG") & (table["size"] == 32)].iloc[0]
     assert f"{png['bytes']:,.0f} B · {png['bpp']:.2f} bpp" in html
     assert "1,024 B · 8.00 bpp" in html and "not reproduced" in html
-    assert "make book-compression" in html  # the equal-rate runs are not in the tiny build: the page says how
+    assert "book-compression" in html  # the equal-rate runs are not in the tiny build: the page says how
