@@ -292,6 +292,8 @@ def test_compression_is_judged_in_bytes_on_the_wire():
     assert "PNG is 0.78× it" in larger.measured
     assert formula.compression({"k=1": 72.0}, 1024, None, "uint8").outcome == REPRODUCED
     assert formula.compression({"a": 72.0, "b": 4096.0}, 1024, None, "uint8").outcome.startswith(INCONCLUSIVE)
+    # smaller than the raw image but larger than its lossless PNG: a lossy latent that compresses nothing
+    assert formula.compression({"depth 5": 976.0}, 1024, 815.0, "uint8 + zstd").outcome == NOT_REPRODUCED
 
 
 def test_phantom_findings_keep_their_test_but_are_not_verdicts():

@@ -40,9 +40,12 @@ def cipher_security(key_errors: pd.Series, violations: pd.Series, also: str = ""
 
 def compression(latent_bytes: dict[str, float], image_bytes: float, png_bytes: float | None, how: str) -> Finding:
     """'The autoencoder compresses the image', in bytes on the wire: each autoencoder's latent at its smallest
-    (`how`: e.g. uint8 + zstd, measured; or uint8 from the shape) against the raw 8-bit image and its PNG."""
+    (`how`: e.g. uint8 + zstd, measured; or uint8 from the shape) against what the image itself needs — its
+    lossless PNG where measured (a lossy latent larger than a lossless file compresses nothing), else the raw
+    8-bit image."""
     claim, paper = "the autoencoder compresses the image before encryption", "abstract; Sec. 1"
-    test = f"bytes on the wire per image: the latent at its smallest ({how}) against the 8-bit image"
+    reference, name = (png_bytes, "its lossless PNG") if png_bytes else (image_bytes, "the raw 8-bit image")
+    test = f"bytes on the wire per image: the latent at its smallest ({how}) against {name}"
     found = partial(Finding, claim, paper, test)
     ratios = {label: b / image_bytes for label, b in latent_bytes.items()}
     lo, hi = min(ratios.values()), max(ratios.values())
@@ -51,8 +54,9 @@ def compression(latent_bytes: dict[str, float], image_bytes: float, png_bytes: f
         f"the smallest latent is {lo:.3g}×–{hi:.3g}× the raw image's {image_bytes:.0f} bytes "
         f"({len(ratios)} autoencoder(s), {how}){png}."
     )
-    outcome = NOT_REPRODUCED if lo > 1 else REPRODUCED if hi < 1 else f"{INCONCLUSIVE} (depends on the autoencoder)"
-    effect = f"latent {lo:.3g}×–{hi:.3g}× the image's bytes"
+    bar = reference / image_bytes
+    outcome = NOT_REPRODUCED if lo > bar else REPRODUCED if hi < bar else f"{INCONCLUSIVE} (depends on the autoencoder)"
+    effect = f"latent {lo:.3g}×–{hi:.3g}× the image's bytes" + (f" (PNG {bar:.2f}×)" if png_bytes else "")
     return found(measured, outcome, effect=effect, decide="settled by bytes on the wire: the gap is not noise")
 
 
