@@ -29,7 +29,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book book-compression book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-shaped bench-verdicts lint clean clean-all
+.PHONY: setup lock test book book-compression book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-shaped bench-verdicts bench-compression lint clean clean-all
 
 setup: $(STAMP)
 
@@ -113,6 +113,11 @@ bench-memory: setup
 # The link through a shaped network namespace (root: sudo make bench-shaped; about 3 minutes)
 bench-shaped: setup
 	$(BIN)/python benchmarks/shaped.py --profile $(PROFILE)
+
+# The codecs' rate-distortion curve with MS-SSIM at the paper's 200² on real originals (DATA=nih:DIR; default: the
+# 50 NIH images in ../shared/data), for the chapter "Is it compressed?" (about a minute)
+bench-compression: setup
+	$(BIN)/python benchmarks/compression.py $(if $(DATA),--data $(DATA))
 
 bench-verdicts: setup
 	$(BIN)/python benchmarks/verdicts.py --profile $(PROFILE)

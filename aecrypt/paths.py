@@ -137,6 +137,11 @@ def compression_dir(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "compression"
 
 
+def compression_originals_csv(root: Path | None = None) -> Path:
+    """The codecs' rate–distortion curve with MS-SSIM on originals at the paper's 200² (`make bench-compression`)."""
+    return (root or results_root()) / "compression-originals.csv"
+
+
 def bench_json(root: Path | None = None) -> Path:
     """The last `make bench` record of this machine (the book's Performance page reads it)."""
     return (root or results_root()) / "bench.json"

@@ -221,6 +221,7 @@ RUN_MODULES = {
     "aecrypt.profiles",
     "aecrypt.runtime",
     "aecrypt.data",
+    "aecrypt.data.codecs",
     "aecrypt.data.dataset",
     "aecrypt.data.embedded",
     "aecrypt.data.readers",

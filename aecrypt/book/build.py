@@ -52,6 +52,7 @@ def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -
     files += [paths.link_json(profile, results_root), paths.audit_json(profile, results_root)]
     files += [paths.shaped_json(profile, results_root), paths.verdicts_json(profile, results_root)]
     files += [paths.compression_dir(profile, results_root) / paths.COMPRESSION_FILES.record]
+    files += [paths.compression_originals_csv(results_root)]
     files += sorted(paths.BOOK.glob("*.md")) + sorted(paths.BOOK.glob("*.yml"))
     files += sorted(p for p in paths.PACKAGE.rglob("*") if p.suffix in (".py", ".mplstyle"))
     files += [pdir / name for name in ("summary.csv", "plan.json", "added.json")]

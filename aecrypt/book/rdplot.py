@@ -19,17 +19,23 @@ def _lossy(points: pd.DataFrame) -> pd.DataFrame:
     return points[points["psnr"] < PSNR_CAP_DB]
 
 
-def rate_distortion(rd: pd.DataFrame, size: int) -> plt.Figure:
-    """PSNR and SSIM against bpp at one image size: codecs as lines, autoencoders (and bottlenecks) as points
-    at their uint8 / float16 / float32 rates, with lossless coding (zstd) as open markers."""
+LABELS = {"psnr": ("PSNR", "dB"), "ssim": ("SSIM", "Gaussian window, σ = 1.5"), "ms_ssim": ("MS-SSIM", "5 scales")}
+
+
+def rate_distortion(
+    rd: pd.DataFrame, size: int, metrics: tuple[str, ...] = ("psnr", "ssim"), title: str = ""
+) -> plt.Figure:
+    """Image quality against bpp at one image size, one panel per metric: codecs as lines, autoencoders (and
+    bottlenecks) as points at their uint8 / float16 / float32 rates, with lossless coding (zstd) as open
+    markers."""
     use_style()
     at = rd[rd["size"] == size]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.4))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     codecs = at[at["kind"] == "codec"]
     for i, (method, line) in enumerate(codecs.groupby("method", sort=False)):
         line = line.sort_values("bpp")
-        for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
+        for ax, metric in zip(axes, metrics, strict=True):
             shown = _lossy(line) if metric == "psnr" else line
             ax.plot(shown["bpp"], shown[metric], "-", marker=".", color=colours[i % len(colours)], label=method)
     models = at[at["kind"] != "codec"]
@@ -39,7 +45,7 @@ def rate_distortion(rd: pd.DataFrame, size: int) -> plt.Figure:
             colour = colours[-1 - j % len(colours)]  # from the palette's end (black first): apart from the codecs
             for row in group.to_dict("records"):
                 quant, _, coder = row["setting"].partition(" + ")
-                for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
+                for ax, metric in zip(axes, metrics, strict=True):
                     ax.plot(
                         row["bpp"],
                         row[metric],
@@ -50,14 +56,16 @@ def rate_distortion(rd: pd.DataFrame, size: int) -> plt.Figure:
                     )
             axes[0].plot([], [], "o", color=colour, label=method)
         axes[0].plot([], [], "o", color="0.4", mfc="none", label="+ zstd (same image, fewer bytes)")
-    for ax, metric, unit in zip(axes, ("PSNR", "SSIM"), ("dB", "Gaussian window, σ = 1.5"), strict=True):
+    for ax, metric in zip(axes, metrics, strict=True):
+        name, unit = LABELS[metric]
         ax.set_xscale("log")
         ax.set_xlabel("bits per pixel (log scale)")
-        ax.set_ylabel(f"{metric} ({unit})")
+        ax.set_ylabel(f"{name} ({unit})")
         ax.axvline(8, color="0.5", lw=0.8, ls=":")
         ax.text(8, ax.get_ylim()[0], " 8 bpp:\n raw image", fontsize=7.5, color="0.4", va="bottom")
-    axes[0].set_title(f"{size}×{size}: image quality against rate")
-    axes[1].set_title("■ float32  ◆ float16  ● uint8 latent")
+    axes[0].set_title(title or f"{size}×{size}: image quality against rate")
+    if len(models):
+        axes[1].set_title("■ float32  ◆ float16  ● uint8 latent")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.16))
     fig.tight_layout()
     return fig

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from aecrypt import UsageError
 from aecrypt.compression import wire
 from aecrypt.data import codecs
 from aecrypt.link import packets
@@ -21,6 +22,24 @@ from aecrypt.paper.metrics import per_image_quality
 log = logging.getLogger(__name__)
 
 COLUMNS = ("method", "kind", "setting", "size", "n_images", "bpp", "bpp_se", "psnr", "psnr_se", "ssim", "ssim_se")
+#: MS-SSIM's five scales with an 11-pixel window need the coarsest scale (side / 16) at least 11 pixels wide:
+#: more than 160 pixels a side (as CompressAI's and pytorch-msssim's checks say). Never with fewer scales.
+MS_SSIM_MIN_SIDE = 161
+
+
+def ms_ssim(reference: np.ndarray, decoded: np.ndarray) -> np.ndarray:
+    """Each image's MS-SSIM (Wang, Simoncelli and Bovik 2003: five scales, their published weights, an 11 × 11
+    Gaussian window of σ = 1.5), by TensorFlow's implementation; images N × H × W in [0, 1]."""
+    side = min(reference.shape[1:3])
+    if side < MS_SSIM_MIN_SIDE:
+        raise UsageError(
+            f"MS-SSIM needs images at least {MS_SSIM_MIN_SIDE} pixels a side for its five scales, got {side}; "
+            "use PSNR and SSIM at this size"
+        )
+    import tensorflow as tf
+
+    a, b = (np.asarray(x, np.float32)[..., None] for x in (reference, decoded))
+    return tf.image.ssim_multiscale(a, b, max_val=1.0, filter_size=11, filter_sigma=1.5).numpy().astype(float)
 
 
 def _point(method: str, kind: str, setting, size: int, rates: np.ndarray, quality: dict) -> dict:
@@ -58,9 +77,9 @@ def codec_rates(codec: codecs.Codec, images8: np.ndarray, knob) -> tuple[np.ndar
     return decoded, sizes, payload
 
 
-def codec_points(images: np.ndarray, names: list[str] | None = None) -> pd.DataFrame:
+def codec_points(images: np.ndarray, names: list[str] | None = None, with_ms_ssim: bool = False) -> pd.DataFrame:
     """Every available codec (or `names`) at every setting of its sweep, over `images` (N × H × W in [0, 1]):
-    one row per setting, with the share of the file that is header."""
+    one row per setting, with the share of the file that is header (and MS-SSIM where asked: ≥ 161 px)."""
     size = images.shape[1]
     images8 = codecs.to_uint8(images)
     reference = images8 / np.float32(255)  # what every codec was given
@@ -71,6 +90,10 @@ def codec_points(images: np.ndarray, names: list[str] | None = None) -> pd.DataF
             row = _point(codec.title, "codec", knob, size, wire.bpp(sizes, size), per_image_quality(reference, decoded))
             row["header_share"] = float(np.mean(1 - payload / sizes)) if codec.payload else float("nan")
             row["bytes"] = float(sizes.mean())
+            if with_ms_ssim:
+                values = ms_ssim(reference, decoded)
+                row["ms_ssim"] = float(values.mean())
+                row["ms_ssim_se"] = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else np.nan
             rows.append(row)
         log.debug(f"rate–distortion: {codec.title} at {size}² done")
     return pd.DataFrame(rows)
