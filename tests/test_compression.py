@@ -190,3 +190,29 @@ def test_the_compression_step_is_cached_and_its_chapter_shows_its_numbers(tiny_c
     assert f"{png['bytes']:,.0f} B · {png['bpp']:.2f} bpp" in html
     assert "1,024 B · 8.00 bpp" in html and "not reproduced" in html
     assert "book-compression" in html  # the equal-rate runs are not in the tiny build: the page says how
+
+
+def test_ms_ssim_needs_its_five_scales_and_is_one_only_for_the_same_image():
+    rng = np.random.default_rng(5)
+    smooth = np.cumsum(np.cumsum(rng.random((2, 176, 176)), 1), 2)
+    images = (smooth / smooth.max(axis=(1, 2), keepdims=True)).astype(np.float32)
+    assert curves.ms_ssim(images, images) == pytest.approx([1.0, 1.0])
+    decoded, _ = codecs.round_trip_images(images, "jpeg:10")
+    assert (curves.ms_ssim(images, decoded) < 0.999).all()
+    with pytest.raises(UsageError, match="at least 161 pixels a side for its five scales, got 160"):
+        curves.ms_ssim(images[:, :160, :160], images[:, :160, :160])
+
+
+def test_the_200_px_codec_benchmark_says_what_is_wrong_with_its_data(tmp_path):
+    import subprocess
+    import sys
+
+    script = paths.ROOT / "benchmarks" / "compression.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--data", f"folder:{tmp_path / 'none'}", "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "bench-compression: error:" in done.stderr and str(tmp_path / "none") in done.stderr
+    assert not (tmp_path / "compression-originals.csv").exists()
