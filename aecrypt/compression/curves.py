@@ -43,10 +43,12 @@ def ms_ssim(reference: np.ndarray, decoded: np.ndarray) -> np.ndarray:
 
 
 def _point(method: str, kind: str, setting, size: int, rates: np.ndarray, quality: dict) -> dict:
-    n = len(rates)
+    """One method at one setting: means and standard errors over images (a lossless coder's rate may rest on
+    fewer images than the quality: `wire.LOSSLESS_SAMPLE`)."""
+    n = len(quality["psnr"])
 
     def se(x: np.ndarray) -> float:
-        return float(np.std(x, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+        return float(np.std(x, ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
 
     return {
         "method": method,
@@ -77,25 +79,34 @@ def codec_rates(codec: codecs.Codec, images8: np.ndarray, knob) -> tuple[np.ndar
     return decoded, sizes, payload
 
 
-def codec_points(images: np.ndarray, names: list[str] | None = None, with_ms_ssim: bool = False) -> pd.DataFrame:
-    """Every available codec (or `names`) at every setting of its sweep, over `images` (N × H × W in [0, 1]):
-    one row per setting, with the share of the file that is header (and MS-SSIM where asked: ≥ 161 px)."""
+def _codec_rows(name: str, images: np.ndarray, with_ms_ssim: bool) -> list[dict]:
+    """One codec's points at every setting of its sweep (a worker process's share of `codec_points`)."""
+    codec = codecs.get_codec(name)
     size = images.shape[1]
     images8 = codecs.to_uint8(images)
     reference = images8 / np.float32(255)  # what every codec was given
     rows = []
-    for codec in [codecs.get_codec(n) for n in names] if names else codecs.available_codecs():
-        for knob in codec.sweep:
-            decoded, sizes, payload = codec_rates(codec, images8, knob)
-            row = _point(codec.title, "codec", knob, size, wire.bpp(sizes, size), per_image_quality(reference, decoded))
-            row["header_share"] = float(np.mean(1 - payload / sizes)) if codec.payload else float("nan")
-            row["bytes"] = float(sizes.mean())
-            if with_ms_ssim:
-                values = ms_ssim(reference, decoded)
-                row["ms_ssim"] = float(values.mean())
-                row["ms_ssim_se"] = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else np.nan
-            rows.append(row)
-        log.debug(f"rate–distortion: {codec.title} at {size}² done")
+    for knob in codec.sweep:
+        decoded, sizes, payload = codec_rates(codec, images8, knob)
+        row = _point(codec.title, "codec", knob, size, wire.bpp(sizes, size), per_image_quality(reference, decoded))
+        row["header_share"] = float(np.mean(1 - payload / sizes)) if codec.payload else float("nan")
+        row["bytes"] = float(sizes.mean())
+        if with_ms_ssim:
+            values = ms_ssim(reference, decoded)
+            row["ms_ssim"] = float(values.mean())
+            row["ms_ssim_se"] = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else np.nan
+        rows.append(row)
+    return rows
+
+
+def codec_points(images: np.ndarray, names: list[str] | None = None, with_ms_ssim: bool = False) -> pd.DataFrame:
+    """Every available codec (or `names`) at every setting of its sweep, over `images` (N × H × W in [0, 1]):
+    one row per setting, with the share of the file that is header (and MS-SSIM where asked: ≥ 161 px). One
+    process, one codec after another: neither worker processes (their start-up) nor threads (the
+    interpreter's lock) made it faster on 2 cores."""
+    names = names or [c.name for c in codecs.available_codecs()]
+    rows = [row for name in names for row in _codec_rows(name, images, with_ms_ssim)]
+    log.debug(f"rate–distortion: {len(names)} codecs at {images.shape[1]}² done")
     return pd.DataFrame(rows)
 
 
@@ -148,9 +159,10 @@ def matched_setting(codec_name: str, images: np.ndarray, target_bpp: float) -> M
     size = images.shape[1]
     cache: dict[int, float] = {}
 
-    def rate(i: int) -> float:
+    def rate(i: int) -> float:  # encoding alone: a rate needs no decoded image
         if i not in cache:
-            cache[i] = float(wire.bpp(codec_rates(codec, images8, codec.search[i])[1], size).mean())
+            nbytes = [len(codec.encode(np.ascontiguousarray(im), codec.search[i])) for im in images8]
+            cache[i] = float(wire.bpp(np.array(nbytes), size).mean())
         return cache[i]
 
     lo, hi = 0, len(codec.search) - 1
