@@ -37,11 +37,14 @@ def inputs_hash(run_ids: list[str]) -> str:
 def run_audit(profile: str, results_root: Path | None = None, force: bool = False) -> Path:
     """Audit every finished run of a profile that kept its models; cached until the runs or the audit's code
     change. Progress goes to the `aecrypt` logger."""
+    from aecrypt.runs.results import Results
     from aecrypt.runs.trained import list_runs
 
     table = list_runs(profile, results_root)
-    # a reference run repeats its twin's models; the bottleneck variant is the compression chapter's, not the paper's
-    table = table[table["models"] & table["with_cipher"] & (table["bottleneck"] == 0)]
+    # the build's runs only: not a reference run (its twin's models), not the compression chapter's bottleneck
+    # runs, and not the folders of an older build whose code or data has changed since (their ids are not planned)
+    planned = set(Results(profile, results_root or paths.results_root()).ok["run_id"])
+    table = table[table["models"] & table["with_cipher"] & table["run_id"].isin(planned)]
     if table.empty:
         raise UsageError(f"no finished run with saved models in profile {profile!r}; run `aecrypt sweep` first")
     out = paths.audit_json(profile, results_root)

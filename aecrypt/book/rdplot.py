@@ -7,6 +7,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import NullFormatter
 
 from aecrypt.paper.metrics import PSNR_CAP_DB
 from aecrypt.paper.runplots import use_style
@@ -20,6 +21,16 @@ def _lossy(points: pd.DataFrame) -> pd.DataFrame:
 
 
 LABELS = {"psnr": ("PSNR", "dB"), "ssim": ("SSIM", "Gaussian window, σ = 1.5"), "ms_ssim": ("MS-SSIM", "5 scales")}
+
+
+def _model_colours(means: pd.DataFrame) -> dict[str, object]:
+    """The paper's autoencoders in greys (darkest: shallowest), the bottlenecks along one sequential map (by k):
+    apart from the codecs' palette, however many there are."""
+    out = {}
+    for kind, cmap, span in (("autoencoder", plt.cm.Greys, (0.95, 0.45)), ("bottleneck", plt.cm.viridis, (0.0, 0.85))):
+        names = list(dict.fromkeys(means.loc[means["kind"] == kind, "method"]))
+        out |= {n: cmap(v) for n, v in zip(names, np.linspace(*span, max(len(names), 1)), strict=False)}
+    return out
 
 
 def rate_distortion(
@@ -40,9 +51,10 @@ def rate_distortion(
             ax.plot(shown["bpp"], shown[metric], "-", marker=".", color=colours[i % len(colours)], label=method)
     models = at[at["kind"] != "codec"]
     if len(models):
-        means = models.groupby(["method", "setting"], sort=False)[["bpp", "psnr", "ssim"]].mean().reset_index()
-        for j, (method, group) in enumerate(means.groupby("method", sort=False)):
-            colour = colours[-1 - j % len(colours)]  # from the palette's end (black first): apart from the codecs
+        means = models.groupby(["kind", "method", "setting"], sort=False)[["bpp", "psnr", "ssim"]].mean().reset_index()
+        shades = _model_colours(means)
+        for method, group in means.groupby("method", sort=False):
+            colour = shades[method]
             for row in group.to_dict("records"):
                 quant, _, coder = row["setting"].partition(" + ")
                 for ax, metric in zip(axes, metrics, strict=True):
@@ -59,6 +71,7 @@ def rate_distortion(
     for ax, metric in zip(axes, metrics, strict=True):
         name, unit = LABELS[metric]
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decades only: minor labels collide at these widths
         ax.set_xlabel("bits per pixel (log scale)")
         ax.set_ylabel(f"{name} ({unit})")
         ax.axvline(8, color="0.5", lw=0.8, ls=":")
@@ -72,9 +85,14 @@ def rate_distortion(
 
 
 def rates_table(rd: pd.DataFrame, size: int) -> pd.DataFrame:
-    """Each autoencoder quantisation's mean rate and quality at `size` (mean over seeds), for the page's table."""
+    """One row per autoencoder at `size` (means over seeds): its uint8 latent's PSNR and SSIM (the other
+    quantisations' differ by hundredths of a dB), and its bpp at every quantisation and lossless coder."""
     at = rd[(rd["size"] == size) & (rd["kind"] != "codec")]
     if at.empty:
         return pd.DataFrame()
-    table = at.groupby(["method", "setting"], sort=False)[["bpp", "psnr", "ssim"]].mean().reset_index()
-    return table.assign(bpp=table["bpp"].round(2), psnr=table["psnr"].round(2), ssim=np.round(table["ssim"], 3))
+    means = at.groupby(["method", "setting"], sort=False)[["bpp", "psnr", "ssim"]].mean().reset_index()
+    rates = means.pivot_table(index="method", columns="setting", values="bpp", sort=False).round(2)
+    rates.columns = [f"bpp {c}" for c in rates.columns]
+    quality = means[means["setting"] == "uint8"].set_index("method")[["psnr", "ssim"]]
+    quality = quality.assign(psnr=quality["psnr"].round(2), ssim=quality["ssim"].round(3))
+    return quality.join(rates).reset_index()

@@ -193,21 +193,29 @@ def codec_vs_bottleneck(results: Results) -> pd.DataFrame:
     return pairs.round({"auc_difference": 3, "low": 3, "high": 3, "p": 4, "p_holm": 4})
 
 
+def _setting(value) -> str:
+    """A codec setting as the spec writes it: 19, not 19.0 (a CSV reads whole numbers back as floats)."""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else str(number)
+
+
 def matches_table(results: Results) -> pd.DataFrame:
+    """Per bottleneck: its rate, and each codec's matched setting with the rate of the next one up."""
     t = tables(results)
     if not t or t["matches"].empty:
         return pd.DataFrame()
-    m = t["matches"]
-    m = m.assign(
-        match=[
-            f"{c}:{s} at {b:.2f} bpp (next setting {a:.2f})" if r else f"cannot go this low (lowest {a:.2f} bpp)"
-            for c, s, b, a, r in zip(m["codec"], m["setting"], m["bpp"], m["bpp_above"], m["reached"], strict=True)
-        ]
-    )
-    wide = m.pivot_table(
-        index=["bottleneck", "target_bpp"], columns="codec", values="match", aggfunc="first", sort=False
-    )
-    return wide.reset_index().round({"target_bpp": 3})
+    rows = []
+    for (label, target), group in t["matches"].groupby(["bottleneck", "target_bpp"], sort=False):
+        row = {"bottleneck": label, "its rate (bpp)": round(target, 3)}
+        for m in group.to_dict("records"):
+            row[m["codec"]] = (
+                f"{m['codec']}:{_setting(m['setting'])} at {m['bpp']:.2f} bpp "
+                + (f"(next setting {m['bpp_above']:.2f})" if math.isfinite(m["bpp_above"]) else "(its highest setting)")
+                if m["reached"]
+                else f"cannot go this low (lowest {m['bpp_above']:.2f} bpp)"
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def latency_table(results: Results) -> pd.DataFrame:
