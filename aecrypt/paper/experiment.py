@@ -333,8 +333,16 @@ def classify_original(cfg: RunConfig, split: Split) -> Classified:
         pixels = cfg.settings.size**2
         extra = {"codec": cfg.codec, "codec_bpp": float(sizes["test"].mean() * 8 / pixels)}
         extra |= metrics.reconstruction_metrics(split.x("test"), x["test"])
-    clf = classify(cfg, x["train"], split.y("train"), x["val"], split.y("val"), x["test"], split.y("test"),
-                   name="classifier_original")
+    clf = classify(
+        cfg,
+        x["train"],
+        split.y("train"),
+        x["val"],
+        split.y("val"),
+        x["test"],
+        split.y("test"),
+        name="classifier_original",
+    )
     clf.extra = extra
     return clf
 

@@ -171,6 +171,7 @@ def run_sweep(
     for combo, reason in plan.skipped:
         log.info(f"  skipped {combo.loss}+{combo.optimizer}+{combo.activation}+{combo.depth}: {reason}")
     write_atomic(paths.plan_json(profile, results_root), plan.to_json())
+
     def execute(batch) -> list[tuple[str, str]]:
         return execute_runs(batch, pdir, progress, workers, threads, scheduler)
 
