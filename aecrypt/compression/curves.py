@@ -21,7 +21,6 @@ from aecrypt.paper.metrics import per_image_quality
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("method", "kind", "setting", "size", "n_images", "bpp", "bpp_se", "psnr", "psnr_se", "ssim", "ssim_se")
 #: MS-SSIM's five scales with an 11-pixel window need the coarsest scale (side / 16) at least 11 pixels wide:
 #: more than 160 pixels a side (as CompressAI's and pytorch-msssim's checks say). Never with fewer scales.
 MS_SSIM_MIN_SIDE = 161
