@@ -4,6 +4,7 @@
 #   make book PROFILE=tiny       a quick check of the whole chain
 #   make book PROFILE=real DATA=folder:/path/to/xrays
 #   make book SEEDS=5             five training seeds (or SEEDS=0,3,7); DATA_SEED=1 another split and key
+#   make book ARCHIVE=FILE       the book from a results archive (aecrypt archive export), without a sweep
 #   make test                    the test suite (includes building the book at tiny)
 #   make book-compression        the book with the bottleneck variant and the classifier at equal rate run too
 #   make bench-verdicts          the claim tests' calibration on this build's noise (about 10 minutes)
@@ -12,6 +13,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# the link extra's wheels, for the test that installs the built wheel into a fresh venv without a registry
+WHEELHOUSE := $(VENV)/wheelhouse
 PROFILE ?= default
 DATA    ?=
 GRID    ?=
@@ -35,19 +38,22 @@ setup: $(STAMP)
 
 # Installs the locked versions (exact, hash-checked); re-installs only when the lock changes, and the
 # editable install picks up source edits.
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-link.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "aecrypt needs Python >= 3.11 (found $$($(PYTHON) --version)); set PYTHON=python3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip download -q --require-hashes --only-binary :all: -r requirements-link.lock -d $(WHEELHOUSE)
 	touch $(STAMP)
 
 # After editing pyproject's dependencies: resolve them again (newest versions that fit), then install.
 lock: setup
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --universal --python-version 3.11 \
 		-o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra link -c requirements.lock --generate-hashes --universal \
+		--python-version 3.11 -o requirements-link.lock
 	$(BIN)/python -m aecrypt.lockfile
 
 test: setup
@@ -71,9 +77,15 @@ BOOK_STEPS = $(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
 	$(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) || \
 		{ echo "aecrypt: warning: the quick calibration of the verdicts failed"; status=1; }
 
+# make book ARCHIVE=FILE: the book from a results archive (aecrypt archive export) instead, without a sweep
+ifneq ($(ARCHIVE),)
+book: setup
+	$(BIN)/aecrypt book --archive $(ARCHIVE)
+else
 book: setup
 	@$(BOOK_STEPS); \
 	$(BIN)/aecrypt book --profile $(PROFILE) && exit $$status
+endif
 
 # The book with the chapter "Is it compressed?" complete: also the bottleneck grid (grids/bottleneck.yaml) and the
 # classifier on JPEG and WebP images at the same rates (about 7 more minutes on 2 cores at the default profile).
@@ -94,7 +106,10 @@ grade: setup
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR (a folder of submitted notebooks)"; exit 2; }
 	$(BIN)/aecrypt grade $(SUBMISSIONS) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
+# JupyterLab on the repository (a page opens as a notebook: Open With → Jupytext Notebook), run by the kernel "Python (aecrypt)",
+# which is registered for this user so that any JupyterLab or JupyterHub of theirs can pick the project's venv.
 lab: setup
+	$(BIN)/python -m ipykernel install --user --name aecrypt --display-name "Python (aecrypt)"
 	$(BIN)/jupyter lab --notebook-dir=.
 
 bench: setup

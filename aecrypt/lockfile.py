@@ -4,7 +4,9 @@
   ≥ 3.11 (uv's universal resolution); `make setup` installs it with pip's --require-hashes;
 * environment.yml: the same pins for conda users, generated here from the lock.
 
-Refresh both with `make lock` (uv pip compile, then `python -m aecrypt.lockfile`).
+* requirements-link.lock: the link extra alone at the same versions, for the offline wheelhouse.
+
+Refresh them with `make lock` (uv pip compile twice, then `python -m aecrypt.lockfile`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,16 @@ from aecrypt import paths
 LOCK = paths.ROOT / "requirements.lock"
 ENVIRONMENT_YML = paths.ROOT / "environment.yml"
 PYPROJECT = paths.ROOT / "pyproject.toml"
+LINK_LOCK = paths.ROOT / "requirements-link.lock"
 LOCK_COMMAND = (
-    "uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.lock"
+    "uv pip compile pyproject.toml --all-extras --generate-hashes --universal --python-version 3.11 "
+    "-o requirements.lock"
+)
+#: The link extra alone, at the main lock's versions: the wheelhouse `make setup` fills, from which the wheel
+#: test installs `aecrypt[link]` into a fresh venv without a registry.
+LINK_LOCK_COMMAND = (
+    "uv pip compile pyproject.toml --extra link -c requirements.lock --generate-hashes --universal "
+    "--python-version 3.11 -o requirements-link.lock"
 )
 _PIN = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)\s*(?:;\s*(?P<marker>[^\\]+?))?\s*\\?$"
@@ -46,10 +56,13 @@ def read_lock(text: str) -> list[Pin]:
     return pins
 
 
-def project_requirements() -> list[str]:
-    """pyproject's dependencies and its dev extra: what the lock must satisfy."""
+def project_requirements(extras: tuple[str, ...] | None = None) -> list[str]:
+    """pyproject's dependencies and those of its extras (default: every extra): what a lock must satisfy. An
+    extra that names aecrypt's own extras (`all`) adds nothing of its own."""
     project = tomllib.loads(PYPROJECT.read_text())["project"]
-    return project["dependencies"] + project["optional-dependencies"]["dev"]
+    optional = project["optional-dependencies"]
+    chosen = [r for name in (extras if extras is not None else optional) for r in optional[name]]
+    return project["dependencies"] + list(dict.fromkeys(r for r in chosen if not r.startswith("aecrypt[")))
 
 
 def render_environment(pins: list[Pin]) -> str:

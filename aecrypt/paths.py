@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-ROOT = PACKAGE.parent
-NOTEBOOKS = ROOT / "notebooks"
+#: True when the package runs from a clone (make setup's editable install): templates, grids, pages and
+#: results are the clone's. An installed wheel reads its templates and grids from the package (setup.py copies
+#: them in) and writes results, caches and builds under the working folder, or under AECRYPT_HOME where set,
+#: never into site-packages.
+IN_CLONE = (PACKAGE.parent / "pyproject.toml").is_file() and (PACKAGE.parent / "notebooks").is_dir()
+ROOT = PACKAGE.parent if IN_CLONE else Path(os.environ.get("AECRYPT_HOME") or Path.cwd()).resolve()
+RESOURCES = PACKAGE.parent if IN_CLONE else PACKAGE / "resources"
+NOTEBOOKS = RESOURCES / "notebooks"
 TEMPLATE = NOTEBOOKS / "experiment.ipynb"
-GRIDS = ROOT / "grids"
+GRIDS = RESOURCES / "grids"
 BOOK = ROOT / "book"
 STYLE = PACKAGE / "aecrypt.mplstyle"
 # The shared real samples live beside the checkout, never inside it.

@@ -32,10 +32,40 @@ def test_the_lock_pins_every_project_requirement_to_a_version_it_allows():
     assert all("--hash=sha256:" in block for block in re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2]))
 
 
-def test_the_lock_was_made_from_pyproject_with_the_dev_extra_and_make_setup_installs_it():
+def test_the_lock_was_made_from_pyproject_with_every_extra_and_make_setup_installs_it():
     assert lockfile.LOCK_COMMAND in lockfile.LOCK.read_text().replace("\n#    ", " ")
     makefile = (paths.ROOT / "Makefile").read_text()
     assert "--require-hashes -r requirements.lock" in makefile and "aecrypt.lockfile" in makefile
+    assert lockfile.LINK_LOCK_COMMAND.split(" -o ")[0] in makefile.replace("\\\n\t\t", "")
+
+
+def test_the_link_lock_is_the_link_extra_at_the_main_locks_versions_and_fills_the_wheelhouse():
+    assert lockfile.LINK_LOCK_COMMAND in lockfile.LINK_LOCK.read_text().replace("\n#    ", " ")
+    main = {(canonicalize_name(p.name), p.marker): p.version for p in lockfile.read_lock(lockfile.LOCK.read_text())}
+    link = lockfile.read_lock(lockfile.LINK_LOCK.read_text())
+    names = {canonicalize_name(p.name) for p in link}
+    assert {"paho-mqtt", "amqtt", "cryptography", "numpy", "pillow"} <= names
+    assert not names & {"tensorflow", "keras", "pandas", "jupyter-book", "otter-grader"}
+    for pin in link:
+        assert main.get((canonicalize_name(pin.name), pin.marker)) == pin.version, pin
+    assert (
+        "pip download" in (paths.ROOT / "Makefile").read_text()
+        and "-r requirements-link.lock" in (paths.ROOT / "Makefile").read_text()
+    )
+
+
+def test_an_installed_aecrypt_brings_only_the_png_link_and_the_extras_the_rest():
+    import tomllib
+
+    project = tomllib.loads(lockfile.PYPROJECT.read_text())["project"]
+    core = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    assert core == {"numpy", "pillow", "cryptography", "pyyaml"}
+    extras = project["optional-dependencies"]
+    named = {k: {canonicalize_name(Requirement(r).name) for r in v} for k, v in extras.items()}
+    assert {"tensorflow", "keras", "papermill"} <= named["experiments"] and {"paho-mqtt", "amqtt"} <= named["link"]
+    assert "jupyter-book" in named["book"] and "otter-grader" in named["coursework"]
+    assert "jupytext" in named["book"] and "jupytext" in named["coursework"]  # declared, not only through otter
+    assert extras["all"] == ["aecrypt[link,experiments,book,coursework]"]
 
 
 def test_environment_yml_is_generated_from_the_lock():
@@ -65,6 +95,10 @@ def test_layout_of_the_design_card_exists():
         "pyproject.toml",
         "README.md",
         ".ci/run",
+        "LICENSE",
+        "CITATION.cff",
+        "binder/postBuild",
+        ".github/workflows/book.yml",
     ):
         assert (paths.ROOT / entry).exists(), entry
 

@@ -41,6 +41,13 @@ def export_run_notebooks(profile: str, html_dir: Path, results_root: Path | None
 STAMP = ".aecrypt-inputs"
 
 
+def _relative(path: Path, results_root: Path) -> str:
+    for base in (results_root, paths.ROOT, paths.PACKAGE):
+        if path.resolve().is_relative_to(base.resolve()):
+            return path.resolve().relative_to(base.resolve()).as_posix()
+    return str(path)
+
+
 def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -> str:
     """Everything a build reads. Run folders are content-addressed and never rewritten, so their names
     (with the tables that list them) stand for their content."""
@@ -57,8 +64,8 @@ def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -
     files += sorted(p for p in paths.PACKAGE.rglob("*") if p.suffix in (".py", ".mplstyle"))
     files += [pdir / name for name in ("summary.csv", "plan.json", "added.json")]
     files += sorted(pdir.glob("failed/*/status.json"))
-    for f in files:
-        h.update(str(f).encode())
+    for f in files:  # named relative to their root: the same results elsewhere (an imported archive) hash alike
+        h.update(_relative(f, results_root).encode())
         h.update(f.read_bytes() if f.is_file() else b"absent")
     for kind in ("runs", "failed"):
         h.update(" ".join(sorted(p.name for p in (pdir / kind).glob("*") if p.is_dir())).encode())
@@ -76,6 +83,11 @@ def build(
     The instructor edition has every solution (collapsed); the student edition is built from pages with the
     solutions removed (`editions`), by default into _build/student/."""
     edition = editions.check_edition(edition)
+    if not (paths.ROOT / "_config.yml").is_file():
+        raise UsageError(
+            f"no book sources in {paths.ROOT} (an installed aecrypt carries no pages): clone the repository and run "
+            "`make book` there, or set AECRYPT_HOME to a clone"
+        )
     root = (results_root or paths.results_root()).resolve()
     if not paths.summary_csv(profile, root).is_file():
         raise UsageError(f"no results for profile {profile!r} in {root}; run `aecrypt sweep --profile {profile}`")

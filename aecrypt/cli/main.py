@@ -10,9 +10,19 @@ import logging
 import sys
 
 from aecrypt import AecryptError, UsageError, __version__
-from aecrypt.cli import audit, book, common, compression, coursework, fetch, link, packets, runs
+from aecrypt.cli import archive, audit, book, common, compression, coursework, fetch, link, packets, runs
 
-FAMILIES = (runs, fetch, audit, compression, book, coursework, packets, link)
+FAMILIES = (runs, fetch, audit, compression, archive, book, coursework, packets, link)
+#: The extra that installs each library a command may need (an installed `aecrypt` brings only the PNG link).
+EXTRA_OF = {
+    "paho": "link",
+    "amqtt": "link",
+    "jupyter_book": "book",
+    "myst_nb": "book",
+    "sphinx_exercise": "book",
+    "jupytext": "book",
+    "otter": "coursework",
+}
 #: Libraries whose loggers the command sets, one logger at a time (never the root logger or the process).
 LIBRARY_LOGGERS = ("papermill", "traitlets", "distributed", "amqtt", "matplotlib", "absl", "tensorflow", "asyncio")
 
@@ -85,6 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a folder that cannot be made or written, a file that vanished: say which
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"aecrypt: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as exc:  # an installed aecrypt without the extra this command needs
+        top = (exc.name or "").split(".")[0]
+        if not top or top == "aecrypt":
+            raise
+        extra = EXTRA_OF.get(top, "experiments")
+        print(
+            f"aecrypt: error: `aecrypt {args.command}` needs {top}, which is not installed: "
+            f"pip install 'aecrypt[{extra}]' (or 'aecrypt[all]')",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("aecrypt: interrupted; finished runs are kept, rerun to finish the rest", file=sys.stderr)

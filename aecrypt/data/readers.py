@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 
 from aecrypt import UsageError
@@ -234,6 +233,8 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
     groups = [_patient_from_name(p) for p in paths]
     labels_csv = root / "labels.csv"
     if labels_csv.is_file():
+        import pandas as pd  # here, not at the top: reading image files needs no pandas (the link's PNG path)
+
         table = pd.read_csv(labels_csv, dtype=str)
         column = next((c for c in ("file", "filename", "path") if c in table.columns), None)
         if column is None:
@@ -257,6 +258,8 @@ def read_nih(root: Path, finding: str | None = None) -> Records:
         raise UsageError(
             f"NIH folder {root} has no {' or '.join(NIH_LABEL_FILES)} (the release's label file, on {NIH_PAGE})"
         )
+    import pandas as pd  # here, not at the top: reading image files needs no pandas (the link's PNG path)
+
     table = pd.read_csv(csv, dtype=str)
     needed = {"Image Index", "Finding Labels", "Patient ID"}
     if missing := needed - set(table.columns):
@@ -348,6 +351,8 @@ def read_dicom(root: Path) -> Records:
     labels_csv = root / "labels.csv"
     if not labels_csv.is_file():
         raise UsageError(f"DICOM folder {root} needs a labels.csv with columns file,label[,patient_id]")
+    import pandas as pd  # here, not at the top: reading image files needs no pandas (the link's PNG path)
+
     table = pd.read_csv(labels_csv, dtype=str)
     if not {"file", "label"} <= set(table.columns):
         raise UsageError(f"{labels_csv} needs columns 'file' and 'label'; found {list(table.columns)}")
