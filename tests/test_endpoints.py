@@ -166,3 +166,23 @@ def test_the_key_appears_nowhere(link, tiny_book, capsys):
     assert checked > 50
     out = capsys.readouterr()
     assert not any(form.decode("latin-1") in out.out + out.err for form in forms)
+
+
+def test_png_payloads_need_no_run_at_either_end(tmp_path):
+    """The image itself travels: a sender and a receiver without a run seal and open it exactly (8-bit), the
+    receiver does not classify, and it refuses a latent before decrypting it, since nothing could decode it."""
+    from aecrypt import UsageError
+    from aecrypt.link.endpoints import NO_RUN, Receiver, Sender
+
+    key = keys.generate(tmp_path / "k.key")
+    images = np.round(np.random.default_rng(1).random((3, 40, 40)) * 255).astype(np.float32) / 255
+    sealed = Sender(None, key, quantisation="png").seal(images, ["a", "b", "c"])
+    assert all(packets.parse(p).header.run_id == NO_RUN for p in sealed)
+    received = Receiver(None, key).receive(sealed)
+    assert [r.score for r in received] == [None] * 3
+    assert np.array_equal(np.stack([r.image for r in received]), images)
+    with pytest.raises(UsageError, match=r"needs a trained run \(--run\)"):
+        Sender(None, key, quantisation="float32").seal(images)
+    latent = packets.seal(images[:1, :8, :8].reshape(1, 8, 8, 1), "aes-gcm", key.key, key.key_id, NO_RUN, b"s" * 8, 0)
+    with pytest.raises(packets.PacketError, match=r"packet 0: packet holds a latent; this receiver has no run"):
+        Receiver(None, key).receive([latent])

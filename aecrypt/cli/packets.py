@@ -1,6 +1,8 @@
 """`aecrypt keygen | encrypt | decrypt`: encrypted latents as files. A trained run's encoder makes each
 image's latent and seals it into a packet (`link.packets`); the receiver's side checks, opens, decodes and
-scores it. What `send` and `receive` share with these (the run, the key, the images) is here too."""
+scores it. With `--payload png` the image itself travels and no run is needed: without `--run` the receiver
+writes the images and skips classification. What `send` and `receive` share with these (the run, the key, the
+images) is here too."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from aecrypt.cli.common import add_profile, results_root
 from aecrypt.link.packets import LATENT_QUANTISATIONS
 
 SUMMARY = "packets: keygen, encrypt, decrypt"
+#: The side PNG payloads are fitted to when no run sets it: the paper's 200 × 200.
+PNG_SIZE = 200
 PAPER_WARNING = (
     "the paper's cipher is not secure: it cannot detect tampering or a wrong key, and one known image gives its "
     "key away"
@@ -29,12 +33,17 @@ def cmd_keygen(args) -> int:
 def endpoint(args, insecure_ok: bool):
     """The run and key an encrypt/decrypt/send/receive uses, and the paper cipher's key image where allowed."""
     from aecrypt.link import endpoints, keys
-    from aecrypt.runs.trained import TrainedRun, find_run
 
     if args.cipher_paper and not args.insecure:
         raise UsageError(f"{PAPER_WARNING}; add --insecure to use it for comparison")
+    if args.insecure and insecure_ok and not args.run:
+        raise UsageError("the paper's cipher encrypts a latent: it needs a trained run (--run)")
     key = keys.load(Path(args.key))
-    run = TrainedRun.load(find_run(args.run, args.profile, results_root(args)))
+    run = None
+    if args.run:
+        from aecrypt.runs.trained import TrainedRun, find_run
+
+        run = TrainedRun.load(find_run(args.run, args.profile, results_root(args)))
     key_image = None
     if args.insecure and insecure_ok:
         logging.getLogger("aecrypt").warning(PAPER_WARNING)
@@ -45,12 +54,16 @@ def endpoint(args, insecure_ok: bool):
 def sealed(args):
     """encrypt / send: where each image came from, one packet per image (its image id derived from its source
     and pixels, so sealing the same image again gives the same id), and the sender that sealed them."""
-    from aecrypt.link.endpoints import Sender
+    from aecrypt.link.endpoints import NO_RUN_LATENT, Sender
 
     args.cipher_paper = args.cipher == "paper"
     quantisation = _payload(args)
+    if quantisation != "png" and not args.run:
+        raise UsageError(NO_RUN_LATENT)
+    if args.run and args.size is not None:
+        raise UsageError("--size is for PNG payloads sent without --run; a run sends images at its own size")
     run, key, key_image = endpoint(args, insecure_ok=args.cipher_paper)
-    sources, images = _inputs(args, run.size)
+    sources, images = _inputs(args, run.size if run else args.size or PNG_SIZE)
     sender = Sender(run, key, args.cipher, quantisation, args.sender, key_image)
     return sources, sender.seal(images, [str(s) for s in sources]), sender
 
@@ -62,6 +75,8 @@ def receiver(args):
 
     args.cipher_paper = False
     run, key, key_image = endpoint(args, insecure_ok=True)
+    if run is None:
+        logging.getLogger("aecrypt").info("no --run: PNG payloads are written unclassified; latents are refused")
     return Receiver(run, key, ("paper",) if args.insecure else AEAD_CIPHERS, key_image)
 
 
@@ -105,7 +120,7 @@ def cmd_encrypt(args) -> int:
 
 
 def cmd_decrypt(args) -> int:
-    import pandas as pd
+    import csv
 
     from aecrypt.link import codecs
 
@@ -125,18 +140,26 @@ def cmd_decrypt(args) -> int:
         codecs.save_png(r.image, out / name)
         rows.append(
             {"image_id": r.header.image_hex, "sender_id": r.header.sender_id.hex(), "sequence": r.header.sequence}
-            | {"cipher": r.header.cipher, "quantisation": r.header.quantisation, "score": round(r.score, 6)}
-            | {"image": name}
+            | {"cipher": r.header.cipher, "quantisation": r.header.quantisation}
+            | {"score": "" if r.score is None else round(r.score, 6), "image": name}  # blank: not classified
         )
-    pd.DataFrame(rows).to_csv(out / "scores.csv", index=False)
-    print(f"{len(rows)} image(s) and scores.csv in {out}")
+    with (out / "scores.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    classified = "" if rx.classifies else " (no --run: not classified, scores left blank)"
+    print(f"{len(rows)} image(s) and scores.csv in {out}{classified}")
     return 0
 
 
 def add_endpoint(q, output: bool = True) -> None:
     """The options of every command that uses a trained run and a key."""
     add_profile(q, data=False)
-    q.add_argument("--run", required=True, help="a run id (or a unique prefix of 4+ characters): aecrypt runs")
+    q.add_argument(
+        "--run",
+        help="a run id (or a unique prefix of 4+ characters; aecrypt runs lists them): needed for latents and the "
+        "paper's cipher; PNG payloads need none (a receiver without one does not classify)",
+    )
     q.add_argument("--key", required=True, help="the key file (aecrypt keygen)")
     q.add_argument("--insecure", action="store_true", help="allow the paper's cipher (no integrity, weak key)")
     q.add_argument("--key-image", help="paper cipher only: the key image file (default: derived from --key)")
@@ -158,6 +181,11 @@ def add_sealing(q) -> None:
     )
     q.add_argument("--quantise", choices=LATENT_QUANTISATIONS, help="the latent's numbers (default float32)")
     q.add_argument("--sender", default="aecrypt", help="this device's name (only its hash travels)")
+    q.add_argument(
+        "--size",
+        type=int,
+        help=f"PNG payloads without --run: the side, in pixels, the images are fitted to (default {PNG_SIZE})",
+    )
 
 
 def register(sub) -> None:

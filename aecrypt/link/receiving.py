@@ -165,7 +165,7 @@ class LinkReceiver:
         image = self.receiver.image(header, payload)
         t_decode = time.perf_counter() - t0
         t0 = time.perf_counter()
-        score = float(self.receiver.run.score(image)[0])
+        score = self.receiver.scores(image)[0]
         t_score = time.perf_counter() - t0
         self._write(header, image[0], score, arrived, t_open, t_decode, t_score)
         client.publish(f"{self.topic}/ack", ack, qos=1)  # only once the image is on disk
@@ -176,7 +176,7 @@ class LinkReceiver:
             "sender_id": header.sender_id.hex(),
             "sequence": header.sequence,
             "payload": header.quantisation,
-            "score": round(score, 6),
+            "score": "" if score is None else round(score, 6),  # blank: received without a run, not classified
             "sealed_to_arrival_ms": round((arrived - header.timestamp_ns) / 1e6, 3),
             "open_ms": round(t_open * 1e3, 3),
             "decode_ms": round(t_decode * 1e3, 3),
