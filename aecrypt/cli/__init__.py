@@ -5,6 +5,8 @@ status (0 done, 1 a failure at run time, 2 a usage error, 130 interrupted).
   runs        sweep, results, add, data, runs
   fetch       fetch
   audit       audit
+  compression compression
+  archive     archive export, archive import
   book        book
   coursework  assignments, grade
   packets     keygen, encrypt, decrypt

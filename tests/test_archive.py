@@ -1,0 +1,150 @@
+"""The results archive: a profile's results exported into one file and imported elsewhere give the same book
+inputs; a tampered, truncated, newer-format or foreign-member archive is refused with one line before anything
+is written."""
+
+import gzip
+import io
+import json
+import tarfile
+
+import pytest
+
+from aecrypt import paths
+from aecrypt.cli.main import main
+from aecrypt.runs import archive
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_book, tmp_path_factory):
+    root, _ = tiny_book
+    out = tmp_path_factory.mktemp("archive") / "tiny.tar.gz"
+    assert main(["archive", "export", "--profile", "tiny", "--results", str(root), "-o", str(out), "-q"]) == 0
+    return root, out
+
+
+def _rewrite(source, target, change=lambda name, data: data, extra=()):
+    """A copy of an archive with `change(name, bytes) -> bytes` applied to every member, and `extra` (name,
+    bytes) members appended."""
+    with tarfile.open(source, "r:gz") as tar, tarfile.open(target, "w:gz") as out:
+        members = [(m.name, change(m.name, tar.extractfile(m).read())) for m in tar.getmembers()]
+        for name, data in [*members, *extra]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+    return target
+
+
+def _refused(path, tmp_path, match, capsys):
+    target = tmp_path / "imported"
+    assert main(["archive", "import", str(path), "--results", str(target)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("aecrypt: error:") and match in err, err
+    assert not target.exists() or not any(target.iterdir())  # nothing written
+
+
+def test_an_archive_round_trip_gives_the_same_book_inputs_and_claims(exported, tmp_path):
+    from aecrypt.book.build import inputs_hash
+    from aecrypt.book.pages import claims
+    from aecrypt.runs.results import Results
+
+    root, path = exported
+    manifest, blobs = archive.read(path)
+    assert manifest["format"] == archive.FORMAT and manifest["profile"] == "tiny" and not manifest["models"]
+    assert manifest["environment"]["cpu"]["model"] and "numpy" in manifest["environment"]["packages"]
+    names = set(blobs)
+    assert "results/tiny/summary.csv" in names and "results/tiny/verdicts.json" in names
+    assert any(n.startswith("results/tiny/compression/") for n in names)
+    assert not any(n.endswith((".keras", ".key")) for n in names)  # models only when asked; keys never
+    for name, data in blobs.items():  # every member is the file it came from, byte for byte
+        assert (root / name.removeprefix("results/")).read_bytes() == data, name
+
+    target = tmp_path / "results"
+    done = archive.import_archive(path, target)
+    assert (done.profile, done.unchanged) == ("tiny", False)
+    assert inputs_hash("tiny", target) == inputs_hash("tiny", root)  # the book would build from the same inputs
+    pd_claims = claims.claims(Results("tiny", target))
+    assert pd_claims.equals(claims.claims(Results("tiny", root))) and len(pd_claims) >= 5
+    assert archive.import_archive(path, target).unchanged  # the same archive again: nothing written
+
+
+def test_models_travel_only_when_asked(tiny_sweep, tmp_path):
+    root, _ = tiny_sweep
+    with_models = archive.export("tiny", tmp_path / "m.tar.gz", root, models=True)
+    _, blobs = archive.read(with_models.path)
+    assert with_models.models and any(n.endswith("/encoder.keras") for n in blobs)
+
+
+def test_import_refuses_to_overwrite_results_and_replace_moves_them_aside(exported, tmp_path, capsys):
+    _, path = exported
+    target = tmp_path / "results"
+    (target / "tiny").mkdir(parents=True)
+    (target / "tiny" / "summary.csv").write_text("mine\n")
+    assert main(["archive", "import", str(path), "--results", str(target)]) == 2
+    assert "exists" in capsys.readouterr().err and (target / "tiny" / "summary.csv").read_text() == "mine\n"
+    assert main(["archive", "import", str(path), "--results", str(target), "--replace", "-q"]) == 0
+    aside = [p for p in target.iterdir() if p.name.startswith("tiny.before-import-")]
+    assert len(aside) == 1 and (aside[0] / "summary.csv").read_text() == "mine\n"
+    assert paths.summary_csv("tiny", target).read_text() != "mine\n"
+
+
+def test_a_tampered_member_is_refused(exported, tmp_path, capsys):
+    _, path = exported
+    bad = _rewrite(path, tmp_path / "bad.tar.gz", lambda n, d: d.replace(b"0", b"1", 1) if n.endswith(".csv") else d)
+    _refused(bad, tmp_path, "does not match its SHA-256", capsys)
+
+
+def test_a_truncated_archive_is_refused(exported, tmp_path, capsys):
+    _, path = exported
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    _refused(cut, tmp_path, "truncated", capsys)
+    # a whole gzip stream whose tar lost its last members: the manifest names what is missing
+    with gzip.open(path) as f:
+        tar_bytes = f.read()
+    short = tmp_path / "short.tar.gz"
+    short.write_bytes(gzip.compress(tar_bytes[: len(tar_bytes) // 2]))
+    _refused(short, tmp_path, "truncated", capsys)
+
+
+def test_a_newer_format_is_refused(exported, tmp_path, capsys):
+    _, path = exported
+
+    def newer(name, data):
+        if name != archive.MANIFEST:
+            return data
+        return json.dumps(json.loads(data) | {"format": archive.FORMAT + 1}).encode()
+
+    _refused(_rewrite(path, tmp_path / "new.tar.gz", newer), tmp_path, "newer than this aecrypt reads", capsys)
+
+
+@pytest.mark.parametrize("foreign", ["results/tiny/runs/0123456789abcdef/run.sh", "../escape.txt", "results/x.key"])
+def test_a_member_outside_the_known_set_is_refused_even_if_listed(exported, tmp_path, capsys, foreign):
+    """A member the manifest lists but the known set has no place for (a script, a path out of the results, a
+    key) is never written: the manifest was rewritten to list it, as a forger would."""
+    _, path = exported
+    payload = b"echo hi\n"
+
+    def forged(name, data):
+        if name != archive.MANIFEST:
+            return data
+        manifest = json.loads(data)
+        manifest["members"][foreign] = {"sha256": archive._sha256(payload), "size": len(payload)}
+        return json.dumps(manifest).encode()
+
+    bad = _rewrite(path, tmp_path / "forged.tar.gz", forged, extra=[(foreign, payload)])
+    _refused(bad, tmp_path, "outside the known results", capsys)
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_an_unlisted_member_is_refused(exported, tmp_path, capsys):
+    _, path = exported
+    extra = _rewrite(path, tmp_path / "extra.tar.gz", extra=[("results/bench.json", b"{}")])
+    _refused(extra, tmp_path, "not in the manifest", capsys)
+
+
+def test_known_members():
+    assert archive.known_member("results/tiny/runs/0123456789abcdef/metrics.json", "tiny")
+    assert archive.known_member("results/bench.json", "tiny")
+    assert not archive.known_member("results/default/summary.csv", "tiny")  # another profile
+    assert not archive.known_member("results/tiny/runs/0123456789abcdef/../../x", "tiny")
+    assert not archive.known_member("results/tiny/runs/notanid/metrics.json", "tiny")
