@@ -182,8 +182,10 @@ def test_the_book_refuses_to_build_without_results(tmp_path):
 
 
 def test_config_has_launch_and_repository_buttons():
+    """Binder (JupyterLab, from binder/); no Colab button, since Colab opens only .ipynb and every page is MyST."""
     config = yaml.safe_load((paths.ROOT / "_config.yml").read_text())
-    assert config["launch_buttons"]["binderhub_url"] and config["launch_buttons"]["colab_url"]
+    assert config["launch_buttons"]["binderhub_url"] and "colab_url" not in config["launch_buttons"]
+    assert config["launch_buttons"]["notebook_interface"] == "jupyterlab"
     assert config["html"]["use_repository_button"] and config["repository"]["url"]
     assert config["execute"]["execute_notebooks"] == "force"
     assert Path(paths.BOOK / "_toc.yml").is_file()
