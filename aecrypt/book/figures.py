@@ -11,6 +11,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
+from aecrypt.book import colours
 from aecrypt.paper.reported import PAPER_COUNTS
 from aecrypt.paper.runplots import use_style
 from aecrypt.stats.intervals import SCORE_RANGE, t_interval
@@ -41,7 +42,7 @@ def _bars(ax, frame: pd.DataFrame, columns: Mapping[str, str], xlabel: str, titl
     Horizontal, so that combination names stay readable at the page width."""
     stats = _means(frame, columns)
     labels = list(dict.fromkeys(frame["label"]))
-    palette = sns.color_palette()
+    palette = colours.categorical()
     for j, (col, name) in enumerate(columns.items()):
         part = stats[stats["metric"] == col].set_index("label").reindex(labels)
         y, height = _bar_rows(len(labels), len(columns), j)
@@ -100,7 +101,7 @@ def fig5_class_counts(counts: Mapping[str, int], data_label: str) -> plt.Figure:
     frame["share"] = frame["images"] / frame.groupby("source")["images"].transform("sum")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for ax, col, label in ((axes[0], "images", "images"), (axes[1], "share", "share of images")):
-        sns.barplot(frame, x="class", y=col, hue="source", ax=ax)
+        sns.barplot(frame, x="class", y=col, hue="source", palette=colours.categorical()[:2], ax=ax)
         ax.set_ylabel(label)
         ax.set_xlabel("class (positive = finding)")
         for container in ax.containers:
@@ -138,7 +139,7 @@ def fig7_loss_checkpoints(summary: pd.DataFrame, checkpoints: list[int]) -> plt.
     fig, axes = plt.subplots(
         len(losses), 1, figsize=(8.5, sum(heights)), layout="constrained", squeeze=False, height_ratios=heights
     )
-    palette = sns.color_palette()
+    palette = colours.categorical()
     for ax, loss in zip(axes[:, 0], losses, strict=True):
         part = ok[ok["loss"] == loss]
         labels = list(dict.fromkeys(part["label"]))
@@ -223,7 +224,7 @@ def best_panel(
     cis = [t_interval([m[n] for m in run_metrics], bounds=SCORE_RANGE) for n in names]
     means = np.array([c.estimate for c in cis])
     err = np.nan_to_num(np.array([[c.estimate - c.low for c in cis], [c.high - c.estimate for c in cis]]))
-    ax_c.bar(["recall", "precision", "F1", "AUC", "accuracy"], means, color=sns.color_palette()[:5])
+    ax_c.bar(["recall", "precision", "F1", "AUC", "accuracy"], means, color=colours.categorical()[:5])
     ax_c.errorbar(np.arange(5), means, yerr=err, fmt="none", ecolor="0.15", capsize=3, lw=1)
     ax_c.set(title="C  classification (test)", ylim=(0, 1.05), ylabel="score (mean over seeds)")
     ax_c.bar_label(ax_c.containers[0], fmt="%.2f", fontsize=8, label_type="center")
@@ -232,7 +233,7 @@ def best_panel(
         total,
         annot=True,
         fmt="d",
-        cmap="Blues",
+        cmap=colours.SEQUENTIAL,
         cbar=False,
         ax=ax_d,
         xticklabels=["pred. neg.", "pred. pos."],
@@ -283,7 +284,7 @@ def fig10_roc(
         panels.setdefault(label.split("+")[1], []).append(label)
     # one panel per row, legend beside it: at the book's page width, side-by-side panels are unreadable
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 4.2 * len(panels) + 0.4), layout="constrained", squeeze=False)
-    palette = sns.color_palette("colorblind")
+    palette = colours.categorical()
     for ax, (optimizer, labels) in zip(axes.ravel(), panels.items(), strict=False):
         if reference:
             tpr, _, _ = mean_roc(reference)
@@ -320,7 +321,7 @@ def loss_curves(summary: pd.DataFrame, histories: Mapping[str, pd.DataFrame]) ->
     losses = list(dict.fromkeys(ok["loss"]))
     fig, axes = plt.subplots(1, len(losses), figsize=(6.2 * len(losses), 4.6), layout="constrained", squeeze=False)
     optimizers = list(dict.fromkeys(ok["optimizer"]))
-    colours = dict(zip(optimizers, sns.color_palette("colorblind"), strict=False))
+    by_optimizer = dict(zip(optimizers, colours.categorical(), strict=False))
     for ax, loss in zip(axes[0], losses, strict=True):
         part = ok[ok["loss"] == loss]
         seen = set()
@@ -329,7 +330,7 @@ def loss_curves(summary: pd.DataFrame, histories: Mapping[str, pd.DataFrame]) ->
             ae = pd.concat(frames)
             ae = ae[ae["model"] == "autoencoder"].groupby("epoch")["loss"].mean()
             opt = group["optimizer"].iloc[0]
-            ax.plot(ae.index, ae.values, color=colours[opt], lw=1.3, label=None if opt in seen else opt)
+            ax.plot(ae.index, ae.values, color=by_optimizer[opt], lw=1.3, label=None if opt in seen else opt)
             seen.add(opt)
         ax.set_yscale("log")
         ax.set(xlabel="epoch", ylabel=f"training loss ({loss.upper()}, log scale)", title=f"{loss.upper()} runs")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import NullFormatter
 
+from aecrypt.book import colours
 from aecrypt.paper.metrics import PSNR_CAP_DB
 from aecrypt.paper.runplots import use_style
 
@@ -27,9 +28,11 @@ def _model_colours(means: pd.DataFrame) -> dict[str, object]:
     """The paper's autoencoders in greys (darkest: shallowest), the bottlenecks along one sequential map (by k):
     apart from the codecs' palette, however many there are."""
     out = {}
-    for kind, cmap, span in (("autoencoder", plt.cm.Greys, (0.95, 0.45)), ("bottleneck", plt.cm.viridis, (0.0, 0.85))):
+    maps = (("autoencoder", "Greys", (0.95, 0.45)), ("bottleneck", colours.SEQUENTIAL, (0.4, 1.0)))
+    for kind, cmap, span in maps:
         names = list(dict.fromkeys(means.loc[means["kind"] == kind, "method"]))
-        out |= {n: cmap(v) for n, v in zip(names, np.linspace(*span, max(len(names), 1)), strict=False)}
+        shade = plt.get_cmap(cmap)
+        out |= {n: shade(v) for n, v in zip(names, np.linspace(*span, max(len(names), 1)), strict=False)}
     return out
 
 
@@ -42,13 +45,13 @@ def rate_distortion(
     use_style()
     at = rd[rd["size"] == size]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.4))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    palette = colours.categorical()
     codecs = at[at["kind"] == "codec"]
     for i, (method, line) in enumerate(codecs.groupby("method", sort=False)):
         line = line.sort_values("bpp")
         for ax, metric in zip(axes, metrics, strict=True):
             shown = _lossy(line) if metric == "psnr" else line
-            ax.plot(shown["bpp"], shown[metric], "-", marker=".", color=colours[i % len(colours)], label=method)
+            ax.plot(shown["bpp"], shown[metric], "-", marker=".", color=palette[i % len(palette)], label=method)
     models = at[at["kind"] != "codec"]
     if len(models):
         means = models.groupby(["kind", "method", "setting"], sort=False)[["bpp", "psnr", "ssim"]].mean().reset_index()
