@@ -36,7 +36,7 @@ def test_the_description_names_every_command_by_family_and_the_exit_statuses(cap
     rc, out, _ = _run(capsys, "-h")
     head = out.split("positional arguments")[0]
     commands = cli.build_parser()._subparsers._group_actions[0].choices
-    assert rc == 0 and len(commands) == 17
+    assert rc == 0 and len(commands) == 18
     for name in commands:
         assert f" {name}" in head or f": {name}" in head, name
     assert "2 a usage error" in head and "1 a failure at run time" in head
@@ -44,7 +44,7 @@ def test_the_description_names_every_command_by_family_and_the_exit_statuses(cap
 
 def test_every_command_takes_verbose_and_quiet():
     leaves = [p for p in cli._leaves(cli.build_parser()) if p.prog != "aecrypt"]
-    assert len(leaves) == 18  # 17 commands, fetch counted once per source
+    assert len(leaves) == 20  # 18 commands, fetch counted once per source, archive once per verb
     for leaf in leaves:
         options = {o for a in leaf._actions for o in a.option_strings}
         assert {"-v", "--verbose", "-q", "--quiet"} <= options, leaf.prog
@@ -89,3 +89,35 @@ def test_the_old_import_paths_of_handed_out_notebooks_work_and_warn(old, new, na
         module = importlib.import_module(old)
     assert any(issubclass(w.category, FutureWarning) and new in str(w.message) for w in caught)
     assert getattr(module, name) is getattr(importlib.import_module(new), name)
+
+
+def test_the_reference_page_lists_every_command_with_every_option():
+    from aecrypt.cli import reference
+
+    leaves = [p for p in cli._leaves(cli.build_parser()) if p.prog != "aecrypt"]
+    found = reference.commands()
+    assert sorted(c.parser.prog for c in found) == sorted(p.prog for p in leaves)
+    text = reference.markdown()
+    for command in found:
+        assert f"## `aecrypt {command.name}`" in text
+        for action in command.parser._actions:
+            for flag in action.option_strings:
+                assert flag in ("-h", "--help", "-v", "--verbose", "-q", "--quiet") or f"`{flag}" in text, flag
+    assert "`--archive ARCHIVE`" in text and "default `aes-gcm`" in text and "one of `tiny`, `default`" in text
+    assert "\\<profile>" in text  # help text that looks like HTML is escaped, not swallowed
+
+
+def test_a_command_whose_extra_is_missing_names_the_extra(capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_jupyter_book(name, *args, **kwargs):
+        if name.startswith("aecrypt.book.build"):
+            raise ModuleNotFoundError("No module named 'jupyter_book'", name="jupyter_book")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_jupyter_book)
+    rc, _, err = _run(capsys, "book", "--profile", "tiny")
+    assert rc == 1 and err.count("\n") == 1
+    assert "needs jupyter_book" in err and "pip install 'aecrypt[book]'" in err
