@@ -57,6 +57,8 @@ def test_an_archive_round_trip_gives_the_same_book_inputs_and_claims(exported, t
     assert not any(n.endswith((".keras", ".key")) for n in names)  # models only when asked; keys never
     for name, data in blobs.items():  # every member is the file it came from, byte for byte
         assert (root / name.removeprefix("results/")).read_bytes() == data, name
+    runs = {n.split("/")[3] for n in names if n.startswith("results/tiny/runs/")}
+    assert runs == {p.name for p in paths.runs_dir("tiny", root).iterdir()}  # every run the build made
 
     target = tmp_path / "results"
     done = archive.import_archive(path, target)
@@ -65,6 +67,18 @@ def test_an_archive_round_trip_gives_the_same_book_inputs_and_claims(exported, t
     pd_claims = claims.claims(Results("tiny", target))
     assert pd_claims.equals(claims.claims(Results("tiny", root))) and len(pd_claims) >= 5
     assert archive.import_archive(path, target).unchanged  # the same archive again: nothing written
+
+
+def test_only_the_runs_this_builds_records_name_are_exported(tiny_sweep, tmp_path):
+    import shutil
+
+    root, _ = tiny_sweep
+    copy = tmp_path / "results"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("*.keras"))
+    stale = paths.runs_dir("tiny", copy) / "0123456789abcdef"  # a folder an older build left behind
+    shutil.copytree(next(paths.runs_dir("tiny", copy).iterdir()), stale)
+    _, blobs = archive.read(archive.export("tiny", tmp_path / "a.tar.gz", copy).path)
+    assert not any("/0123456789abcdef/" in n for n in blobs) and any("/runs/" in n for n in blobs)
 
 
 def test_models_travel_only_when_asked(tiny_sweep, tmp_path):

@@ -12,6 +12,7 @@ status (0 done, 1 a failure at run time, 2 a usage error, 130 interrupted).
   packets     keygen, encrypt, decrypt
   link        send, receive, certs
   common      what the families share: the parser class and the common options
+  reference   the command-line reference (the book's page), generated from the parser
   main        the entry point (`aecrypt`, `python -m aecrypt`)
 
 A docstring only, like every subpackage's __init__."""

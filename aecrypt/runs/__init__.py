@@ -13,5 +13,6 @@ a whole build.
   added     runs made by hand, added to the results
   results   one profile's results as pages and tools read them
   trained   a finished run's trained models, found by id and loaded
+  archive   a profile's results in one verified file, to rebuild the book elsewhere
 
 A docstring only: a run's identity follows its imports through parent packages."""

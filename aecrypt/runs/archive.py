@@ -91,13 +91,24 @@ def known_member(name: str, profile: str) -> bool:
     )
 
 
+def referenced_runs(profile: str, root: Path) -> set[str]:
+    """The run folders this build's records name: the plan's runs, baselines and references, the runs added by
+    hand and the compression chapter's equal-rate runs (older builds' folders under runs/ are left out)."""
+    records = [paths.plan_json(profile, root), paths.added_json(profile, root)]
+    records.append(paths.compression_dir(profile, root) / COMPRESSION_FILES.equal_rate)
+    return {rid for f in records if f.is_file() for rid in re.findall(rf"\b{_RUN_ID}\b", f.read_text())}
+
+
 def _members(profile: str, root: Path, models: bool) -> list[tuple[str, Path]]:
     """(name in the archive, file) for every known file of a profile's results, sorted by name."""
     model_files = set(RUN_FILES.models.values())
+    runs = referenced_runs(profile, root)
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         name = "results/" + path.relative_to(root).as_posix()
         if not known_member(name, profile) or (not models and path.name in model_files):
+            continue
+        if name.split("/")[2] in ("runs", "failed") and name.split("/")[3] not in runs:
             continue
         found.append((name, path))
     return found
