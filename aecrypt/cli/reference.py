@@ -67,12 +67,21 @@ def _cell(text: str) -> str:
 
 
 def arguments_table(parser: argparse.ArgumentParser) -> str:
-    rows = ["| argument | what it is | |", "| --- | --- | --- |"]
+    rows = ["| argument | what it is |", "| --- | --- |"]
     for action in parser._actions:
         if set(action.option_strings) & set(COMMON) or action.help == argparse.SUPPRESS:
             continue
-        rows.append(f"| {_flags(action)} | {_cell(action.help)} | {_cell(_detail(action))} |")
+        detail = _detail(action)
+        what = _cell(action.help) + (f" ({detail})" if detail else "")  # the detail holds Markdown: not escaped
+        rows.append(f"| {_flags(action)} | {what} |")
     return "\n".join(rows) if len(rows) > 2 else "*(no arguments)*"
+
+
+def usage(parser: argparse.ArgumentParser, width: int = 96) -> str:
+    """The usage lines `-h` prints, wrapped at `width` whatever the terminal of the build."""
+    formatter = argparse.HelpFormatter(prog=parser.prog, width=width)
+    formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups)
+    return formatter.format_help().strip().removeprefix("usage: ")
 
 
 def markdown() -> str:
@@ -87,7 +96,7 @@ def markdown() -> str:
     ]
     lines += [f"| {family.SUMMARY.split(':')[0]} | {family.SUMMARY.split(':', 1)[1].strip()} |" for family in FAMILIES]
     for command in commands(parser):
-        usage = " ".join(command.parser.format_usage().split()).removeprefix("usage: ")
-        lines += ["", f"## `aecrypt {command.name}`", "", _cell(command.help) + ".", "", "```text", usage, "```"]
+        lines += ["", f"## `aecrypt {command.name}`", "", _cell(command.help) + ".", ""]
+        lines += ["```text", usage(command.parser), "```"]
         lines += ["", arguments_table(command.parser)]
     return "\n".join(lines) + "\n"
