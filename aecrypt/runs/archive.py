@@ -108,7 +108,8 @@ def _members(profile: str, root: Path, models: bool) -> list[tuple[str, Path]]:
         name = "results/" + path.relative_to(root).as_posix()
         if not known_member(name, profile) or (not models and path.name in model_files):
             continue
-        if name.split("/")[2] in ("runs", "failed") and name.split("/")[3] not in runs:
+        parts = name.split("/")
+        if len(parts) == 5 and parts[2] in ("runs", "failed") and parts[3] not in runs:
             continue
         found.append((name, path))
     return found
