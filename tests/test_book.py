@@ -99,6 +99,7 @@ def test_every_page_renders_in_a_real_browser_with_all_figures_loaded(tiny_book)
             figures_seen += sum("_images" in src for src, _, _ in widths)
             body = page.inner_text("article")
             assert "Traceback" not in body and not re.search(r"\bError\b", body), name
+            assert not re.search(r"^[IWEF]\d{4} \d\d:\d\d:", body, re.M), f"{name}: a library's log line on the page"
         browser.close()
     assert figures_seen >= 10  # Figs. 4-10, the best panel, samples and the leak figure
 

@@ -3,9 +3,12 @@ data (what it is, how hard it is, how many of each class)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
+from aecrypt import runtime
 from aecrypt.data.attribution import attribution
 from aecrypt.paper import choices
 from aecrypt.runs.results import Results
@@ -24,16 +27,18 @@ def layer_frame(model) -> pd.DataFrame:
 
 def autoencoder_layers(size: int = PAPER_SIZE, depth: int = 3) -> pd.DataFrame:
     """The paper's autoencoder, built at the paper's size, as a layer table (generated from the model)."""
-    from aecrypt.paper.models import build_autoencoder
+    with runtime.stderr_to(os.devnull):  # TensorFlow's C++ start-up lines (at import) would land on the page
+        from aecrypt.paper.models import build_autoencoder
 
-    return layer_frame(build_autoencoder(size, depth).autoencoder)
+        return layer_frame(build_autoencoder(size, depth).autoencoder)
 
 
 def classifier_tables(size: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The classifier's layer table at this build's size, and its fixed settings."""
-    from aecrypt.paper.models import CLASSIFIER, build_classifier
+    with runtime.stderr_to(os.devnull):
+        from aecrypt.paper.models import CLASSIFIER, build_classifier
 
-    return layer_frame(build_classifier(size)), pd.Series(CLASSIFIER, name="setting").to_frame()
+        return layer_frame(build_classifier(size)), pd.Series(CLASSIFIER, name="setting").to_frame()
 
 
 def latent_facts(size: int = PAPER_SIZE, depth: int = 3) -> dict[str, str]:
