@@ -145,7 +145,10 @@ def _add_mqtt(q, broker_help: str) -> None:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("send", help="encode, encrypt and publish images over MQTT (resends until acknowledged)")
+    p = sub.add_parser(
+        "send",
+        help="encode (with --payload png: take as they are), encrypt and publish images over MQTT until acknowledged",
+    )
     add_endpoint(p, output=False)
     add_sealing(p)
     _add_mqtt(
@@ -161,7 +164,10 @@ def register(sub) -> None:
     )
     p.set_defaults(func=cmd_send)
 
-    p = sub.add_parser("receive", help="subscribe, check, decrypt, decode and classify packets from MQTT")
+    p = sub.add_parser(
+        "receive",
+        help="subscribe, check, decrypt, decode and classify packets from MQTT (without --run: PNGs, unscored)",
+    )
     add_endpoint(p)
     _add_mqtt(p, "mqtt://HOST:PORT or mqtts://HOST:PORT (default: start the embedded broker on 127.0.0.1)")
     p.add_argument("--port", type=int, help="the embedded broker's port (default 1883, 8883 with TLS; 0: any free)")

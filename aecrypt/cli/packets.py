@@ -193,12 +193,19 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="the key file to write")
     p.set_defaults(func=cmd_keygen)
 
-    p = sub.add_parser("encrypt", help="encode images with a run's encoder and seal each latent into a packet")
+    p = sub.add_parser(
+        "encrypt",
+        help="seal images into packets: each one's latent from a run's encoder, or the image itself (--payload png, "
+        "no run needed)",
+    )
     add_endpoint(p)
     add_sealing(p)
     p.set_defaults(func=cmd_encrypt)
 
-    p = sub.add_parser("decrypt", help="check, decrypt, decode and score packets (PNG + scores.csv)")
+    p = sub.add_parser(
+        "decrypt",
+        help="check, decrypt, decode and score packets (PNG + scores.csv; without --run: PNG payloads, unscored)",
+    )
     add_endpoint(p)
     p.add_argument("packets", nargs="+", help="packet files (.aecp)")
     p.set_defaults(func=cmd_decrypt)

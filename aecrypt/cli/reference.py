@@ -5,6 +5,7 @@ the page can never disagree with `aecrypt … -h`."""
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 
 from aecrypt.cli.main import FAMILIES, build_parser
@@ -63,7 +64,7 @@ def _cell(text: str) -> str:
     text = " ".join((text or "").split())
     for char in "|<$":
         text = text.replace(char, "\\" + char)
-    return text
+    return re.sub(r"(?<![\w`-])(--?[a-z][\w-]*)", r"`\1`", text)  # an option as code (else "--" prints as "–")
 
 
 def arguments_table(parser: argparse.ArgumentParser) -> str:
@@ -72,12 +73,12 @@ def arguments_table(parser: argparse.ArgumentParser) -> str:
         if set(action.option_strings) & set(COMMON) or action.help == argparse.SUPPRESS:
             continue
         detail = _detail(action)
-        what = _cell(action.help) + (f" ({detail})" if detail else "")  # the detail holds Markdown: not escaped
+        what = _cell(action.help) + (f" — {detail}" if detail else "")  # the detail holds Markdown: not escaped
         rows.append(f"| {_flags(action)} | {what} |")
     return "\n".join(rows) if len(rows) > 2 else "*(no arguments)*"
 
 
-def usage(parser: argparse.ArgumentParser, width: int = 96) -> str:
+def usage(parser: argparse.ArgumentParser, width: int = 80) -> str:
     """The usage lines `-h` prints, wrapped at `width` whatever the terminal of the build."""
     formatter = argparse.HelpFormatter(prog=parser.prog, width=width)
     formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups)
