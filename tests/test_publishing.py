@@ -104,6 +104,9 @@ def test_the_link_check_passes_on_the_built_book_and_catches_a_broken_link(tiny_
     _, html = tiny_book
     report = links.check(html)
     assert report.pages >= 17 and report.links > 100 and report.broken == []
+    launch = re.findall(r'href="(https://mybinder\.org/[^"]+)"', (html / "book" / "claims.html").read_text())
+    assert launch and launch[0].endswith("?urlpath=lab/tree/book/claims.md"), launch  # JupyterLab, on the page
+    assert "colab.research.google.com" not in (html / "book" / "claims.html").read_text()
     copy = tmp_path / "html"
     shutil.copytree(html, copy)
     page = copy / "book" / "claims.html"
