@@ -38,19 +38,23 @@ FORMAT = 1
 MANIFEST = "aecrypt-archive.json"
 #: Written beside the imported results: the manifest they came from (a second import of it is a no-op).
 IMPORTED = "archive.json"
-#: A profile's own records (results/<profile>/…).
-PROFILE_FILES = (
-    "summary.csv",
-    "plan.json",
-    "added.json",
-    "audit.json",
-    "audit_samples.npz",
-    "link.json",
-    "shaped.json",
-    "verdicts.json",
+#: A profile's own records (results/<profile>/…), named by `paths` (the one module that names every path).
+PROFILE_FILES = tuple(
+    f("profile").name
+    for f in (
+        paths.summary_csv,
+        paths.plan_json,
+        paths.added_json,
+        paths.audit_json,
+        paths.audit_samples,
+        paths.link_json,
+        paths.shaped_json,
+        paths.verdicts_json,
+    )
 )
-#: The machine's records (results/…), shared by the profiles.
-ROOT_FILES = ("bench.json", "memory.json", "compression-originals.csv", "compression-originals.json")
+#: The machine's records (results/…), shared by the profiles; the 200² codec curve's JSON sits beside its CSV.
+_ORIGINALS = paths.compression_originals_csv()
+ROOT_FILES = (paths.bench_json().name, paths.memory_json().name, _ORIGINALS.name, _ORIGINALS.with_suffix(".json").name)
 _RUN_ID = r"[0-9a-f]{16}"
 #: Never in an archive, whatever a folder holds: key files and certificates' private halves.
 NEVER = (".key", ".pem", ".p12")
