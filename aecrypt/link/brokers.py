@@ -60,6 +60,12 @@ def _amqtt_broker_class():
     return RequiringBroker
 
 
+#: how long the embedded broker's shutdown may take (it takes milliseconds), and how long its cancelled tasks
+#: get to end by themselves before a lost cancellation is delivered again
+STOP_S = 10.0
+GRACE_S = 0.5
+
+
 class EmbeddedBroker(_LoopbackBroker):
     """An amqtt broker in a thread of this process, listening on 127.0.0.1 only; TLS where given."""
 
@@ -105,11 +111,61 @@ class EmbeddedBroker(_LoopbackBroker):
         return self
 
     def stop(self) -> None:
-        if self._broker is not None:
-            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(10)
-            self._broker = None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        """Shut amqtt down, within STOP_S seconds or an error that says so; a second stop does nothing."""
+        broker, self._broker = self._broker, None
+        try:
+            if broker is not None:
+                self._shut_down(broker)
+        finally:
+            if self._thread.is_alive():
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(5)
+            if not self._thread.is_alive() and not self._loop.is_closed():
+                self._loop.close()
+
+    def _shut_down(self, broker) -> None:
+        # amqtt's shutdown cancels each client's reader and waits for it to end. On Python 3.11, asyncio.wait_for
+        # loses a cancellation that arrives as its read completes (cpython gh-86296, fixed in 3.12): that reader
+        # then waits for the client's next packet, and the shutdown with it. Past a grace period, a task still
+        # cancelling is cancelled again, until the shutdown ends or STOP_S runs out.
+        def in_loop(coroutine):
+            return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+        done = in_loop(broker.shutdown())
+        deadline = time.monotonic() + STOP_S
+        while True:
+            try:
+                done.result(GRACE_S)
+                break
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    in_loop(_cancel_rest()).result(2)
+                    raise AecryptError(
+                        f"the embedded broker on 127.0.0.1:{self.port} did not shut down within {STOP_S:g} s"
+                    ) from None
+            in_loop(_cancel_lost()).result(1)
+        # a client that connected while the broker shut down leaves its handler behind: end it with the loop
+        in_loop(_cancel_rest()).result(STOP_S)
+
+
+def _others() -> set[asyncio.Task]:
+    return asyncio.all_tasks() - {asyncio.current_task()}
+
+
+async def _cancel_lost() -> int:
+    """Cancel again every task of this loop that was cancelled and goes on; how many there were."""
+    lost = [task for task in _others() if task.cancelling() and not task.done()]
+    for task in lost:
+        task.cancel()
+    return len(lost)
+
+
+async def _cancel_rest() -> None:
+    rest = _others()
+    for task in rest:
+        task.cancel()
+    if rest:
+        await asyncio.wait(rest, timeout=1)
 
 
 def mosquitto_binary() -> str | None:
