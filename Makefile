@@ -32,7 +32,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book book-compression book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-shaped bench-verdicts bench-compression lint clean clean-all
+.PHONY: setup lock test book book-compression book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-shaped bench-drills bench-verdicts bench-compression lint clean clean-all
 
 setup: $(STAMP)
 
@@ -124,16 +124,21 @@ bench-link: setup
 bench-memory: setup
 	$(BIN)/python benchmarks/memory.py
 
-# The claim tests' calibration on this build's noise (about 10 minutes on 2 cores): results/<profile>/verdicts.json
 # The link through a shaped network namespace (root: sudo make bench-shaped; about 3 minutes)
 bench-shaped: setup
 	$(BIN)/python benchmarks/shaped.py --profile $(PROFILE)
+
+# One fault drill (the broker restart) 40 times beside busy processes: its failure rate with a 95 % interval
+# (about 2 minutes; DRILL_ARGS='-n 100 --drill receiver_restart --broker mosquitto')
+bench-drills: setup
+	$(BIN)/python benchmarks/drills_under_load.py --profile $(PROFILE) $(DRILL_ARGS)
 
 # The codecs' rate-distortion curve with MS-SSIM at the paper's 200² on real originals (DATA=nih:DIR; default: the
 # 50 NIH images in ../shared/data), for the chapter "Is it compressed?" (about a minute)
 bench-compression: setup
 	$(BIN)/python benchmarks/compression.py $(if $(DATA),--data $(DATA))
 
+# The claim tests' calibration on this build's noise (about 10 minutes on 2 cores): results/<profile>/verdicts.json
 bench-verdicts: setup
 	$(BIN)/python benchmarks/verdicts.py --profile $(PROFILE)
 
