@@ -40,13 +40,13 @@ def _count(text: str) -> int:
     return n
 
 
-def _ends(profile: str, root: Path) -> faults.Ends:
+def _ends(profile: str, root: Path, key_folder: Path) -> faults.Ends:
     table = trained.list_runs(profile, root)
     table = table[table["models"]] if len(table) else table
     if table.empty:
         raise SystemExit(f"no run with saved models in profile {profile!r}: run `make book PROFILE={profile}` first")
     run = trained.TrainedRun.load(paths.runs_dir(profile, root) / table["run_id"].iloc[0])
-    key = keys.generate(Path(tempfile.mkdtemp(prefix="aecrypt-load-")) / "load.key")
+    key = keys.generate(key_folder / "load.key")
     images = np.random.default_rng(0).random((6, run.size, run.size), dtype=np.float32)
     return faults.Ends(run, key, images)
 
@@ -62,7 +62,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.broker == "mosquitto" and brokers.mosquitto_binary() is None:
         parser.error("--broker mosquitto: mosquitto is not installed (apt install mosquitto)")
-    ends = _ends(args.profile, Path(args.results) if args.results else paths.results_root())
+    root = Path(args.results) if args.results else paths.results_root()
+    with tempfile.TemporaryDirectory(prefix="aecrypt-load-") as key_folder:  # the key goes when the count ends
+        _measure(args, _ends(args.profile, root, Path(key_folder)))
+
+
+def _measure(args: argparse.Namespace, ends: faults.Ends) -> None:
     burners = 2 * (os.cpu_count() or 1) if args.burners is None else max(0, args.burners)
     drill = DRILLS[args.drill]
     deadline_s = str(args.n * DRILL_BOUND_S)
