@@ -8,6 +8,7 @@
 #   make test                    the test suite (includes building the book at tiny)
 #   make book-compression        the book with the bottleneck variant and the classifier at equal rate run too
 #   make bench-verdicts          the claim tests' calibration on this build's noise (about 10 minutes)
+#   make bench-convergence HOURS=2   the named combinations trained to the paper's 9,150 steps (resumable)
 #   make book-student            the student edition (solutions removed); make assignments; make grade SUBMISSIONS=DIR
 PYTHON ?= python3
 VENV   := .venv
@@ -32,7 +33,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book book-compression book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-shaped bench-drills bench-verdicts bench-compression lint clean clean-all
+.PHONY: setup lock test book book-compression book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-shaped bench-drills bench-verdicts bench-compression bench-convergence lint clean clean-all
 
 setup: $(STAMP)
 
@@ -141,6 +142,14 @@ bench-compression: setup
 # The claim tests' calibration on this build's noise (about 10 minutes on 2 cores): results/<profile>/verdicts.json
 bench-verdicts: setup
 	$(BIN)/python benchmarks/verdicts.py --profile $(PROFILE)
+
+# The long runs the optimizer claims need (aecrypt.runs.longrun): the paper's named combinations and their rivals
+# trained for the paper's step budget at 32², checkpointed about every 500 steps. Hours of CPU on 2 cores: each
+# call stops at HOURS of wall time (default 1) and the next one resumes; the book's Results vs. paper page reads
+# results/default/convergence.json. CONVERGENCE_ARGS='--only MSLE+Adam+ReLU+2'
+HOURS ?= 1
+bench-convergence: setup
+	$(BIN)/python benchmarks/convergence.py --hours $(HOURS) $(CONVERGENCE_ARGS)
 
 lint: setup
 	$(BIN)/ruff check aecrypt tests benchmarks

@@ -3,15 +3,17 @@
 
 The package is a house of rooms, one concern each; a room imports only the rooms below it.
 
-  paths, files, profiles, runtime
+  paths, files, profiles, budget, runtime
               the ground floor: every path (and the names of a run folder's files), JSON files, how big a
-              run is, process settings and the machine's description
+              run is, the paper's training budget in steps, process settings and the machine's description
   paper/      the paper itself: its autoencoder and classifier, its cipher, the hyperparameter vocabulary,
               metrics, FLOP counts, one run's steps (what the run template calls), the results it reports
   data/       data specs and sources: readers of real layouts, phantoms, `aecrypt fetch`, attributions
   runs/       runs and sweeps: a run's spec and identity (content hash), execution (papermill), the run
-              folder, grids, planning, the sweep (process pool, dask.distributed), the results table, "best"
-  stats/      intervals, the linear model, the tests of the paper's claims, real-time checks
+              folder, grids, planning, the sweep (process pool, dask.distributed), the results table, "best",
+              the long runs at the paper's step budget (resumable)
+  stats/      intervals, the linear model, the tests of the paper's claims, what training reached (not
+              trained, not converged), real-time checks
   audit/      the cipher audit: randomness tests, attacks on the paper's cipher, the cached audit record
   link/       the IoT link: packets (all AEAD framing), keys, the PNG codec, sender and receiver, MQTT,
               brokers, certificates, fault drills

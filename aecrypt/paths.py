@@ -117,6 +117,24 @@ def shaped_json(profile: str, root: Path | None = None) -> Path:
     return profile_dir(profile, root) / "shaped.json"
 
 
+def convergence_json(profile: str, root: Path | None = None) -> Path:
+    """The long runs' record (`make bench-convergence`): how far each trained and what it measured."""
+    return profile_dir(profile, root) / "convergence.json"
+
+
+#: The long runs (aecrypt.runs.longrun): results/<profile>/long/<name>/, each with its records and (archived only
+#: with the models) its checkpoints.
+LONG_RUNS = "long"
+LONG_RUN_NAME = r"[a-z0-9_]+-seed[0-9]+"
+LONG_RUN_RECORDS = ("state.json", "history.csv", "curve.csv", "final_scores.csv", "best_scores.csv")
+LONG_RUN_MODELS = ("model.weights.h5", "best.weights.h5", "optimizer.npz")
+LONG_RUN_FILES = LONG_RUN_RECORDS + LONG_RUN_MODELS
+
+
+def long_run_dir(profile: str, name: str, root: Path | None = None) -> Path:
+    return profile_dir(profile, root) / LONG_RUNS / name
+
+
 def verdicts_json(profile: str, root: Path | None = None) -> Path:
     """The calibration of the claim tests on this build's noise (`make bench-verdicts`, or make book's quick one)."""
     return profile_dir(profile, root) / "verdicts.json"

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from aecrypt import UsageError
-
-#: The paper reports the autoencoder loss after these epochs (Fig. 7).
-PAPER_CHECKPOINTS = (10, 25, 50)
+from aecrypt.budget import INFERRED_BATCH, INFERRED_SPLIT, PAPER_CHECKPOINTS, PAPER_EPOCHS, PAPER_IMAGES, Budget
 
 
 @dataclass(frozen=True)
@@ -60,10 +58,14 @@ class Profile:
             return self.phantoms
         return self.n_images
 
+    def budget(self, n_train: int) -> Budget:
+        """The autoencoder's planned training length on `n_train` training images (steps, images seen)."""
+        return Budget(n_train, self.ae_epochs, self.batch_size)
+
     @property
     def checkpoints(self) -> tuple[int, ...]:
         """The paper's 10/25/50 epoch checkpoints scaled to this profile's epochs."""
-        scale = self.ae_epochs / PAPER_CHECKPOINTS[-1]
+        scale = self.ae_epochs / PAPER_EPOCHS
         return tuple(sorted({max(1, round(c * scale)) for c in PAPER_CHECKPOINTS}))
 
     def with_overrides(self, overrides: dict | None) -> Profile:
@@ -93,7 +95,8 @@ class Profile:
         return {k: v for k, v in self.to_dict().items() if k not in skip}
 
 
-_COMMON = {"batch_size": 32, "test_fraction": 0.2, "val_fraction": 0.15, "clf_epochs": 20}
+# The paper's inferred batch size and split (aecrypt.budget) for every profile.
+_COMMON = {"batch_size": INFERRED_BATCH, "clf_epochs": 20} | INFERRED_SPLIT
 
 
 PROFILES: dict[str, Profile] = {
@@ -128,8 +131,8 @@ PROFILES: dict[str, Profile] = {
         Profile(
             name="paper",
             size=200,
-            n_images=9000,
-            ae_epochs=50,
+            n_images=PAPER_IMAGES,
+            ae_epochs=PAPER_EPOCHS,
             default_data="synthetic",
             default_grid="paper.yaml",
             description="the paper's scale: 200x200, 9000 images, 50 epochs (GPU territory)",

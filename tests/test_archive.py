@@ -78,7 +78,11 @@ def test_only_the_runs_this_builds_records_name_are_exported(tiny_sweep, tmp_pat
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("*.keras"))
     stale = paths.runs_dir("tiny", copy) / "0123456789abcdef"  # a folder an older build left behind
     shutil.copytree(next(paths.runs_dir("tiny", copy).iterdir()), stale)
+    long_run = "tiny/long/msle_adam_relu_2-seed0"
     records = ["tiny/verdicts.json", "tiny/audit.json", "tiny/compression/record.json", "bench.json"]
+    records += ["tiny/convergence.json", f"{long_run}/curve.csv", f"{long_run}/state.json"]
+    (copy / long_run).mkdir(parents=True)
+    (copy / long_run / "model.weights.h5").write_bytes(b"weights")  # a checkpoint: only with the models
     for name in records:  # the records make book writes beside the runs travel with them
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         (copy / name).write_text("{}")
@@ -87,7 +91,7 @@ def test_only_the_runs_this_builds_records_name_are_exported(tiny_sweep, tmp_pat
     _, blobs = archive.read(archive.export("tiny", tmp_path / "a.tar.gz", copy).path)
     assert not any("/0123456789abcdef/" in n for n in blobs) and any("/runs/" in n for n in blobs)
     assert {f"results/{name}" for name in records} <= set(blobs)
-    assert not any(n.endswith(("notes.txt", ".key")) for n in blobs)
+    assert not any(n.endswith(("notes.txt", ".key", ".weights.h5")) for n in blobs)
 
 
 def test_models_travel_only_when_asked(tiny_sweep, tmp_path):
@@ -171,3 +175,6 @@ def test_known_members():
     assert not archive.known_member("results/default/summary.csv", "tiny")  # another profile
     assert not archive.known_member("results/tiny/runs/0123456789abcdef/../../x", "tiny")
     assert not archive.known_member("results/tiny/runs/notanid/metrics.json", "tiny")
+    assert archive.known_member("results/tiny/long/msle_adagrad_relu_2-seed1/final_scores.csv", "tiny")
+    assert not archive.known_member("results/tiny/long/../runs/x/state.json", "tiny")
+    assert not archive.known_member("results/tiny/long/msle_adagrad_relu_2-seed1/notes.txt", "tiny")

@@ -39,6 +39,7 @@ def test_every_results_page_says_which_data_and_profile_it_shows(tiny_book):
     for page in toc_pages():
         text = (html / f"{page}.html").read_text()
         assert "Profile <strong>tiny</strong>" in text and "not the paper’s NIH X-rays" in text, page
+        assert "Autoencoders trained for 10 steps, 0.11 % of the paper’s 9,150" in text, page  # 2 epochs of 5
 
 
 def test_claims_scorecard_is_rendered_with_verdicts(tiny_book):
@@ -62,6 +63,8 @@ def test_claims_scorecard_is_rendered_with_verdicts(tiny_book):
     assert ">not reproduced</span>" in text and text.count("<details>") == 11
     assert "Across the 7 claims about trained models" in text and "quick table (40 simulated builds" in text
     assert "known-plaintext attack" in text and "Did training finish?" in text
+    # every claim about trained models says at what budget it was decided
+    assert text.count("<i>Trained for 10 steps, 0.11 % of the paper") == 7
 
 
 def test_the_calibration_page_shows_make_books_quick_table(tiny_book):

@@ -17,6 +17,7 @@ from aecrypt.stats import claims, convergence, findings, formula, intervals, mul
 from aecrypt.stats.components import Build, Estimate, Run, advice
 from aecrypt.stats.findings import INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
 from aecrypt.stats.simulate import NoiseModel, image_shares, simulate, with_epochs
+from aecrypt.stats.training import Gate
 
 LABELS = [f"{loss}+{opt}+ReLU+{d}" for loss in ("MSE", "MSLE") for opt in ("Adam", "SGD", "RMSprop") for d in (2, 3)]
 
@@ -202,16 +203,20 @@ def test_a_failed_seed_is_reported_and_not_silently_dropped_from_n():
     assert Build.from_table(table).seeds("C1") == [0, 1]
 
 
+def _gate(projected: dict) -> Gate:
+    return Gate(steps=60, projected=projected)
+
+
 def test_the_convergence_gate_holds_back_both_verdicts():
     b = build(auc={"MSE+SGD+ReLU+2": 0.12})
     # the named combination behind, still falling by more than the margin: it could catch up
-    held = best(b, "MSE+Adam+ReLU+3", gate={"MSE+Adam+ReLU+3": 0.3})
-    assert held.outcome == claims.NOT_CONVERGED and "50 epochs" in held.decide
+    held = best(b, "MSE+Adam+ReLU+3", gate=_gate({"MSE+Adam+ReLU+3": 0.3}))
+    assert held.outcome == claims.NOT_CONVERGED and "trained for 60 steps" in held.decide
     # the named combination ahead, a rival still falling: its lead could go
-    ahead = best(b, "MSE+SGD+ReLU+2", gate={"MSE+Adam+ReLU+2": 0.3})
+    ahead = best(b, "MSE+SGD+ReLU+2", gate=_gate({"MSE+Adam+ReLU+2": 0.3}))
     assert ahead.outcome == claims.NOT_CONVERGED and "Best at this length." in ahead.notes
     # projected falls within the margin change nothing
-    assert best(b, "MSE+SGD+ReLU+2", gate=dict.fromkeys(LABELS, 0.05)).outcome == REPRODUCED
+    assert best(b, "MSE+SGD+ReLU+2", gate=_gate(dict.fromkeys(LABELS, 0.05))).outcome == REPRODUCED
 
 
 # --- "very close", depth, epochs --------------------------------------------------------------------------

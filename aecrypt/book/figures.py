@@ -12,13 +12,34 @@ import seaborn as sns
 from matplotlib.ticker import MaxNLocator
 
 from aecrypt.book import colours
+from aecrypt.budget import PAPER_STEPS
 from aecrypt.paper.reported import PAPER_COUNTS
 from aecrypt.paper.runplots import use_style
+from aecrypt.stats import training
 from aecrypt.stats.intervals import SCORE_RANGE, t_interval
+
+#: How a combination with runs that did not train is named in every figure (and its bars are hatched).
+NOT_TRAINED = "not trained"
 
 
 def _ok(summary: pd.DataFrame) -> pd.DataFrame:
-    return summary[summary["status"] == "ok"]
+    """The finished runs, each combination with runs that did not train renamed by `training_labels`."""
+    ok = summary[summary["status"] == "ok"]
+    return ok.assign(label=ok["label"].map(training_labels(ok)))
+
+
+def training_labels(frame: pd.DataFrame) -> dict[str, str]:
+    """{combination: its name in a figure}: 'NAME (not trained k/n)' where k of its n runs did not train."""
+    counts = training.collapsed(frame)
+    return {g: f"{g} ({NOT_TRAINED} {counts[g][0]}/{counts[g][1]})" if g in counts else g for g in frame["label"]}
+
+
+def _hatch_untrained(bars, labels: list[str]) -> None:
+    """Bars of combinations with runs that did not train: hatched and pale, so they read as no result."""
+    for bar, label in zip(bars, labels, strict=True):
+        if NOT_TRAINED in label:
+            bar.set_hatch("////")
+            bar.set_alpha(0.45)
 
 
 REFERENCE_LABEL = "original images (reference)"
@@ -47,7 +68,8 @@ def _bars(ax, frame: pd.DataFrame, columns: Mapping[str, str], xlabel: str, titl
         part = stats[stats["metric"] == col].set_index("label").reindex(labels)
         y, height = _bar_rows(len(labels), len(columns), j)
         err = np.nan_to_num(np.vstack([part["mean"] - part["low"], part["high"] - part["mean"]]))
-        ax.barh(y, part["mean"], height=height, color=palette[j], label=name)
+        bars = ax.barh(y, part["mean"], height=height, color=palette[j], label=name)
+        _hatch_untrained(bars, labels)
         ax.errorbar(part["mean"], y, xerr=err, fmt="none", ecolor="0.15", elinewidth=0.8, capsize=1.5)
     _label_rows(ax, labels, len(columns), xlabel, "combination (loss + optimizer + activation + depth)", title)
 
@@ -88,7 +110,9 @@ def _wide(frame: pd.DataFrame, n_bars: int) -> tuple[plt.Figure, plt.Axes]:
     return plt.subplots(figsize=(8.5, _height(frame["label"].nunique(), n_bars)), layout="constrained")
 
 
-INTERVAL_NOTE = "bars: mean over training seeds; error bars: 95 % t-interval over seeds"
+INTERVAL_NOTE = (
+    "bars: mean over training seeds; error bars: 95 % t-interval over seeds; hatched: runs that did not train"
+)
 
 
 def fig5_class_counts(counts: Mapping[str, int], data_label: str) -> plt.Figure:
@@ -147,7 +171,8 @@ def fig7_loss_checkpoints(summary: pd.DataFrame, checkpoints: list[int]) -> plt.
         for j, (col, name) in enumerate(cols.items()):
             means = part.groupby("label", sort=False)[col].mean().reindex(labels)
             y, height = _bar_rows(len(labels), len(cols), j)
-            ax.barh(y, means, height=height, color=palette[j], label=name, alpha=0.85)
+            bars = ax.barh(y, means, height=height, color=palette[j], label=name, alpha=0.85)
+            _hatch_untrained(bars, labels)
             ax.scatter(part[col], y[rows], s=7, color="0.1", zorder=3, lw=0)  # one dot per seed
         ax.set_xscale("log")  # losses fall by orders of magnitude between checkpoints
         ax.set_xlim(left=float(part[list(cols)].min().min()) / 2)
@@ -297,6 +322,7 @@ def fig10_roc(
                 tpr,
                 color=palette[i % len(palette)],
                 lw=2.8 if star else 1.3,
+                ls="--" if NOT_TRAINED in label else "-",
                 label=f"{'★ ' if star else ''}{label}: {aucs[label]}",
             )[0]
             if np.isfinite(low).any():
@@ -308,33 +334,94 @@ def fig10_roc(
         ax.legend(fontsize=8.5, loc="center left", bbox_to_anchor=(1.03, 0.5), title="AUC: mean [95 % t-interval]")
     fig.suptitle(
         "ROC of the classifier on retrieved images (test split)\nmean over training seeds; band: pointwise 95 % "
-        "t-interval; ★: named in the paper's Fig. 10 text"
+        "t-interval; ★: named in the paper's Fig. 10 text; dashed: autoencoder did not train"
     )
     return fig
 
 
-def loss_curves(summary: pd.DataFrame, histories: Mapping[str, pd.DataFrame]) -> plt.Figure:
-    """Autoencoder training loss per epoch, mean over seeds, one line per combination coloured by optimizer
-    and one panel per loss function: whether each optimizer had converged when training stopped."""
+def loss_curves(
+    summary: pd.DataFrame,
+    histories: Mapping[str, pd.DataFrame],
+    steps_per_epoch: Mapping[str, float],
+    built: float,
+    long_runs: pd.DataFrame | None = None,
+) -> plt.Figure:
+    """Autoencoder training loss against optimizer steps (log axes), mean over seeds, one line per combination
+    coloured by optimizer (dashed where its runs did not train), one panel per loss function, with the build's
+    budget (`built` steps) and the paper's marked; `long_runs` (columns label, seed, loss_fn, step, loss: `make
+    bench-convergence`) drawn in black to where they reached."""
     ok = _ok(summary)
     use_style()
     losses = list(dict.fromkeys(ok["loss"]))
-    fig, axes = plt.subplots(1, len(losses), figsize=(6.2 * len(losses), 4.6), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(len(losses), 1, figsize=(9, 4.4 * len(losses)), layout="constrained", squeeze=False)
     optimizers = list(dict.fromkeys(ok["optimizer"]))
     by_optimizer = dict(zip(optimizers, colours.categorical(), strict=False))
-    for ax, loss in zip(axes[0], losses, strict=True):
+    for ax, loss in zip(axes[:, 0], losses, strict=True):
         part = ok[ok["loss"] == loss]
         seen = set()
-        for _, group in part.groupby("label", sort=False):
-            frames = [histories[r] for r in group["run_id"]]
-            ae = pd.concat(frames)
-            ae = ae[ae["model"] == "autoencoder"].groupby("epoch")["loss"].mean()
+        for label, group in part.groupby("label", sort=False):
+            frames = []
+            for r in group["run_id"]:
+                ae = histories[r][histories[r]["model"] == "autoencoder"]
+                frames.append(ae.assign(step=ae["epoch"] * steps_per_epoch[r]))
+            ae = pd.concat(frames).groupby("step")["loss"].mean()
             opt = group["optimizer"].iloc[0]
-            ax.plot(ae.index, ae.values, color=by_optimizer[opt], lw=1.3, label=None if opt in seen else opt)
+            style = {"ls": "--", "lw": 1.0} if NOT_TRAINED in label else {"lw": 1.3}
+            ax.plot(ae.index, ae.values, color=by_optimizer[opt], label=None if opt in seen else opt, **style)
             seen.add(opt)
+        if long_runs is not None and not long_runs.empty:
+            mine = long_runs[long_runs["loss_fn"] == loss]
+            for i, ((label, seed), run) in enumerate(mine.groupby(["label", "seed"])):
+                ax.plot(run["step"], run["loss"], color="0.1", lw=0.9, label="long runs" if i == 0 else None)
+                end = (run["step"].iloc[-1], run["loss"].iloc[-1])
+                ax.annotate(f"{label} · {seed}", end, fontsize=6.5, color="0.2")
+        ax.axvline(built, color="0.35", ls=":", lw=1.2, label=f"this build ({built:,.0f} steps)")
+        ax.axvline(PAPER_STEPS, color="0.1", ls="-.", lw=1.2, label=f"paper ({PAPER_STEPS:,} steps)")
+        ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set(xlabel="epoch", ylabel=f"training loss ({loss.upper()}, log scale)", title=f"{loss.upper()} runs")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(title="optimizer")
-    fig.suptitle("Autoencoder training loss per epoch (each line: one combination, mean over seeds)")
+        ax.set(xlabel="optimizer steps (log scale)", ylabel=f"training loss ({loss.upper()}, log scale)")
+        ax.set_title(f"{loss.upper()} runs")
+        ax.legend(title="optimizer", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(
+        "Autoencoder training loss against optimizer steps (each line: one combination, mean over seeds; dashed: "
+        "did not train)"
+    )
+    return fig
+
+
+def not_trained_runs(summary: pd.DataFrame) -> plt.Figure:
+    """Every run's autoencoder against the training set's mean image predicted for every test image: its test MSE
+    as a multiple of the mean image's (log scale) and its SSIM, coloured by optimizer; crosses: not trained
+    (`stats.training`: beaten by the mean image on both measures, the lower-right region)."""
+    ok = summary[summary["status"] == "ok"]
+    ok = ok[ok["mse_mean_image"].notna()] if "mse_mean_image" in ok else ok.iloc[:0]
+    use_style()
+    fig, ax = plt.subplots(figsize=(8.5, 4.8), layout="constrained")
+    marked = training.not_trained(ok)
+    by_optimizer = dict(zip(dict.fromkeys(ok["optimizer"]), colours.categorical(), strict=False))
+    for optimizer, colour in by_optimizer.items():
+        mine = ok["optimizer"] == optimizer
+        for bad, marker in ((False, "o"), (True, "x")):
+            part = ok[mine & (marked == bad)]
+            label = f"{optimizer}{' (not trained)' if bad else ''}" if len(part) else None
+            ax.scatter(
+                part["mse"] / part["mse_mean_image"],
+                part["ssim"],
+                color=colour,
+                marker=marker,
+                s=28,
+                label=label,
+                lw=1.4 if bad else 0.5,
+                edgecolor="0.15" if not bad else None,
+            )
+    ax.axvline(1.0, color="0.3", ls="--", lw=1)
+    if "ssim_mean_image" in ok and ok["ssim_mean_image"].notna().any():
+        ax.axhline(float(ok["ssim_mean_image"].mean()), color="0.3", ls=":", lw=1, label="the mean image's SSIM")
+    ax.set_xscale("log")
+    ax.set(
+        xlabel="test MSE ÷ the mean image's (log scale; right of the dashed line: worse than it)",
+        ylabel="SSIM against the originals",
+    )
+    ax.set_title("Each run's autoencoder against the training set's mean image", loc="left")
+    ax.legend(fontsize=8, ncols=2, loc="upper right")
     return fig

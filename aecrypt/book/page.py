@@ -11,6 +11,10 @@ from aecrypt.paper.reported import PAPER_SAYS
 from aecrypt.profiles import get_profile
 from aecrypt.runs.results import Results
 from aecrypt.runtime import cpu_line
+from aecrypt.stats.training import budget_sentence
+
+#: The figures drawn from trained models: their notes say how long those trained.
+TRAINED_MODEL_FIGURES = {f for f in PAPER_SAYS if f != "Fig. 5"}
 
 
 def start(show_banner: bool = True) -> Results:
@@ -83,7 +87,7 @@ def banner_text(results: Results) -> str:
         f"**{', '.join(map(str, seeds))}** (initial weights, data order: {len(seeds)} run(s) per combination); data "
         f"seed **{results.data_seed}** (the {'phantoms, ' if results.is_synthetic else ''}train/val/test split and "
         f"the paper-cipher key, from {key}) fixed. Runs: {status}.{backend} The paper used 9000 NIH chest X-rays "
-        "at 200×200 and 50 epochs.\n```"
+        f"at 200×200 and 50 epochs. {budget_sentence(results.ok, p)}\n```"
     )
     if credit := attribution(results.data_spec):
         text += f"\n\n```{{admonition}} Data attribution\n:class: tip\n{credit}\n```"
@@ -114,8 +118,10 @@ def figure_note(
         link = f'<a href="{link_prefix}{r}.html">seed {int(seed) if pd.notna(seed) else "?"}</a>'
         by_label.setdefault(table["label"].get(r, r), []).append(link)
     links = "; ".join(f"{label} ({', '.join(seeds)})" for label, seeds in by_label.items())
+    ran = results.ok[results.ok["run_id"].isin(run_ids)]
+    trained = f" {budget_sentence(ran, results.settings)}" if figure in TRAINED_MODEL_FIGURES else ""
     return (
         f'<div class="admonition note"><p class="admonition-title">Reproduces the paper\'s {figure}</p>'
-        f"<p><b>Paper:</b> {PAPER_SAYS[figure]}</p><p><b>This build:</b> {measured}</p>"
+        f"<p><b>Paper:</b> {PAPER_SAYS[figure]}</p><p><b>This build:</b> {measured}{trained}</p>"
         f"<p><b>Runs:</b> {links}</p></div>"
     )

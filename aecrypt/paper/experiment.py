@@ -380,7 +380,24 @@ def classifier_metrics(split: Split, clf: Classified) -> dict:
     m["n_train"], m["n_val"], m["n_test"] = (int(len(split.index[k])) for k in PARTS)
     m["n_test_positive"] = int(test_y.sum())
     m["clf_seconds"] = float(clf.history["seconds"].sum())
+    m |= _training_length("clf", clf.model, len(clf.history), m["n_train"])
     return m | clf.extra
+
+
+def _training_length(prefix: str, model: keras.Model | None, epochs: int, n_train: int) -> dict[str, int]:
+    """The optimizer steps a model took (its optimizer's own count) and the training images it saw: what every
+    trained-model result is relative to (aecrypt.budget)."""
+    steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) if model is not None else 0
+    return {f"{prefix}_steps": steps, f"{prefix}_images_seen": int(epochs * n_train)}
+
+
+def mean_image_metrics(split: Split) -> dict[str, float]:
+    """The test MSE, MAE, PSNR and SSIM of predicting the training set's pixel-wise mean image for every test
+    image: what an autoencoder that learned nothing image-specific scores (`stats.training`'s "not trained")."""
+    mean = split.x("train").mean(axis=0, dtype=np.float64).astype(np.float32)
+    test = split.x("test")
+    reference = metrics.reconstruction_metrics(test, np.broadcast_to(mean, test.shape))
+    return {f"{k}_mean_image": v for k, v in reference.items()}
 
 
 def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: Retrieved, clf: Classified) -> dict:
@@ -394,6 +411,8 @@ def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: R
     m["final_loss"] = float(ae_hist["loss"].iloc[-1])
     m["final_val_loss"] = float(ae_hist["val_loss"].iloc[-1])
     m.update(classifier_metrics(split, clf))
+    m |= _training_length("ae", trained.ae.autoencoder, len(ae_hist), m["n_train"])
+    m |= mean_image_metrics(split)
     m["cipher_max_error"] = retrieved.cipher_max_error
     m["cipher_domain_violations"] = retrieved.domain_violations
     m["cipher_pixel_max_difference"] = retrieved.pixel_max_difference

@@ -50,6 +50,7 @@ PROFILE_FILES = tuple(
         paths.link_json,
         paths.shaped_json,
         paths.verdicts_json,
+        paths.convergence_json,
     )
 )
 #: The machine's records (results/…), shared by the profiles; the 200² codec curve's JSON sits beside its CSV.
@@ -87,6 +88,8 @@ def known_member(name: str, profile: str) -> bool:
         return rest[0] in PROFILE_FILES
     if len(rest) == 2 and rest[0] == "compression":
         return rest[1] in compression
+    if len(rest) == 3 and rest[0] == paths.LONG_RUNS:
+        return bool(re.fullmatch(paths.LONG_RUN_NAME, rest[1])) and rest[2] in paths.LONG_RUN_FILES
     return (
         len(rest) == 3
         and rest[0] in ("runs", "failed")
@@ -105,7 +108,7 @@ def referenced_runs(profile: str, root: Path) -> set[str]:
 
 def _members(profile: str, root: Path, models: bool) -> list[tuple[str, Path]]:
     """(name in the archive, file) for every known file of a profile's results, sorted by name."""
-    model_files = set(RUN_FILES.models.values())
+    model_files = set(RUN_FILES.models.values()) | set(paths.LONG_RUN_MODELS)
     runs = referenced_runs(profile, root)
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):

@@ -80,7 +80,17 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-BASELINE_METRICS = ("auc", "recall", "precision", "f1", "accuracy", "train_accuracy", "test_accuracy")
+BASELINE_METRICS = (
+    "auc",
+    "recall",
+    "precision",
+    "f1",
+    "accuracy",
+    "train_accuracy",
+    "test_accuracy",
+    "clf_steps",
+    "clf_images_seen",
+)
 BASELINE_COLUMNS = tuple(f"original_{k}" for k in BASELINE_METRICS) + ("baseline_run_id",)
 NOCIPHER_METRICS = ("auc", "mse", "recall", "precision", "f1", "test_accuracy", "final_loss")
 NOCIPHER_COLUMNS = tuple(f"nocipher_{k}" for k in NOCIPHER_METRICS) + ("nocipher_run_id",)

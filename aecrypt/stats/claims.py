@@ -16,8 +16,11 @@ about trained models holds, at most 1 − 0.95⁷ ≈ 30 % of builds would show 
 not reproduced (Bonferroni's bound: 35 %). The calibration (`stats.calibration`, `make bench-verdicts`)
 measures each rule's error rates by simulation.
 
-Where training was cut short of the paper's 50 epochs, `gate` maps each combination to its projected further
-fall of log10 training loss (`stats.convergence`): a ranking whose gap a combination could still close reads
+Training (`stats.training.Gate`): a run whose autoencoder did not train (no better than the mean image) is left
+out of every mean and counted; a named combination none of whose runs trained reads *inconclusive
+(did not train at N steps)*. Where training stopped short of the paper's step budget, each combination's
+projected further fall of log10 training loss (`stats.convergence`) gates the decision: a ranking whose gap a
+combination could still close, or a spread that could still change by more than its margin, reads
 *inconclusive (not converged)*, whichever way it went.
 """
 
@@ -30,7 +33,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from aecrypt.budget import PAPER_STEPS
 from aecrypt.stats.components import Build, Estimate, advice
+from aecrypt.stats.convergence import factor_text
 from aecrypt.stats.findings import (
     ALPHA,
     AUC_MARGIN,
@@ -43,10 +48,15 @@ from aecrypt.stats.findings import (
     Finding,
 )
 from aecrypt.stats.multiplicity import holm
+from aecrypt.stats.training import RULE, Gate
 
 MARGINS = {"auc": AUC_MARGIN, "accuracy": AUC_MARGIN, "log_mse": LOG_MARGIN, "log_mae": LOG_MARGIN}
 NAMES = {"auc": "AUC", "accuracy": "accuracy", "log_mse": "MSE", "log_mae": "MAE"}
 NOT_CONVERGED = f"{INCONCLUSIVE} (not converged)"
+
+
+def did_not_train(gate: Gate) -> str:
+    return f"{INCONCLUSIVE} (did not train at {gate.short()})"
 
 
 def _margin_text(metric: str) -> str:
@@ -75,16 +85,52 @@ def named_best(
     lower_is_better: bool,
     claim: str,
     paper: str,
-    gate: dict[str, float] | None = None,
+    gate: Gate | None = None,
 ) -> Finding:
     """Is the combination the paper names the best by `metric`? Not reproduced if some combination is better
     (one-sided per pair, Holm over the k − 1); reproduced if it is better than every other (an
-    intersection-union test, each pair at α); otherwise inconclusive, with what would decide."""
+    intersection-union test, each pair at α); otherwise inconclusive, with what would decide. With a `gate`,
+    runs that did not train are left out (the named combination without a trained run reads *inconclusive
+    (did not train at N steps)*) and a gap training could still close reads *inconclusive (not converged)*."""
     name, sign = NAMES[metric], -1.0 if lower_is_better else 1.0
     test = f"{name}: named vs. each other combination, test split and seeds, one-sided, Holm"
     found = partial(Finding, claim, paper, test)
     if label not in build.labels:
         return found(f"{label} has no finished run in this build", f"{NOT_TESTABLE} (not run)")
+    if gate is not None:
+        if gate.none_trained(label, build):
+            return found(
+                f"None of {label}'s {len(build.of(label))} run(s) trained at {gate.short()} (each {RULE}): there is "
+                "nothing to rank.",
+                did_not_train(gate),
+                effect=f"{label}: {len(build.of(label))} of {len(build.of(label))} runs not trained",
+                decide=f"training it further (the paper's budget is {PAPER_STEPS:,} steps: `make bench-convergence`)",
+                notes=[gate.collapse_note()],
+            )
+        everyone = build.labels
+        build = gate.trained_only(build)
+        return withhold_best(_named_best(build, label, metric, sign, found, gate), gate, everyone, build)
+    return _named_best(build, label, metric, sign, found, gate)
+
+
+def withhold_best(finding: Finding, gate: Gate, everyone: list[str], trained: Build) -> Finding:
+    """A named combination shown best of its trained rivals is not shown best of all while a rival left out
+    for not training could not be compared: that reads *inconclusive (did not train at N steps)*."""
+    if note := gate.collapse_note():
+        finding.notes.append(note)
+    absent = [g for g in everyone if g not in trained.labels]
+    if finding.outcome == f"{NOT_TESTABLE} (one combination)" and absent:
+        finding.outcome = finding.verdict = did_not_train(gate)
+        finding.notes.append(f"Every other combination ({len(absent)}) did not train: there is no rival to compare.")
+    elif finding.outcome == REPRODUCED and absent:
+        finding.notes.append(f"Best of the trained combinations; {len(absent)} did not train and were not compared.")
+        finding.outcome = finding.verdict = did_not_train(gate)
+        finding.decide = "training every combination until it learns (`make bench-convergence`)"
+    return finding
+
+
+def _named_best(build: Build, label: str, metric: str, sign: float, found, gate: Gate | None) -> Finding:
+    name = NAMES[metric]
     others = [g for g in build.labels if g != label]
     if not others:
         return found(f"{label} is the only combination", f"{NOT_TESTABLE} (one combination)")
@@ -134,27 +180,83 @@ def named_best(
     )
 
 
-def _catches_up(gate: dict[str, float] | None, metric: str, pairs: list[tuple[str, str, float]]) -> str:
-    """Where training was cut short: the first (behind, ahead, gap) whose behind combination could still
-    close the gap by the paper's 50 epochs (its projected log10 loss fall beyond the ahead one's: against the
-    gap on a log metric, against the MSE margin for AUC and accuracy), as the reason to wait; else ""."""
-    if not gate:
+def _catches_up(gate: Gate | None, metric: str, pairs: list[tuple[str, str, float]]) -> str:
+    """Where training stopped short of the paper's step budget: the first (behind, ahead, gap) whose behind
+    combination could still close the gap by then (its projected log10 loss fall beyond the ahead one's: against
+    the gap on a log metric, against the MSE margin for AUC and accuracy), as the reason to wait; else ""."""
+    if gate is None or not gate.projected:
         return ""
+    if gate.unbounded:
+        return f"{gate.line()}, and the long runs showed falls the projection cannot bound: train longer"
+    fall = gate.projected
     for behind, ahead, gap in pairs:
-        potential = gate.get(behind, 0.0) - gate.get(ahead, 0.0)
+        potential = fall.get(behind, 0.0) - fall.get(ahead, 0.0)
         threshold = abs(gap) if metric.startswith("log_") else LOG_MARGIN
         what = "the gap" if metric.startswith("log_") else "the 1.25× margin"
         if potential > threshold:
             return (
-                f"training stopped short of the paper's 50 epochs, and {behind}'s loss was still falling: projected "
-                f"to 50 epochs it could fall a further {10 ** gate.get(behind, 0.0):.2g}× (against {ahead}'s "
-                f"{10 ** gate.get(ahead, 0.0):.2g}×), more than {what} "
-                "between them: rerun with the paper's 50 epochs (PROFILE=paper, or more ae_epochs)"
+                f"{gate.line()}, and {behind}'s loss was still falling: projected to the paper's steps it could "
+                f"still fall {factor_text(fall.get(behind, 0.0))} (against {ahead}'s "
+                f"{factor_text(fall.get(ahead, 0.0))}), more than {what} between them: train longer "
+                "(`make bench-convergence` trains the named combinations to the paper's steps)"
             )
     return ""
 
 
-def named_best_of_both(build: Build, label: str, claim: str, paper: str, gate: dict[str, float] | None) -> Finding:
+def _spread_could_change(gate: Gate | None, labels: list[str], margin_text: str) -> str:
+    """Where training stopped short: the reason a verdict over `labels` could still change (two of them whose
+    projected falls differ by more than the MSE margin), or ''."""
+    if gate is None or not gate.projected:
+        return ""
+    if gate.unbounded:
+        return f"{gate.line()}, and the long runs showed falls the projection cannot bound: train longer"
+    falls = {g: gate.projected.get(g, 0.0) for g in labels}
+    if not falls:
+        return ""
+    most, least = max(falls, key=falls.get), min(falls, key=falls.get)
+    if falls[most] - falls[least] <= LOG_MARGIN:
+        return ""
+    return (
+        f"{gate.line()}: projected to the paper's steps, {most}'s loss could still fall {factor_text(falls[most])} "
+        f"and {least}'s {factor_text(falls[least])}, a difference beyond {margin_text}: train longer before deciding"
+    )
+
+
+def on_trained(test, build: Build, gate: Gate) -> Finding:
+    """`test(build)` on the runs that trained; where leaving the others out is what makes it untestable (every
+    combination, or every depth but one, did not train), *inconclusive (did not train at N steps)*."""
+    finding = test(gate.trained_only(build))
+    if finding.outcome.startswith(NOT_TESTABLE) and not test(build).outcome.startswith(NOT_TESTABLE):
+        finding.notes.append(f"On its trained runs alone: {finding.outcome}.")
+        finding.outcome = finding.verdict = did_not_train(gate)
+    if note := gate.collapse_note():
+        finding.notes.append(note)
+    return finding
+
+
+def withhold(finding: Finding, gate: Gate | None, build: Build, margin_text: str) -> Finding:
+    """A decided finding over the trained combinations of `build` that training could still change
+    (`_spread_could_change`) reads *inconclusive (not converged)*, with the reason; a *reproduced* that could not
+    compare a combination none of whose runs trained reads *inconclusive (did not train at N steps)* (a *not
+    reproduced* shown among trained runs stands)."""
+    if gate is None:
+        return finding
+    labels = gate.trained_only(build).labels
+    absent = [g for g in build.labels if g not in labels]
+    if finding.outcome not in (REPRODUCED, NOT_REPRODUCED):
+        return finding
+    if reason := _spread_could_change(gate, labels, margin_text):
+        finding.notes.append(f"On this build alone the test says: {finding.outcome}.")
+        finding.outcome = finding.verdict = NOT_CONVERGED
+        finding.decide, finding.decide_short = reason, ""
+    elif finding.outcome == REPRODUCED and absent:
+        finding.notes.append(f"On its trained runs alone the test says: {finding.outcome}.")
+        finding.outcome = finding.verdict = did_not_train(gate)
+        finding.decide = "training every combination until it learns (`make bench-convergence`)"
+    return finding
+
+
+def named_best_of_both(build: Build, label: str, claim: str, paper: str, gate: Gate | None) -> Finding:
     """'Lowest MSE and MAE' (Fig. 6's text): the MSE and the MAE test; reproduced only if both are, not
     reproduced if either is (Holm over the two), otherwise inconclusive."""
     parts = [named_best(build, label, m, True, claim, paper, gate) for m in ("log_mse", "log_mae")]
@@ -167,6 +269,8 @@ def named_best_of_both(build: Build, label: str, claim: str, paper: str, gate: d
         outcome = REPRODUCED
     elif NOT_CONVERGED in outcomes:
         outcome = NOT_CONVERGED
+    elif len(set(outcomes)) == 1:
+        outcome = outcomes[0]  # both inconclusive for the same reason (e.g. did not train)
     else:
         outcome = INCONCLUSIVE
     deciding = next((p for p in parts if p.outcome == outcome and p.decide), parts[0])
@@ -179,17 +283,25 @@ def named_best_of_both(build: Build, label: str, claim: str, paper: str, gate: d
         decide=deciding.decide,
         effect=f"{parts[0].effect}; {parts[1].effect}",
         decide_short=deciding.decide_short,
+        notes=parts[0].notes,
     )
 
 
 # --- "very close" ----------------------------------------------------------------------------------------------
 
 
-def very_close(build: Build) -> Finding:
+def very_close(build: Build, gate: Gate | None = None) -> Finding:
     """'All combinations give results very close to each other': every combination's mean AUC within ±0.03 of
     the mean over combinations and every pair's mean MSE within 1.25×. Reproduced if every deviation and every
     ratio is shown inside its margin (two one-sided tests each, 90 % intervals); not reproduced if some is shown
-    beyond it (Holm over all of them together); otherwise inconclusive."""
+    beyond it (Holm over all of them together); otherwise inconclusive. With a `gate`, on the trained runs
+    only, and withheld where training could still change it (`withhold`)."""
+    if gate is None:
+        return _very_close(build)
+    return withhold(on_trained(_very_close, build, gate), gate, build, f"the {MSE_RATIO_MARGIN}× margin")
+
+
+def _very_close(build: Build) -> Finding:
     claim, paper = "all combinations give results very close to each other", "abstract"
     test = (
         f"each AUC's deviation from the mean within ±{AUC_MARGIN}, each pair's MSE within {MSE_RATIO_MARGIN}× "

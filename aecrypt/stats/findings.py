@@ -38,6 +38,7 @@ class Finding:
     notes: list[str] = field(default_factory=list)
     effect: str = ""  # the effect with its interval, on one line (the scorecard's)
     decide_short: str = ""  # `decide` on one line (the scorecard's); empty: `decide` is short already
+    budget: str = ""  # for a claim about trained models: "trained for N steps, P % of the paper's S"
 
     def __post_init__(self):
         self.verdict = self.verdict or self.outcome
@@ -58,10 +59,11 @@ class Finding:
         notes = " ".join(self.notes)
         verdict = self.verdict if self.verdict == self.outcome else f"{self.verdict}; on this data: {self.outcome}"
         decide = f" To decide: {self.decide}." if self.decide and self.outcome.startswith(INCONCLUSIVE) else ""
+        budget = f" ({self.budget[0].upper()}{self.budget[1:]}.)" if self.budget else ""
         return {
             "claim (where the paper makes it)": f"{self.claim} ({self.paper})",
             "verdict": verdict,
-            "this build": self.measured + (f" {notes}" if notes else "") + decide,
+            "this build": self.measured + budget + (f" {notes}" if notes else "") + decide,
             "test": self.test,
         }
 

@@ -9,6 +9,7 @@ pages (book/*.md) only call and show.
   audit           the cipher audit's table and the cipher verdict
   link            the link benchmark: verdicts per stream and rate, faults, bytes on the wire
   claims          the tests of the paper's claims on this build
+  budget          the training budget: steps against the paper's, runs that did not train, convergence, long runs
   performance     the bench and memory records
   reproducing     every run, the profiles, the environment
 

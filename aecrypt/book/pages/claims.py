@@ -1,7 +1,7 @@
 """The *Results vs. paper* page (and the verdict counts the intro and Limitations quote): each of the
-paper's claims tested on this build, as a scorecard (one row per claim: the verdict, the effect with its
-interval, what would decide) with each claim's reasoning folded below, and the tables behind the depth,
-epoch and convergence tests."""
+paper's claims tested on this build, as a scorecard (one row per claim: the verdict, the training budget it
+rests on, the effect with its interval, what would decide) with each claim's reasoning folded below, and the
+tables behind the depth and epoch tests (the training budget's are `pages.budget`)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,18 @@ from collections import Counter
 import pandas as pd
 
 from aecrypt.book.page import machine_name, md
-from aecrypt.book.pages import calibration, compression
+from aecrypt.book.pages import budget, calibration, compression
 from aecrypt.book.pages.audit import cipher_finding
 from aecrypt.book.pages.link import link_finding
 from aecrypt.paper.choices import combination_label
 from aecrypt.paper.reported import PAPER_BEST_AE, PAPER_BEST_CLF, PAPER_BEST_ROC, PAPER_EPOCH_SECONDS
 from aecrypt.runs.results import Results
 from aecrypt.stats import claims as claim_tests
-from aecrypt.stats import convergence as convergence_tests
-from aecrypt.stats import formula, trends
+from aecrypt.stats import formula, longruns, trends
 from aecrypt.stats.components import Build
 from aecrypt.stats.findings import (
     ALPHA,
     INCONCLUSIVE,
-    LOG_MARGIN,
     NOT_REPRODUCED,
     NOT_TESTABLE,
     REPRODUCED,
@@ -52,61 +50,49 @@ def build(results: Results) -> Build:
     return Build.from_results(results)
 
 
-def histories(results: Results) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    ok = results.ok
-    return {r: results.history(r) for r in ok["run_id"]}, dict(zip(ok["run_id"], ok["label"], strict=True))
-
-
-def gate(results: Results) -> dict[str, float] | None:
-    """Where the profile trains fewer epochs than the paper's 50: each combination's projected further fall of
-    its training loss (log10) to 50 epochs, which the best-combination tests weigh against each gap."""
-    if results.settings.ae_epochs >= convergence_tests.PAPER_EPOCHS:
-        return None
-    return convergence_tests.projections(*histories(results))
+def _named_test(source: str, combination: list, metric: str, claim: str):
+    """(label, test): the test that the paper's named combination is the best by `metric` ('both': lowest MSE and
+    MAE), as a function of a build and a gate (the build's own, or the long runs')."""
+    label = combination_label(*combination)
+    paper = f"{label} ({source})"
+    if metric == "both":
+        return label, lambda runs, gate: claim_tests.named_best_of_both(runs, label, claim, paper, gate)
+    lower = metric.startswith("log_")
+    return label, lambda runs, gate: claim_tests.named_best(runs, label, metric, lower, claim, paper, gate)
 
 
 def findings(results: Results) -> list[Finding]:
     """Each of the paper's claims tested on this build (aecrypt.stats). On synthetic phantoms the claims about
     trained models keep their test but read "not testable here (phantoms)"."""
-    runs, projected = build(results), gate(results)
+    runs, projected = build(results), budget.gate(results)
     (ae_source, *ae_combo), (fig6_source, *fig6_combo) = PAPER_BEST_AE
-    ae_label, fig6_label = combination_label(*ae_combo), combination_label(*fig6_combo)
     clf_source, *clf_combo = PAPER_BEST_CLF
     roc_source, *roc_combo = PAPER_BEST_ROC
-    clf_label, roc_label = combination_label(*clf_combo), combination_label(*roc_combo)
-    out = [
+    named = [
+        _named_test(ae_source, ae_combo, "log_mse", "best autoencoder combination"),
+        _named_test(fig6_source, fig6_combo, "both", "lowest MSE and MAE"),
+        _named_test(clf_source, clf_combo, "accuracy", "best classification result"),
+        _named_test(roc_source, roc_combo, "auc", "best ROC curve"),
+    ]
+    long_root = results.root if budget.has_long_runs(results) else None
+    out = []
+    for label, test in named:
+        finding = test(runs, projected)
+        finding.budget = projected.line()
+        if long_root is not None:
+            finding = longruns.decide(finding, label, test, long_root)
+        out.append(("best", finding))
+    out += [
+        ("very close", claim_tests.very_close(runs, projected)),
         (
-            "best",
-            claim_tests.named_best(
-                runs, ae_label, "log_mse", True, "best autoencoder combination", f"{ae_label} ({ae_source})", projected
-            ),
-        ),
-        (
-            "best",
-            claim_tests.named_best_of_both(
-                runs, fig6_label, "lowest MSE and MAE", f"{fig6_label} ({fig6_source})", projected
-            ),
-        ),
-        (
-            "best",
-            claim_tests.named_best(
-                runs,
-                clf_label,
-                "accuracy",
-                False,
-                "best classification result",
-                f"{clf_label} ({clf_source})",
+            "depth",
+            claim_tests.withhold(
+                claim_tests.on_trained(lambda b: trends.depth_effect(b)[0], runs, projected),
                 projected,
+                runs,
+                "the depth test's margins",
             ),
         ),
-        (
-            "best",
-            claim_tests.named_best(
-                runs, roc_label, "auc", False, "best ROC curve", f"{roc_label} ({roc_source})", projected
-            ),
-        ),
-        ("very close", claim_tests.very_close(runs)),
-        ("depth", trends.depth_effect(runs)[0]),
         ("epochs", trends.epoch_effect(runs, results.settings.checkpoints)[0]),
         ("cipher", cipher_finding(results)),
         ("compression", compression.finding(results)),
@@ -118,6 +104,8 @@ def findings(results: Results) -> list[Finding]:
     out.append(("real time", link_finding(results)))
     cov = coverage(results.summary)
     for kind, finding in out:
+        if kind in MODEL_CLAIMS and not finding.budget:
+            finding.budget = projected.line()
         if cov.missing and kind in MODEL_CLAIMS:
             finding.notes.append(cov.sentence())
         if results.is_synthetic and kind in MODEL_CLAIMS:
@@ -219,6 +207,7 @@ def scorecard(results: Results) -> pd.DataFrame:
                 "claim": f.claim,
                 "where": f.paper,
                 "verdict": f.verdict,
+                "budget": f.budget,
                 "effect": f.effect or f.measured.split(". ")[0].rstrip(".") + ".",
                 "to decide": decide_line(f),
             }
@@ -236,10 +225,12 @@ def scorecard_html(results: Results) -> str:
     cells = []
     for row in scorecard(results).to_dict("records"):
         claim = f"<b>{html.escape(row['claim'])}</b><br><small>{html.escape(row['where'])}</small>"
+        said = row["budget"][:1].upper() + row["budget"][1:]
+        budget = f"<small><i>{html.escape(said)}.</i></small><br>" if said else ""
         parts = (
             claim,
             badge(row["verdict"]),
-            _inline(row["effect"]),
+            budget + _inline(row["effect"]),
             f"<small>{_inline(row['to decide'])}</small>",
         )
         cell = '<td style="vertical-align:top;border-bottom:1px solid #999;padding:0.4em 0.3em">'
@@ -291,38 +282,3 @@ def depth_table(results: Results) -> pd.DataFrame:
 def epoch_table(results: Results) -> pd.DataFrame:
     """The epochs test's steps (stats.trends.epoch_effect), rounded for a page."""
     return _formatted(trends.epoch_effect(build(results), results.settings.checkpoints)[1])
-
-
-def convergence(results: Results) -> pd.DataFrame:
-    """Per combination: the fall per epoch at the end of training and the projected fall to 50 epochs."""
-    return convergence_tests.table(*histories(results))
-
-
-def convergence_facts(results: Results) -> dict:
-    conv = convergence(results)
-    projected = conv["projected log10 fall to 50 epochs"]
-    return {
-        "epochs": results.settings.ae_epochs,
-        "n_combos": len(conv),
-        "n_beyond_margin": int((projected > LOG_MARGIN).sum()),
-        "largest_projected": f"{10 ** projected.max():.2f}×" if len(conv) else "—",
-    }
-
-
-def convergence_html(results: Results) -> str:
-    conv = convergence(results)
-    conv["projected fall to 50 epochs (factor)"] = 10 ** conv.pop("projected log10 fall to 50 epochs")
-    return conv.to_html(
-        index=False,
-        formatters={
-            "fall per epoch at the end": "{:.1%}".format,
-            "projected fall to 50 epochs (factor)": "{:.2f}×".format,
-        },
-    )
-
-
-def loss_curves_figure(results: Results):
-    """Every run's autoencoder training loss over epochs, per optimizer."""
-    from aecrypt.book.figures import loss_curves
-
-    return loss_curves(results.summary, dict(histories(results)[0]))

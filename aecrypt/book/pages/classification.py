@@ -134,13 +134,14 @@ def fig9_note(results: Results):
 def fig10_figure(results: Results):
     """Fig. 10: every combination's mean ROC curve over seeds, the paper's three best starred, the originals'
     curve as the reference."""
-    from aecrypt.book.figures import fig10_roc
+    from aecrypt.book.figures import fig10_roc, training_labels
 
-    rocs = {label: [results.roc(r) for r in results.runs_of(label)["run_id"]] for label in results.labels}
-    aucs = {label: format(ci, ".2f") for label, ci in auc_by_combination(results).items()}
     ok = results.ok
+    names = training_labels(ok)  # combinations with runs that did not train are named so, and drawn dashed
+    rocs = {names[label]: [results.roc(r) for r in results.runs_of(label)["run_id"]] for label in results.labels}
+    aucs = {names[label]: format(ci, ".2f") for label, ci in auc_by_combination(results).items()}
     reference = [results.roc(r) for r in ok["baseline_run_id"].dropna().unique()] if "baseline_run_id" in ok else None
-    return fig10_roc(rocs, aucs, reference, tuple(PAPER_ROC_RANKING))
+    return fig10_roc(rocs, aucs, reference, tuple(names.get(label, label) for label in PAPER_ROC_RANKING))
 
 
 def fig10_note(results: Results):

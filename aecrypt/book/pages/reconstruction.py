@@ -9,6 +9,7 @@ from aecrypt.book import figures, page
 from aecrypt.book.pages.factors import effects_sentence
 from aecrypt.book.pages.security import cipher_loss_sentence
 from aecrypt.runs.results import Results
+from aecrypt.stats import training
 from aecrypt.stats.intervals import SCORE_RANGE, t_interval
 
 # --- Fig. 4 ---------------------------------------------------------------------------------------------------
@@ -50,15 +51,26 @@ def fig4_note(results: Results):
 
 
 def mse_extremes(results: Results) -> dict:
-    """The lowest and highest mean test MSE over seeds, each with its t-interval, and their ratio."""
-    means = results.mean_by_combination("mse")
+    """The lowest and highest mean test MSE over the seeds that trained (`stats.training`), each with its
+    t-interval, their ratio, and the sentence naming what was left out."""
+    ok = results.ok
+    trained = ok[~training.not_trained(ok)]
+    trained = trained if len(trained) else ok  # nothing trained: the extremes of what there is
+    means = trained.groupby("label", sort=False)["mse"].mean()
     best, worst = means.idxmin(), means.idxmax()
+    collapsed = training.collapsed(ok)
+    left_out = (
+        f" Runs that did not train ({sum(k for k, _ in collapsed.values())}, hatched) are left out of both."
+        if collapsed
+        else ""
+    )
     return {
         "best": best,
         "worst": worst,
-        "best_ci": t_interval(results.runs_of(best)["mse"]),
-        "worst_ci": t_interval(results.runs_of(worst)["mse"]),
+        "best_ci": t_interval(trained[trained["label"] == best]["mse"]),
+        "worst_ci": t_interval(trained[trained["label"] == worst]["mse"]),
         "ratio": means.max() / means.min(),
+        "left_out": left_out,
     }
 
 
@@ -70,6 +82,7 @@ def autoencoder_facts(results: Results) -> dict:
         "ae_worst": m["worst"],
         "ae_worst_mse": format(m["worst_ci"], ".2g"),
         "ae_ratio": f"{m['ratio']:.1f}",
+        "ae_left_out": page.md(m["left_out"]),
         "ae_effects": page.md(effects_sentence(results, "mse", "test MSE")),
     }
 
@@ -80,8 +93,8 @@ def fig6_note(results: Results):
         results,
         "Fig. 6",
         f"lowest mean test MSE: {m['best']} ({m['best_ci']:.3g}, mean over seeds [95 % t-interval]); highest: "
-        f"{m['worst']} ({m['worst_ci']:.3g}). MSE and MAE are measured on the retrieved test images, after the "
-        "cipher and its inverse.",
+        f"{m['worst']} ({m['worst_ci']:.3g}).{m['left_out']} MSE and MAE are measured on the retrieved test images, "
+        "after the cipher and its inverse.",
     )
 
 
