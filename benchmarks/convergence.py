@@ -8,11 +8,12 @@ time, the machine). Exits 1, saying why, when a run fails (what earlier runs fin
 from __future__ import annotations
 
 import argparse
+import fcntl
 import math
 import sys
 import time
 
-from aecrypt import AecryptError, UsageError, runtime
+from aecrypt import AecryptError, UsageError, paths, runtime
 from aecrypt.budget import PAPER_STEPS
 
 
@@ -31,13 +32,21 @@ def main(argv: list[str] | None = None) -> int:
 
     from aecrypt.runs import longrun
 
-    root = Path(args.results) if args.results else None
-    deadline = time.time() + args.hours * 3600
     try:
         runs = longrun.planned(args.only)
     except UsageError as e:
         print(f"bench-convergence: {e}", file=sys.stderr)
         return 2
+    root = Path(args.results) if args.results else None
+    lock_path = paths.convergence_json(longrun.PROFILE, root).with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = lock_path.open("w")
+    try:  # two calls at once would train the same run twice and overwrite each other's checkpoints
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"bench-convergence: another call is training the long runs ({lock_path} is locked)", file=sys.stderr)
+        return 1
+    deadline = time.time() + args.hours * 3600
     try:
         for run in runs:
             if time.time() > deadline:

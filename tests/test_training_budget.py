@@ -261,10 +261,18 @@ def test_a_long_run_checkpoints_and_resumes_to_the_same_weights(tmp_path):
     assert record["paper_steps"] == budget.PAPER_STEPS
 
 
-def test_bench_convergence_refuses_a_bad_cap_or_combination_in_one_line(capsys):
+def test_bench_convergence_refuses_a_bad_cap_a_bad_combination_and_a_second_call_in_one_line(capsys, tmp_path):
+    import fcntl
     import runpy
 
     main = runpy.run_path(str(paths.ROOT / "benchmarks" / "convergence.py"), run_name="bench")["main"]
+    lock_path = paths.convergence_json("default", tmp_path).with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True)
+    with lock_path.open("w") as held:  # a call already training
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert main(["--hours", "1", "--results", str(tmp_path)]) == 1
+    assert "another call is training the long runs" in capsys.readouterr().err
+    assert not list((tmp_path / "default").glob("long/*"))  # nothing trained
     assert main(["--hours", "0"]) == 2
     assert capsys.readouterr().err == "bench-convergence: HOURS must be a positive number of hours, got 0.0\n"
     assert main(["--hours", "0.001", "--only", "MSE+Adam+ReLU+9"]) == 2
