@@ -304,3 +304,8 @@ def test_long_runs_decide_only_what_they_can(tmp_path, monkeypatch):
     out = longruns.decide(base, NAMED, test)
     assert "Long runs of one seed, not compared: MSE+Adam+ReLU+2." in out.notes
     assert "MSE+Adam+ReLU+2" not in out.measured
+    # the named combination at one seed: the long runs cannot decide, and the row keeps the build's verdict
+    named_once = Build([r for r in worse.runs if r.label != NAMED or r.seed == 0])
+    monkeypatch.setattr(longruns, "build", lambda root=None: named_once)
+    kept = longruns.decide(base, NAMED, test)
+    assert kept.outcome == claims.NOT_CONVERGED and kept.budget == "at 60 steps" and "a second" in kept.notes[-1]

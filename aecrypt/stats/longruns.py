@@ -49,13 +49,18 @@ def decide(finding: Finding, label: str, test: Callable[[Build, Gate], Finding],
     runs = build(root)
     if label not in runs.labels or len(runs.labels) < 2:
         return finding
-    # a rival with one seed has no seed spread to compare against: where the named one has two or more, compare
-    # only rivals that have them too, and say which were left out
+    # one seed has no seed spread to compare: the named combination needs two or more, and so does every rival
+    # compared (those with one are named and left out)
+    if len(runs.of(label)) < 2:
+        finding.notes.append(
+            f"The long runs hold {len(runs.of(label))} seed of {label} at the paper's step budget: a second "
+            "(`make bench-convergence`) lets them decide this row."
+        )
+        return finding
     single = [g for g in runs.labels if len(runs.of(g)) < 2]
-    if len(runs.of(label)) >= 2 and len(single) < len(runs.labels) - 1:
-        runs = Build([r for r in runs.runs if r.label not in single])
-    else:
-        single = []
+    if len(single) == len(runs.labels) - 1:
+        return finding
+    runs = Build([r for r in runs.runs if r.label not in single])
     out = test(runs, gate(root))
     if single:
         out.notes.append(f"Long runs of one seed, not compared: {', '.join(single)}.")
