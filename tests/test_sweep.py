@@ -219,6 +219,7 @@ RUN_MODULES = {
     "aecrypt",
     "aecrypt.paths",
     "aecrypt.profiles",
+    "aecrypt.budget",  # the paper's training budget: the profiles take its batch size and split
     "aecrypt.runtime",
     "aecrypt.data",
     "aecrypt.data.codecs",

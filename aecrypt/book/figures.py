@@ -353,7 +353,7 @@ def loss_curves(
     ok = _ok(summary)
     use_style()
     losses = list(dict.fromkeys(ok["loss"]))
-    fig, axes = plt.subplots(len(losses), 1, figsize=(9, 4.4 * len(losses)), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(len(losses), 1, figsize=(9, 5.2 * len(losses)), layout="constrained", squeeze=False)
     optimizers = list(dict.fromkeys(ok["optimizer"]))
     by_optimizer = dict(zip(optimizers, colours.categorical(), strict=False))
     for ax, loss in zip(axes[:, 0], losses, strict=True):
@@ -381,7 +381,7 @@ def loss_curves(
         ax.set_yscale("log")
         ax.set(xlabel="optimizer steps (log scale)", ylabel=f"training loss ({loss.upper()}, log scale)")
         ax.set_title(f"{loss.upper()} runs")
-        ax.legend(title="optimizer", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.legend(title="optimizer", fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=4)
     fig.suptitle(
         "Autoencoder training loss against optimizer steps (each line: one combination, mean over seeds; dashed: "
         "did not train)"

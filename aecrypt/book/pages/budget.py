@@ -220,15 +220,18 @@ def long_runs_html(results: Results) -> str:
         "best_step": "best at step",
         "best_mse": "best MSE",
         "best_auc": "best AUC",
-        "wall_s": "wall (s)",
-        "cpu_s": "CPU (s)",
     }
     frame = rec.reindex(columns=list(columns)).rename(columns=columns)
-    return frame.to_html(index=False, na_rep="—", float_format=lambda v: f"{v:.3g}")
+    frame["steps"] = frame["steps"].map("{:,}".format)
+    frame["best at step"] = frame["best at step"].map(lambda v: "—" if pd.isna(v) else f"{int(v):,}")
+    minutes = zip(rec["wall_s"] / 60, rec["cpu_s"] / 60, strict=True)
+    frame["wall / CPU (min)"] = [f"{w:.0f} / {c:.0f}" for w, c in minutes]
+    table = frame.to_html(index=False, na_rep="—", float_format=lambda v: f"{v:.3g}")
+    return f'<div style="font-size:0.85em">{table}</div>'
 
 
 def projection_html(results: Results) -> str:
     check = projection_check(results)
     if check.empty:
         return "<p><i>No long run has passed 300 steps yet: nothing to check the projection against.</i></p>"
-    return check.to_html(index=False, float_format=lambda v: f"{v:.3g}")
+    return check.rename(columns={"label": "combination"}).to_html(index=False, float_format=lambda v: f"{v:.3g}")
