@@ -13,7 +13,6 @@ through encoder → paper cipher → decoder and a fresh classifier, as a sweep'
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -25,6 +24,7 @@ import pandas as pd
 
 from aecrypt import UsageError, paths
 from aecrypt.budget import PAPER_STEPS
+from aecrypt.files import read_json, write_atomic, write_json
 from aecrypt.paper.choices import combination_label
 
 #: The embedded set's 1903 images: train on this many, validate on `VAL`, test on the rest (at least `MIN_TEST`).
@@ -88,17 +88,8 @@ def planned(only: str = "") -> list[LongRun]:
     return runs
 
 
-def _write_atomic(folder: Path, files: dict[str, bytes]) -> None:
-    """Each file written to a temporary name, then renamed over the old one (a kill leaves old or new)."""
-    for name, data in files.items():
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, folder / name)
-
-
 def _state(folder: Path) -> dict:
-    path = folder / "state.json"
-    return json.loads(path.read_text()) if path.is_file() else {"epoch": 0, "step": 0, "wall_s": 0.0, "cpu_s": 0.0}
+    return read_json(folder / "state.json", {"epoch": 0, "step": 0, "wall_s": 0.0, "cpu_s": 0.0})
 
 
 def status(run: LongRun, root: Path | None = None) -> dict:
@@ -177,7 +168,7 @@ def train(
             if time.time() > deadline and epoch < epochs:
                 return state
     state = state | {"done": True} | (measure(run, folder, ae, split) if measure_when_done else {})
-    _write_atomic(folder, {"state.json": json.dumps(state, indent=2).encode()})
+    write_json(folder / "state.json", state)
     return state
 
 
@@ -195,16 +186,10 @@ def _checkpoint(folder: Path, model, optimizer, best: bool, state: dict, blocks:
         os.replace(folder / ".best.weights.h5", folder / "best.weights.h5")
     os.replace(tmp, folder / "model.weights.h5")
     os.replace(folder / ".optimizer.npz", folder / "optimizer.npz")
-    _write_atomic(
-        folder,
-        {
-            "curve.csv": pd.DataFrame(blocks, columns=["step", "loss"]).to_csv(index=False).encode(),
-            "history.csv": pd.DataFrame(history, columns=["epoch", "step", "loss", "val_loss", "best"])
-            .to_csv(index=False)
-            .encode(),
-            "state.json": json.dumps(state, indent=2).encode(),
-        },
-    )
+    write_atomic(folder / "curve.csv", pd.DataFrame(blocks, columns=["step", "loss"]).to_csv(index=False))
+    history_frame = pd.DataFrame(history, columns=["epoch", "step", "loss", "val_loss", "best"])
+    write_atomic(folder / "history.csv", history_frame.to_csv(index=False))
+    write_json(folder / "state.json", state)
 
 
 def measure(run: LongRun, folder: Path, ae, split) -> dict:
@@ -225,7 +210,7 @@ def measure(run: LongRun, folder: Path, ae, split) -> dict:
         out[which] = {k: quality[k] for k in ("mse", "mae", "ssim")} | {k: scored[k] for k in ("auc", "accuracy")}
         per_image = metrics.per_image_errors(split.x("test"), retrieved.images["test"])
         scores = {"image": split.keys("test"), "label": split.y("test"), "score": clf.scores} | per_image
-        _write_atomic(folder, {f"{which}_scores.csv": pd.DataFrame(scores).to_csv(index=False).encode()})
+        write_atomic(folder / f"{which}_scores.csv", pd.DataFrame(scores).to_csv(index=False))
     history = pd.read_csv(folder / "history.csv")
     out["best"]["step"] = int(history.loc[history["val_loss"].idxmin(), "step"])
     return out
@@ -287,5 +272,4 @@ def write_record(root: Path | None = None) -> Path:
         "env": runtime.describe(),
         "runs": [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in record(root).to_dict("records")],
     }
-    _write_atomic(path.parent, {path.name: json.dumps(payload, indent=2).encode()})
-    return path
+    return write_json(path, payload)

@@ -180,6 +180,9 @@ def _named_best(build: Build, label: str, metric: str, sign: float, found, gate:
     )
 
 
+_UNBOUNDED = "{line}, and the long runs showed falls the projection cannot bound: train longer"
+
+
 def _catches_up(gate: Gate | None, metric: str, pairs: list[tuple[str, str, float]]) -> str:
     """Where training stopped short of the paper's step budget: the first (behind, ahead, gap) whose behind
     combination could still close the gap by then (its projected log10 loss fall beyond the ahead one's: against
@@ -187,7 +190,7 @@ def _catches_up(gate: Gate | None, metric: str, pairs: list[tuple[str, str, floa
     if gate is None or not gate.projected:
         return ""
     if gate.unbounded:
-        return f"{gate.line()}, and the long runs showed falls the projection cannot bound: train longer"
+        return _UNBOUNDED.format(line=gate.line())
     fall = gate.projected
     for behind, ahead, gap in pairs:
         potential = fall.get(behind, 0.0) - fall.get(ahead, 0.0)
@@ -209,7 +212,7 @@ def _spread_could_change(gate: Gate | None, labels: list[str], margin_text: str)
     if gate is None or not gate.projected:
         return ""
     if gate.unbounded:
-        return f"{gate.line()}, and the long runs showed falls the projection cannot bound: train longer"
+        return _UNBOUNDED.format(line=gate.line())
     falls = {g: gate.projected.get(g, 0.0) for g in labels}
     if not falls:
         return ""

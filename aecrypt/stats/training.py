@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from aecrypt.budget import PAPER_STEPS, budget_line, percent
+from aecrypt.budget import budget_line, percent
 from aecrypt.profiles import Profile
 from aecrypt.stats.components import Build
 
@@ -111,10 +111,6 @@ class Gate:
         ok = frame[frame["status"] == "ok"] if "status" in frame else frame
         return cls(ae_steps(ok), dict(projected or {}), collapsed(ok), unbounded)
 
-    @property
-    def at_paper_budget(self) -> bool:
-        return self.steps is not None and self.steps >= PAPER_STEPS
-
     def line(self) -> str:
         """'trained for N steps, P % of the paper's S' (or what is unknown)."""
         return budget_line(self.steps) if self.steps is not None else "training length not recorded"
@@ -136,12 +132,11 @@ class Gate:
         keep = [r for r in build.runs if not _run_not_trained(r.values)]
         return build if len(keep) == len(build.runs) else Build(keep)
 
-    def collapse_note(self, labels: list[str] | None = None) -> str:
-        """One sentence naming the combinations with runs not trained (of `labels`, where given), or ''."""
-        items = [(g, c) for g, c in self.collapsed.items() if labels is None or g in labels]
-        if not items:
+    def collapse_note(self) -> str:
+        """One sentence naming the combinations with runs not trained, or ''."""
+        if not self.collapsed:
             return ""
-        shown = ", ".join(f"{g} ({k} of {n})" for g, (k, n) in items)
+        shown = ", ".join(f"{g} ({k} of {n})" for g, (k, n) in self.collapsed.items())
         return f"Not trained at {self.short()} ({RULE}), left out of every mean: {shown}."
 
 
