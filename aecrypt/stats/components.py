@@ -7,9 +7,14 @@ row per test image, by its key): for an AUC, DeLong's structural components (one
 negative image, whose means are the AUC); for a mean over images (MSE, MAE, accuracy), the per-image values;
 for a log of a mean, their delta-method linearisation. A contrast of combinations' seed-averaged metrics
 (Σ w_c · mean_s m_cs) gets the variance of the same contrast of those per-image values, over images — paired
-wherever the runs scored the same images, independent where they did not. The seed part is the spread of the
-contrast over training seeds: paired by seed where every combination in it ran the same seeds, Welch
-otherwise. The two add; the degrees of freedom follow Satterthwaite.
+wherever the runs scored the same images, independent where they did not. The seed part is each combination's
+own spread over its training seeds, added as in Welch's test (a seed number trains a different model in every
+combination: nothing is paired by seed). The two add; the degrees of freedom follow Satterthwaite.
+
+A run's metric moves with its seed and with its own luck on the test images; the spread over seeds holds both.
+So the test part counts only what the runs of a combination share on the test images (what every run shares,
+and what one combination's runs share): each run's own image-level part, measured from how its per-image
+values scatter about its combination's mean run, is taken out of it rather than counted twice.
 """
 
 from __future__ import annotations
@@ -183,7 +188,8 @@ class Build:
         if self.paired_images:
             groups = self._pseudo(metric)
             variance = sum(np.var(coefficients @ g, ddof=1) / g.shape[1] for g in groups)
-            return float(variance), sum(g.shape[1] for g in groups)
+            own = float(coefficients**2 @ self._own(metric))  # already in the seed part: not counted twice
+            return max(float(variance) - own, 0.0), sum(g.shape[1] for g in groups)
         if any(r.images is None for r, c in zip(self.runs, coefficients, strict=True) if c):
             return 0.0, 0
         total, n = 0.0, 0
@@ -193,26 +199,43 @@ class Build:
             n = max(n, len(self.runs[i].images))
         return total, n
 
+    def _own(self, metric: str) -> np.ndarray:
+        """Per run, the variance its own image-level part gives its metric: from the scatter of the per-image
+        values of its combination's runs about their mean run (Σ_r Var_i(g_ri − ḡ_i) / (n (s − 1)), per group of
+        images); 0 for a combination of one run, whose seed part is unknown and so holds nothing twice."""
+        key = f"own {metric}"
+        if key not in self._cache:
+            own = np.zeros(len(self.runs))
+            for index in self.index.values():
+                if len(index) < 2:
+                    continue
+                total = 0.0
+                for g in self._pseudo(metric):
+                    rows = g[index]
+                    total += np.var(rows - rows.mean(axis=0), axis=1, ddof=1).sum() / (g.shape[1] * (len(index) - 1))
+                own[index] = total
+            self._cache[key] = own
+        return self._cache[key]
+
     # --- the seed part ------------------------------------------------------------------------------------
 
-    def _seed_part(self, weights: dict[str, float], metric: str) -> tuple[float, float]:
-        """(variance, Welch–Satterthwaite degrees of freedom) over training seeds of Σ w_c · mean_s m_cs, each
-        combination with its own spread; NaN where a combination ran one seed. Seeds are independent across
-        combinations: the same seed number in another combination trains another model (`seed_correlation`
-        measures what pairing by seed would share)."""
-        used = [label for label, w in weights.items() if w]
-        if any(len(self.of(label)) < 2 for label in used):
-            return math.nan, math.nan
-        parts = [
-            (
-                weights[label] ** 2 * np.var(self.values(label, metric), ddof=1) / len(self.of(label)),
-                len(self.of(label)) - 1,
-            )
-            for label in used
-        ]
-        variance = sum(v for v, _ in parts)
-        denominator = sum(v**2 / df for v, df in parts if v > 0)
-        return variance, (variance**2 / denominator if denominator > 0 else math.inf)
+    def _seed_parts(
+        self, weights: np.ndarray, values: np.ndarray, per_run: np.ndarray, size: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per contrast (a row of combination weights), the variance over training seeds of Σ w_c · mean_s m_cs,
+        each combination with its own spread, and its Welch–Satterthwaite degrees of freedom; NaN where a
+        combination in it ran one seed. Seeds are independent across combinations: the same seed number in
+        another combination trains another model (`seed_correlation` measures what pairing by seed would share)."""
+        means = np.bincount(per_run, values, len(size)) / size
+        spread = np.bincount(per_run, (values - means[per_run]) ** 2, len(size)) / np.maximum(size - 1, 1)
+        parts = weights**2 * spread / size
+        used = weights != 0
+        variance = parts.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denominator = np.where(parts > 0, parts**2 / np.maximum(size - 1, 1), 0.0).sum(axis=1)
+            df = np.where(denominator > 0, variance**2 / denominator, np.inf)
+        single = (used & (size < 2)).any(axis=1)
+        return np.where(single, np.nan, variance), np.where(single, np.nan, df)
 
     def seed_correlation(self, metric: str) -> float:
         """The mean correlation, over pairs of combinations that ran the same seeds, of their runs' deviations
@@ -235,23 +258,57 @@ class Build:
 
     def estimate(self, weights: dict[str, float], metric: str) -> Estimate:
         """Σ_c w_c · (the mean over c's seeds of `metric`), with its test-split and seed variances."""
+        return self.estimates([weights], metric)[0]
+
+    def estimates(self, contrasts: list[dict[str, float]], metric: str) -> list[Estimate]:
+        """`estimate` for many contrasts at once: one matrix product per group of images (the claim tests ask for
+        up to k(k − 1)/2 contrasts of one build, and the calibration for those of thousands of builds)."""
         if metric not in METRICS:
             raise UsageError(f"unknown metric {metric!r} for a contrast; valid: {', '.join(METRICS)}")
-        if unknown := [label for label in weights if label not in self.index]:
+        if unknown := sorted({label for w in contrasts for label in w if label not in self.index}):
             raise UsageError(f"no finished run of {unknown}; combinations here: {', '.join(self.labels)}")
-        coefficients = np.zeros(len(self.runs))
-        for label, w in weights.items():
-            for i in self.index[label]:
-                coefficients[i] += w / len(self.index[label])
-        estimate = float(sum(c * self.runs[i].value(metric) for i, c in enumerate(coefficients) if c))
-        var_test, n_test = self._var_test(coefficients, metric)
-        var_seed, df_seed = self._seed_part(weights, metric)
-        return Estimate(estimate, var_test, var_seed, df_seed, n_test)
+        column = {label: j for j, label in enumerate(self.labels)}
+        weights = np.zeros((len(contrasts), len(self.labels)))
+        for i, w in enumerate(contrasts):
+            for label, x in w.items():
+                weights[i, column[label]] += x
+        per_run = np.array([column[r.label] for r in self.runs])
+        size = np.array([len(self.index[label]) for label in self.labels], dtype=float)
+        coefficients = weights[:, per_run] / size[per_run]
+        values = np.array([r.value(metric) for r in self.runs])
+        if self.paired_images:
+            groups = self._pseudo(metric)
+            var_test = sum(np.var(coefficients @ g, axis=1, ddof=1) / g.shape[1] for g in groups)
+            var_test = np.maximum(var_test - coefficients**2 @ self._own(metric), 0.0)  # own part: in the seed part
+            n_tests = [sum(g.shape[1] for g in groups)] * len(contrasts)
+        else:
+            var_test, n_tests = zip(*(self._var_test(c, metric) for c in coefficients), strict=True)
+        var_seed, df_seed = self._seed_parts(weights, values, per_run, size)
+        return [
+            Estimate(float(e), float(t), float(v), float(d), int(n))
+            for e, t, v, d, n in zip(coefficients @ values, var_test, var_seed, df_seed, n_tests, strict=True)
+        ]
 
     def difference(self, a: str, b: str, metric: str) -> Estimate:
         return self.estimate({a: 1.0, b: -1.0}, metric)
 
     # --- from a build's results -----------------------------------------------------------------------------
+
+    def keep_pseudo(self, metric: str, groups: list[np.ndarray]) -> None:
+        """Hold per-image values of `metric` already computed for the aligned runs (`_pseudo_values`' result)."""
+        self._cache[metric] = groups
+
+    def subset(self, keep: list[int]) -> Build:
+        """The build of the runs at `keep` (indices into `runs`), their aligned per-image values sliced, not
+        aligned again (a simulated build's runs carry no tables to align from)."""
+        aligned = self._cache.get("aligned")
+        if aligned is None:
+            return Build([self.runs[i] for i in keep])
+        out = Build.aligned_already([self.runs[i] for i in keep], {k: v[keep] for k, v in aligned.items()})
+        for metric in METRICS:
+            if metric in self._cache:
+                out.keep_pseudo(metric, [g[keep] for g in self._cache[metric]])
+        return out
 
     @classmethod
     def aligned_already(cls, runs: list[Run], aligned: dict[str, np.ndarray]) -> Build:

@@ -91,6 +91,16 @@ def collapsed(frame: pd.DataFrame) -> dict[str, tuple[int, int]]:
     return {label: (int(r["sum"]), int(r["size"])) for label, r in counts.iterrows() if r["sum"] > 0}
 
 
+def collapsed_runs(build: Build) -> dict[str, tuple[int, int]]:
+    """`collapsed` for the runs of a `components.Build` (a simulated build has no results table)."""
+    out = {}
+    for label in build.labels:
+        runs = build.of(label)
+        if bad := sum(_run_not_trained(r.values) for r in runs):
+            out[label] = (bad, len(runs))
+    return out
+
+
 @dataclass(frozen=True)
 class Gate:
     """What the claim tests need to know about training before they read a difference as a finding.
@@ -129,8 +139,8 @@ class Gate:
 
     def trained_only(self, build: Build) -> Build:
         """The build without its not-trained runs (none of a combination's mean mixes them in)."""
-        keep = [r for r in build.runs if not _run_not_trained(r.values)]
-        return build if len(keep) == len(build.runs) else Build(keep)
+        keep = [i for i, r in enumerate(build.runs) if not _run_not_trained(r.values)]
+        return build if len(keep) == len(build.runs) else build.subset(keep)
 
     def collapse_note(self) -> str:
         """One sentence naming the combinations with runs not trained, or ''."""

@@ -16,6 +16,8 @@ from aecrypt.stats.components import Build, advice
 from aecrypt.stats.findings import (
     ALPHA,
     AUC_MARGIN,
+    EPOCH_LOG_MARGIN,
+    EPOCH_RATIO_MARGIN,
     INCONCLUSIVE,
     LOG_MARGIN,
     MSE_RATIO_MARGIN,
@@ -108,13 +110,15 @@ def _rest(values: dict) -> str:
 def epoch_effect(build: Build, checkpoints: tuple[int, ...]) -> tuple[Finding, pd.DataFrame]:
     """'More epochs decrease the loss' (Fig. 7: training and validation loss): at each checkpoint step, the change
     of log10 loss across combinations (each combination's mean over its seeds; a t-interval over
-    combinations). Reproduced if it falls significantly at every step, for training and validation loss alike
-    (intersection-union); not reproduced if it rises significantly at some step (Holm over the steps);
-    otherwise inconclusive."""
+    combinations). A loss decreases at a step if it falls by more than the margin (5 %, `EPOCH_RATIO_MARGIN`);
+    less is a plateau. Reproduced if every step, for training and validation loss alike, is shown to fall by
+    more than the margin (intersection-union, each one-sided at α); not reproduced if some step is shown to
+    fall by less than the margin or to rise (Holm over the steps); otherwise inconclusive."""
     claim, paper = "more epochs decrease the loss", "conclusion; Fig. 7"
     steps = list(zip(checkpoints, checkpoints[1:], strict=False))
     test = (
-        f"log10 loss change at epochs {'→'.join(map(str, checkpoints))}, across combinations: training and validation"
+        f"log10 loss change at epochs {'→'.join(map(str, checkpoints))}, across combinations: training and validation "
+        f"each falling by more than {EPOCH_RATIO_MARGIN}× (a smaller change is a plateau)"
     )
     found = partial(Finding, claim, paper, test)
     kinds = [k for k in ("loss", "val_loss") if all(f"{k}_at_{c}" in r.values for r in build.runs for c in checkpoints)]
@@ -131,7 +135,6 @@ def epoch_effect(build: Build, checkpoints: tuple[int, ...]) -> tuple[Finding, p
             )
             n = len(change)
             sem = change.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
-            t = change.mean() / sem if sem > 0 else math.nan
             low, high = stats.t.interval(0.95, n - 1, loc=change.mean(), scale=sem) if sem > 0 else (math.nan, math.nan)
             rows.append(
                 {
@@ -141,8 +144,8 @@ def epoch_effect(build: Build, checkpoints: tuple[int, ...]) -> tuple[Finding, p
                     "95 % low": low,
                     "95 % high": high,
                     "combinations falling": f"{int((change < 0).sum())} of {n}",
-                    "p (rises)": float(stats.t.sf(t, n - 1)) if np.isfinite(t) else math.nan,
-                    "p (falls)": float(stats.t.cdf(t, n - 1)) if np.isfinite(t) else math.nan,
+                    "p (plateau or rise)": _p(change, sem, +1) if sem > 0 else math.nan,
+                    "p (falls)": _p(change, sem, -1) if sem > 0 else math.nan,
                 }
             )
     table = pd.DataFrame(rows)
@@ -157,12 +160,22 @@ def epoch_effect(build: Build, checkpoints: tuple[int, ...]) -> tuple[Finding, p
         f"weakest step: {weakest['loss']} {weakest['epochs']} ×{10 ** weakest['mean log10 change']:.2f} "
         f"[{10 ** weakest['95 % low']:.2f}, {10 ** weakest['95 % high']:.2f}]"
     )
-    if table["p (rises)"].isna().any():
+    if table["p (plateau or rise)"].isna().any():
         return found(measured, INCONCLUSIVE, effect=effect, decide="one combination: run more"), table
-    if (holm(table["p (rises)"]) < ALPHA).any():
+    if (holm(table["p (plateau or rise)"]) < ALPHA).any():
         return found(measured, NOT_REPRODUCED, effect=effect), table
     if (table["p (falls)"] < ALPHA).all():
         return found(measured, REPRODUCED, effect=effect), table
     return found(
-        measured, INCONCLUSIVE, effect=effect, decide="some steps change within the spread across combinations"
+        measured,
+        INCONCLUSIVE,
+        effect=effect,
+        decide=f"some steps' change is not told from a {EPOCH_RATIO_MARGIN}× fall by the spread across combinations",
     ), table
+
+
+def _p(change: np.ndarray, sem: float, side: int) -> float:
+    """One-sided p-value over combinations: side +1 for 'the mean fall is less than the margin (a plateau, or a
+    rise)', −1 for 'it falls by more than the margin'."""
+    t = (change.mean() + EPOCH_LOG_MARGIN) / sem
+    return float(stats.t.sf(t, len(change) - 1) if side > 0 else stats.t.cdf(t, len(change) - 1))

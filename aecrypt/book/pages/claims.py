@@ -15,10 +15,8 @@ from aecrypt.book.page import machine_name, md
 from aecrypt.book.pages import budget, calibration, compression
 from aecrypt.book.pages.audit import cipher_finding
 from aecrypt.book.pages.link import link_finding
-from aecrypt.paper.choices import combination_label
-from aecrypt.paper.reported import PAPER_BEST_AE, PAPER_BEST_CLF, PAPER_BEST_ROC, PAPER_EPOCH_SECONDS
+from aecrypt.paper.reported import PAPER_EPOCH_SECONDS
 from aecrypt.runs.results import Results
-from aecrypt.stats import claims as claim_tests
 from aecrypt.stats import formula, longruns, trends
 from aecrypt.stats.components import Build
 from aecrypt.stats.findings import (
@@ -30,11 +28,12 @@ from aecrypt.stats.findings import (
     Finding,
     coverage,
 )
+from aecrypt.stats.rules import RULES
 
 #: Claims about what trained models do on X-rays: phantoms cannot test them.
 MODEL_CLAIMS = ("best", "very close", "depth", "epochs")
 #: How many of the findings are such claims: four named-best ones, "very close", depth, epochs.
-MODEL_CLAIM_COUNT = 7
+MODEL_CLAIM_COUNT = len(RULES)
 #: Paul Tol's high-contrast scheme (blue, red, yellow, white): distinct for every kind of colour vision and in
 #: greyscale (their lightness differs), with the word inside the badge as well.
 BADGES = {
@@ -50,50 +49,22 @@ def build(results: Results) -> Build:
     return Build.from_results(results)
 
 
-def _named_test(source: str, combination: list, metric: str, claim: str):
-    """(label, test): the test that the paper's named combination is the best by `metric` ('both': lowest MSE and
-    MAE), as a function of a build and a gate (the build's own, or the long runs')."""
-    label = combination_label(*combination)
-    paper = f"{label} ({source})"
-    if metric == "both":
-        return label, lambda runs, gate: claim_tests.named_best_of_both(runs, label, claim, paper, gate)
-    lower = metric.startswith("log_")
-    return label, lambda runs, gate: claim_tests.named_best(runs, label, metric, lower, claim, paper, gate)
-
-
 def findings(results: Results) -> list[Finding]:
-    """Each of the paper's claims tested on this build (aecrypt.stats). On synthetic phantoms the claims about
-    trained models keep their test but read "not testable here (phantoms)"."""
+    """Each of the paper's claims tested on this build: the claims about trained models by their rules
+    (`stats.rules`, the ones the calibration holds to their error rates), the others by theirs. On synthetic
+    phantoms the claims about trained models keep their test but read "not testable here (phantoms)"."""
     runs, projected = build(results), budget.gate(results)
-    (ae_source, *ae_combo), (fig6_source, *fig6_combo) = PAPER_BEST_AE
-    clf_source, *clf_combo = PAPER_BEST_CLF
-    roc_source, *roc_combo = PAPER_BEST_ROC
-    named = [
-        _named_test(ae_source, ae_combo, "log_mse", "best autoencoder combination"),
-        _named_test(fig6_source, fig6_combo, "both", "lowest MSE and MAE"),
-        _named_test(clf_source, clf_combo, "accuracy", "best classification result"),
-        _named_test(roc_source, roc_combo, "auc", "best ROC curve"),
-    ]
     long_root = results.root if budget.has_long_runs(results) else None
+    checkpoints = results.settings.checkpoints
     out = []
-    for label, test in named:
-        finding = test(runs, projected)
-        finding.budget = projected.line()
-        if long_root is not None:
-            finding = longruns.decide(finding, label, test, long_root)
-        out.append(("best", finding))
+    for rule in RULES:
+        finding = rule.test(runs, projected, checkpoints)
+        if rule.kind == "best":
+            finding.budget = projected.line()
+            if long_root is not None:
+                finding = longruns.decide(finding, rule.label, rule.named_test(), long_root)
+        out.append((rule.kind, finding))
     out += [
-        ("very close", claim_tests.very_close(runs, projected)),
-        (
-            "depth",
-            claim_tests.withhold(
-                claim_tests.on_trained(lambda b: trends.depth_effect(b)[0], runs, projected),
-                projected,
-                runs,
-                "the depth test's margins",
-            ),
-        ),
-        ("epochs", trends.epoch_effect(runs, results.settings.checkpoints)[0]),
         ("cipher", cipher_finding(results)),
         ("compression", compression.finding(results)),
     ]
