@@ -4,7 +4,11 @@
   power      the test split a paired AUC comparison needs (Hanley-McNeil)
   linear     metric ~ group + blocks (OLS), contrasts, F tests; Holm's adjustment
   findings   what a claim's test returns (Finding), its four verdicts, the runs a table is missing
-  claims     the tests of the paper's claims
+  components a contrast's two variance parts (test split, seeds) and the advice on what would decide
+  claims     the tests of the paper's claims; trends: depth and epochs
+  rules      each claim about trained models as the one rule the scorecard and the calibration call
+  training   runs that did not train, the training budget, the convergence gate
+  simulate   builds whose truth is known; calibration: the rules held to their error rates on them
   realtime   whether a stream of images kept up with its rate
 
 A docstring only, like every subpackage's __init__."""

@@ -1,6 +1,6 @@
 """The *How sure are the verdicts?* page: the calibration record of this build (`make bench-verdicts`, or make
-book's quick one) as two tables, each rule's false-verdict rates and its power per design, and the sentences
-other pages quote from it."""
+book's quick one) as tables per kind of noise, each rule's false-verdict rates and its power per design, and
+the sentences other pages quote from it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aecrypt.book import page
 from aecrypt.files import read_json
 from aecrypt.runs.results import Results
 from aecrypt.runtime import cpu_line
+from aecrypt.stats.calibration import replicates_to_detect
 from aecrypt.stats.findings import ALPHA
 
 
@@ -20,8 +21,33 @@ def record(results: Results) -> dict | None:
     return found or None
 
 
+#: The kind of noise a row was simulated with, in a record written before kinds were named.
+TRAINED = "trained"
+
+
+def _noise(row: dict) -> str:
+    return row.get("noise") or TRAINED
+
+
 def _design(row: dict) -> str:
     return f"{row['seeds']} seeds · {row['test images']} test images"
+
+
+#: The verdicts as the tables abbreviate them (the page gives the key).
+SHORT = {"reproduced": "R", "not reproduced": "NR"}
+
+
+def _short(verdicts: str) -> str:
+    return " or ".join(SHORT.get(v, v) for v in verdicts.split(" or "))
+
+
+def kinds(rec: dict) -> list[str]:
+    """The kinds of noise in the record, in its order."""
+    return list(dict.fromkeys(_noise(r) for r in rec["rows"]))
+
+
+def _of(rec: dict, kind: str) -> pd.DataFrame:
+    return pd.DataFrame([r for r in rec["rows"] if _noise(r) == kind])
 
 
 def _pivot(rows: pd.DataFrame, value: str, cell) -> pd.DataFrame:
@@ -35,21 +61,31 @@ def _pivot(rows: pd.DataFrame, value: str, cell) -> pd.DataFrame:
     return table
 
 
-def error_table(rec: dict) -> pd.DataFrame:
-    """Where the truth contradicts a verdict: how often the rule gave it, with its 99 % upper bound."""
-    rows = pd.DataFrame(rec["rows"])
+def _error_cell(row: dict) -> str:
+    """The more frequent wrong verdict's rate and its 99 % bound (naming it where two were wrong)."""
+    named = " or " in row.get("wrong verdicts", "") and row["error rate"] > 0
+    which = f" {_short(row['wrong verdict'])}" if named else ""
+    return f"{row['error rate']:.1%} (≤ {row['error 99 % bound']:.1%}){which}"
+
+
+def error_table(rec: dict, kind: str = TRAINED) -> pd.DataFrame:
+    """Where the truth contradicts a verdict: how often the rule gave it (the more frequent, where both decided
+    verdicts are wrong), with its 99 % upper bound, per design, for one kind of noise."""
+    rows = _of(rec, kind)
     rows = rows[rows["wrong verdict"] != ""]
-    table = _pivot(rows, "wrong verdict", lambda r: f"{r['error rate']:.1%} (≤ {r['error 99 % bound']:.1%})")
-    return table.rename(columns={"wrong verdict": "the wrong verdict"})
+    if "wrong verdicts" not in rows:
+        rows = rows.assign(**{"wrong verdicts": rows["wrong verdict"]})
+    rows = rows.assign(**{"wrong verdicts": rows["wrong verdicts"].map(_short)})
+    table = _pivot(rows, "wrong verdicts", _error_cell)
+    return table.rename(columns={"wrong verdicts": "wrong there"})
 
 
-def power_table(rec: dict) -> pd.DataFrame:
-    """Where a verdict is right: how often the rule reached it."""
-    rows = pd.DataFrame(rec["rows"])
+def power_table(rec: dict, kind: str = TRAINED) -> pd.DataFrame:
+    """Where a verdict is right: how often the rule reached it, per design, for one kind of noise."""
+    rows = _of(rec, kind)
     rows = rows[rows["right verdict"] != ""]
-    return _pivot(rows, "right verdict", lambda r: f"{r['power']:.0%}").rename(
-        columns={"right verdict": "the right verdict"}
-    )
+    rows = rows.assign(**{"right verdict": rows["right verdict"].map(_short)})
+    return _pivot(rows, "right verdict", lambda r: f"{r['power']:.0%}").rename(columns={"right verdict": "right"})
 
 
 def worst_error(rec: dict) -> dict:
@@ -59,16 +95,43 @@ def worst_error(rec: dict) -> dict:
     return {"rate": float(top["error rate"]), "bound": float(top["error 99 % bound"]), "where": top.to_dict()}
 
 
-def power_of(rec: dict, rule: str, truth: str, seeds: int | None = None) -> float | None:
-    """One power from the record (at `seeds`, else at the build's own design: the first row of the rule)."""
-    rows = [r for r in rec["rows"] if r["rule"] == rule and r["truth"] == truth and r["power"] is not None]
+def power_of(rec: dict, rule: str, truth: str, seeds: int | None = None, kind: str = TRAINED) -> float | None:
+    """One power from the record, for one kind of noise (at `seeds`, else at the build's own design: the first
+    row of the rule)."""
+    rows = [
+        r
+        for r in rec["rows"]
+        if r["rule"] == rule and r["truth"] == truth and r["power"] is not None and _noise(r) == kind
+    ]
     if seeds is not None:
         rows = [r for r in rows if r["seeds"] == seeds]
     return rows[0]["power"] if rows else None
 
 
+def beaten_row(rec: dict, seeds: int, rule: str = "best ROC curve", kind: str = TRAINED) -> dict | None:
+    """The record's row where a rival beats the combination `rule` names (its truth names both), at `seeds`."""
+    rows = [
+        r
+        for r in rec["rows"]
+        if r["rule"] == rule
+        and " better than " in r["truth"]
+        and r["power"] is not None
+        and _noise(r) == kind
+        and r["seeds"] == seeds
+        and not r["truth"].endswith("than all")
+    ]
+    return rows[0] if rows else None
+
+
+def where(row: dict) -> str:
+    """A row named in prose: its rule, truth, noise and design."""
+    return f"{row['rule']}, {row['truth']}; {_noise(row)}, {_design(row)}"
+
+
 def _html(table: pd.DataFrame):
-    return page.html(table.to_html(index=False, justify="left"))
+    """A wide table in a smaller font, scrolling sideways on a narrow screen rather than cut off."""
+    inner = table.to_html(index=False, justify="left")
+    return page.html(f'<div style="overflow-x:auto;font-size:0.8em">{inner}</div>')
 
 
 def facts(results: Results) -> dict:
@@ -77,7 +140,7 @@ def facts(results: Results) -> dict:
     if rec is None:  # the prose still reads: every value says the record is missing
         missing = "(no calibration record in this build)"
         keys = ("replicates", "allowed", "noise", "seconds", "machine", "worst_rate", "worst_bound", "worst_where")
-        return dict.fromkeys(keys, missing) | {"alpha": f"{ALPHA:g}"}
+        return dict.fromkeys(keys, missing) | {"alpha": f"{ALPHA:g}", "test_replicates": replicates_to_detect()}
     worst = worst_error(rec)
     return {
         "replicates": rec["replicates"],
@@ -87,8 +150,9 @@ def facts(results: Results) -> dict:
         "machine": cpu_line(rec["cpu"]),
         "worst_rate": f"{worst['rate']:.1%}",
         "worst_bound": f"{worst['bound']:.1%}",
-        "worst_where": f"{worst['where']['rule']}, {worst['where']['truth']} ({_design(worst['where'])})",
+        "worst_where": where(worst["where"]),
         "alpha": f"{ALPHA:g}",
+        "test_replicates": replicates_to_detect(),
     }
 
 
@@ -114,6 +178,27 @@ def sections(results: Results) -> list:
                 "note",
             )
         )
-    out += [page.md("**False verdicts** (rate, and its one-sided 99 % upper bound):"), _html(error_table(rec))]
-    out += [page.md("**Power** (how often the right verdict came):"), _html(power_table(rec))]
+    for kind in kinds(rec):
+        out.append(page.md(f"### {KIND_TITLES.get(kind, kind)}\n\n{KIND_NOTES.get(kind, '')}"))
+        out += [page.md(ERRORS_HEAD), _html(error_table(rec, kind))]
+        if not (power := power_table(rec, kind)).empty:
+            out += [page.md("**Power**: how often the right verdict came (R or NR, as above):"), _html(power)]
     return out
+
+
+ERRORS_HEAD = (
+    "**False verdicts**: the rate of the wrong verdict (R: *reproduced*, NR: *not reproduced*; where both are "
+    "wrong, the more frequent, named), and its one-sided 99 % upper bound:"
+)
+
+#: How the page heads and explains each kind of noise (`benchmarks/verdicts.py` names them).
+KIND_TITLES = {
+    "as this build decides": "As this build decides",
+    TRAINED: "The rules themselves (every run trains)",
+}
+KIND_NOTES = {
+    "as this build decides": "This build's own share of runs that did not train, left out as the build leaves "
+    "them out, and its convergence gate: what this build can decide at its training length.",
+    TRAINED: "Every run trains and no convergence gate holds a verdict back, as at the paper's step budget: "
+    "the rules' own error rates and power, at this build's design and others (seeds × test images).",
+}

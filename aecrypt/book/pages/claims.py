@@ -21,6 +21,7 @@ from aecrypt.stats import formula, longruns, trends
 from aecrypt.stats.components import Build
 from aecrypt.stats.findings import (
     ALPHA,
+    EPOCH_RATIO_MARGIN,
     INCONCLUSIVE,
     NOT_REPRODUCED,
     NOT_TESTABLE,
@@ -126,7 +127,7 @@ def error_control_facts(results: Results) -> dict:
         line = (
             f"{'A quick table' if rec['quick'] else 'The table'} ({rec['replicates']} simulated builds per row) "
             f"measures every rule's largest false-verdict rate at {worst['rate']:.1%} (99 % bound "
-            f"{worst['bound']:.1%}: {w['rule']}, {w['truth']}, {w['seeds']} seeds)."
+            f"{worst['bound']:.1%}: {calibration.where(w)})."
         )
     runs = build(results)
     r = {m: runs.seed_correlation(m) for m in ("auc", "log_mse")} if runs.has("mse") else {}
@@ -137,7 +138,13 @@ def error_control_facts(results: Results) -> dict:
         if r and all(v == v for v in r.values())
         else "this build has too few seeds to measure it; nothing is paired by seed."
     )
-    return {"alpha": f"{ALPHA:g}", "family": md(family), "calibration_line": md(line), "seed_sharing": md(sharing)}
+    return {
+        "alpha": f"{ALPHA:g}",
+        "family": md(family),
+        "calibration_line": md(line),
+        "seed_sharing": md(sharing),
+        "epoch_margin": f"{EPOCH_RATIO_MARGIN - 1:.0%}",
+    }
 
 
 # --- the scorecard -------------------------------------------------------------------------------------------

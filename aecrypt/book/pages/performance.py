@@ -162,6 +162,7 @@ def default_profile_sentence(results: Results) -> str:
     them (or the profile's, where this build is another profile's)."""
     from aecrypt.book.pages import calibration
     from aecrypt.profiles import PROFILES
+    from aecrypt.stats.calibration import BEATEN_AUC
 
     d = PROFILES["default"]
     sizes = results.data_summary()["split_sizes"] if results.profile == "default" else None
@@ -171,20 +172,19 @@ def default_profile_sentence(results: Results) -> str:
     rec = calibration.record(results) if results.profile == "default" else None
     if rec:
         seeds = len(results.seeds)
+        beaten = calibration.beaten_row(rec, seeds)
         found = {
-            what: calibration.power_of(rec, rule, truth, seeds)
-            for what, (rule, truth) in {
-                "better": ("best by AUC", "another better by 0.10 AUC"),
-                "depth": ("depth", "all combinations equal"),
-                "close": ("very close", "all combinations equal"),
-            }.items()
+            "depth": calibration.power_of(rec, "depth", "all combinations equal", seeds),
+            "close": calibration.power_of(rec, "very close", "all combinations equal", seeds),
         }
-        if None not in found.values():
+        if beaten and None not in found.values():
             power = (
-                f" What {seeds} seeds and these test images can decide is measured on [How sure are the verdicts?]"
-                f"(calibration.md): a combination better than the named one by 0.10 AUC is found in "
-                f'{found["better"]:.0%} of simulated builds; depth\'s "no improvement" is shown in '
-                f'{found["depth"]:.0%} and "very close" in {found["close"]:.0%} of builds where it is true.'
+                f" What {seeds} seeds and these test images can decide, when every run trains, is measured on [How "
+                f"sure are the verdicts?](calibration.md): where the truth is “{beaten['truth']}” (by {BEATEN_AUC:.2f} "
+                f"AUC), the "
+                f"{beaten['rule']} test finds it in {beaten['power']:.0%} of simulated builds; depth's \"no "
+                f'improvement" is shown in {found["depth"]:.0%} and "very close" in {found["close"]:.0%} of builds '
+                "where it is true."
             )
     return (
         f"The `default` profile runs the embedded NIH set at {d.size}×{d.size} (its images are 64×64) and trains "
