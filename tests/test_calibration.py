@@ -37,6 +37,8 @@ def _tie(rule) -> str:
 ASSERTED = [
     Scenario(ROC.name, EQUAL, BOTH),
     Scenario(AE.name, EQUAL, BOTH),
+    Scenario(CLF.name, EQUAL, BOTH),
+    Scenario(FIG6.name, EQUAL, BOTH),
     Scenario(ROC.name, _tie(ROC), BOTH),
     Scenario(AE.name, _tie(AE), BOTH),
     Scenario(FIG6.name, _tie(FIG6), BOTH),
@@ -126,22 +128,24 @@ def counts():
         mutants = {name: rule for name, (rule, held, _) in MUTANTS.items() if held is model}
         rows = rows + [Scenario(name, MUTANTS[name][2].truth, BOTH) for name in mutants]
         found = calibration.counts(model, replicates, rows, rules=mutants)
-        out |= {key + (replicates,): value for key, value in found.items()}
+        out |= {(model is PAIR, *key): (value, replicates) for key, value in found.items()}
     return out
 
 
-def _count(counts, rule: str, truth: str, verdict: str) -> tuple[int, int]:
-    """(how often `rule` said `verdict` on builds of `truth`, out of how many builds)."""
-    (key,) = [k for k in counts if k[:2] == (rule, truth)]
-    return counts[key].get(verdict, 0), key[2]
+def _count(counts, rule: str, truth: str, verdict: str, pair: bool = False) -> tuple[int, int]:
+    """(how often `rule` said `verdict` on builds of `truth`, out of how many builds), on the grid or the pair."""
+    found, builds = counts[(pair, rule, truth)]
+    return found.get(verdict, 0), builds
 
 
-ERRORS = [(s, verdict) for s in ASSERTED + PAIR_ROWS for verdict in s.errors]
+ERRORS = [(s, v, False) for s in ASSERTED for v in s.errors] + [(s, v, True) for s in PAIR_ROWS for v in s.errors]
 
 
-@pytest.mark.parametrize("scenario, verdict", ERRORS, ids=[f"{s.rule}: {s.truth}: {v}" for s, v in ERRORS])
-def test_wrong_verdicts_stay_within_alpha(counts, scenario, verdict):
-    wrong, builds = _count(counts, scenario.rule, scenario.truth, verdict)
+@pytest.mark.parametrize(
+    "scenario, verdict, pair", ERRORS, ids=[f"{'pair: ' * p}{s.rule}: {s.truth}: {v}" for s, v, p in ERRORS]
+)
+def test_wrong_verdicts_stay_within_alpha(counts, scenario, verdict, pair):
+    wrong, builds = _count(counts, scenario.rule, scenario.truth, verdict, pair)
     assert wrong <= calibration.allowed(builds), (
         f"{scenario.rule} said {verdict!r} in {wrong} of {builds} builds where it is wrong "
         f"(at most {calibration.allowed(builds)} for a rule at α = 0.05)"
@@ -161,10 +165,10 @@ def test_the_design_reaches_its_promised_power(counts, key):
 def test_a_broken_rule_fails_its_row(counts, name):
     """Each broken rule, on the builds of its row, gives one of the wrong verdicts more often than a rule at α
     may: substituted for the real rule, it would fail `test_wrong_verdicts_stay_within_alpha`."""
-    truth = MUTANTS[name][2].truth
-    found = {verdict: _count(counts, name, truth, verdict) for verdict in BOTH}
+    _, model, scenario = MUTANTS[name]
+    found = {verdict: _count(counts, name, scenario.truth, verdict, model is PAIR) for verdict in BOTH}
     assert any(wrong > calibration.allowed(builds) for wrong, builds in found.values()), (
-        f"{name} on {truth!r}: {found} — within what a rule at α may give: the calibration would not catch it"
+        f"{name} on {scenario.truth!r}: {found} — within what a rule at α may give: the calibration would not catch it"
     )
 
 
