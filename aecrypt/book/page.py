@@ -42,6 +42,12 @@ def html(content) -> object:
     return HTML(content if isinstance(content, str) else content.to_html(index=False))
 
 
+def wide_table(frame) -> object:
+    """A table of many columns, in a smaller font, scrolling sideways on a narrow screen rather than cut off."""
+    inner = frame.to_html(index=False, justify="left")
+    return html(f'<div style="overflow-x:auto;font-size:0.8em">{inner}</div>')
+
+
 def glue_all(values: dict) -> None:
     """Every value a page's prose refers to (`{glue:text}` and `{glue:md}`), glued by name."""
     from myst_nb import glue

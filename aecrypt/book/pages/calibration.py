@@ -129,9 +129,7 @@ def where(row: dict) -> str:
 
 
 def _html(table: pd.DataFrame):
-    """A wide table in a smaller font, scrolling sideways on a narrow screen rather than cut off."""
-    inner = table.to_html(index=False, justify="left")
-    return page.html(f'<div style="overflow-x:auto;font-size:0.8em">{inner}</div>')
+    return page.wide_table(table)
 
 
 def facts(results: Results) -> dict:
