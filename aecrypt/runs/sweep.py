@@ -50,25 +50,31 @@ class Progress:
         self.total += len(specs)
         self.pending += specs
 
-    def expected(self, spec: RunSpec) -> float:
-        """The seconds a run of `spec` is expected to take, from the runs finished so far."""
-        seen: dict[tuple, list[float]] = {}
-        for done, seconds in self.finished_runs:
-            seen.setdefault(_kind(done), []).append(seconds)
+    def expected(self, spec: RunSpec, seen: dict[tuple, float] | None = None) -> float:
+        """The seconds a run of `spec` is expected to take, from the runs finished so far (`seen`: each kind's mean
+        seconds, where the caller has them already)."""
+        seen = self._kind_means() if seen is None else seen
         if (kind := _kind(spec)) in seen:
-            return float(np.mean(seen[kind]))
+            return seen[kind]
         combos = [(_arithmetic(d), s) for d, s in self.finished_runs if not d.is_baseline]
         if not spec.is_baseline and len({x for x, _ in combos}) >= 2:
             slope, intercept = np.polyfit(*zip(*combos, strict=True), 1)
             return max(float(intercept + slope * _arithmetic(spec)), 0.0)
         return float(np.mean([s for _, s in self.finished_runs]))
 
+    def _kind_means(self) -> dict[tuple, float]:
+        seen: dict[tuple, list[float]] = {}
+        for done, seconds in self.finished_runs:
+            seen.setdefault(_kind(done), []).append(seconds)
+        return {kind: float(np.mean(values)) for kind, values in seen.items()}
+
     def left(self, elapsed: float) -> float:
         """Seconds of the sweep left: the expected seconds of the pending runs over the parallelism so far."""
         ran = sum(seconds for _, seconds in self.finished_runs)
         if not ran or not self.pending:
             return 0.0
-        return sum(self.expected(spec) for spec in self.pending) * elapsed / ran
+        seen = self._kind_means()
+        return sum(self.expected(spec, seen) for spec in self.pending) * elapsed / ran
 
     def finished(self, result: RunResult) -> None:
         self.done += 1

@@ -183,13 +183,9 @@ class Build:
             self._cache[metric] = _pseudo_values(self.aligned(), metric)
         return self._cache[metric]
 
-    def _var_test(self, coefficients: np.ndarray, metric: str) -> tuple[float, int]:
-        """The test-split variance of Σ_r c_r m_r, and the number of test images it rests on (0: none saved)."""
-        if self.paired_images:
-            groups = self._pseudo(metric)
-            variance = sum(np.var(coefficients @ g, ddof=1) / g.shape[1] for g in groups)
-            own = float(coefficients**2 @ self._own(metric))  # already in the seed part: not counted twice
-            return max(float(variance) - own, 0.0), sum(g.shape[1] for g in groups)
+    def _var_test_unpaired(self, coefficients: np.ndarray, metric: str) -> tuple[float, int]:
+        """The test-split variance of Σ_r c_r m_r where the runs did not score the same images (`estimates` does
+        the paired case for all contrasts at once), and the number of test images it rests on (0: none saved)."""
         if any(r.images is None for r, c in zip(self.runs, coefficients, strict=True) if c):
             return 0.0, 0
         total, n = 0.0, 0
@@ -282,7 +278,7 @@ class Build:
             var_test = np.maximum(var_test - coefficients**2 @ self._own(metric), 0.0)  # own part: in the seed part
             n_tests = [sum(g.shape[1] for g in groups)] * len(contrasts)
         else:
-            var_test, n_tests = zip(*(self._var_test(c, metric) for c in coefficients), strict=True)
+            var_test, n_tests = zip(*(self._var_test_unpaired(c, metric) for c in coefficients), strict=True)
         var_seed, df_seed = self._seed_parts(weights, values, per_run, size)
         return [
             Estimate(float(e), float(t), float(v), float(d), int(n))
