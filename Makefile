@@ -7,6 +7,7 @@
 #   make book ARCHIVE=FILE       the book from a results archive (aecrypt archive export), without a sweep
 #   make test                    the test suite (includes building the book at tiny)
 #   make book-compression        the book with the bottleneck variant and the classifier at equal rate run too
+#   make bench-stages            where a run's time goes, per stage (warm kernels vs. a fresh kernel per run)
 #   make bench-verdicts          the claim tests' calibration on this build's noise (about 10 minutes)
 #   make bench-convergence HOURS=2   the named combinations trained to the paper's 9,150 steps (resumable)
 #   make book-student            the student edition (solutions removed); make assignments; make grade SUBMISSIONS=DIR
@@ -33,7 +34,7 @@ export ONEDNN_MAX_CPU_ISA := $(ISA)
 export XLA_FLAGS := --xla_cpu_max_isa=$(ISA)
 endif
 
-.PHONY: setup lock test book book-compression book-student assignments grade sweep results lab bench bench-packets bench-link bench-memory bench-shaped bench-drills bench-verdicts bench-compression bench-convergence lint clean clean-all
+.PHONY: setup lock test book book-compression book-student assignments grade sweep results lab bench bench-packets bench-stages bench-link bench-memory bench-shaped bench-drills bench-verdicts bench-compression bench-convergence lint clean clean-all
 
 setup: $(STAMP)
 
@@ -118,6 +119,11 @@ bench: setup
 
 bench-packets: setup
 	$(BIN)/python benchmarks/packets.py
+
+# Where a run's time goes as the sweep runs it, per stage and depth, warm kernels beside a fresh kernel per run
+# (about 8 minutes on 2 cores); STAGES_ARGS="--source DIR" also times another checkout's code.
+bench-stages: setup
+	$(BIN)/python benchmarks/stages.py $(STAGES_ARGS)
 
 bench-link: setup
 	$(BIN)/python benchmarks/link.py --profile $(PROFILE)

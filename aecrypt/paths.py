@@ -171,6 +171,11 @@ def bench_json(root: Path | None = None) -> Path:
     return (root or results_root()) / "bench.json"
 
 
+def stages_json(root: Path | None = None) -> Path:
+    """The last `make bench-stages` record: where a run's time goes, per stage, as the sweep runs it."""
+    return (root or results_root()) / "stages.json"
+
+
 def memory_json(root: Path | None = None) -> Path:
     """The last `make bench-memory` record."""
     return (root or results_root()) / "memory.json"

@@ -38,6 +38,81 @@ def stderr_to(path: str | os.PathLike):
             os.close(saved)
 
 
+#: Set by `begin_run` in a kernel that runs several runs one after another: when this run began (time.time()).
+RUN_STARTED = "AECRYPT_RUN_STARTED"
+_saved_stderr: int | None = None
+
+
+def begin_run(cwd: str, log: str, started: float) -> None:
+    """Make a kernel that has run another run look to the next one as a fresh kernel would (`runs.kernels`):
+    the working folder, file descriptor 2 to the run's `log` (or back to the kernel's own where `log` is
+    empty), the start time the run's clock measures from, the peak-memory mark, and nothing of Keras's,
+    Matplotlib's or the garbage collector's state left from the run before. The user namespace is reset by
+    the caller (IPython's %reset), which this module cannot reach."""
+    global _saved_stderr
+    import gc
+
+    os.chdir(cwd)
+    if _saved_stderr is None:
+        _saved_stderr = os.dup(2)
+    sys.stderr.flush()
+    if log:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    else:
+        os.dup2(_saved_stderr, 2)
+    os.environ[RUN_STARTED] = repr(started)
+    reset_peak_memory()
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    gc.collect()
+
+
+def run_started() -> float:
+    """When this run began (time.time()): set by `begin_run` in a reused kernel, else this process's start."""
+    if started := os.environ.get(RUN_STARTED):
+        return float(started)
+    import psutil
+
+    return psutil.Process().create_time()
+
+
+_CLEAR_REFS, _STATUS = "/proc/self/clear_refs", "/proc/self/status"
+
+
+def reset_peak_memory() -> None:
+    """Start the peak-memory mark again from the current resident size (Linux: "5" into clear_refs resets
+    VmHWM); elsewhere nothing, and the peak stays the process's."""
+    try:
+        with open(_CLEAR_REFS, "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_memory_mb() -> float:
+    """The peak resident memory since the last `reset_peak_memory` (Linux: VmHWM) or since the process began
+    (resource's ru_maxrss: KiB on Linux, bytes on macOS), in MiB; where neither exists, the current size."""
+    try:
+        with open(_STATUS) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
 VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
 

@@ -56,6 +56,7 @@ def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -
     h = hashlib.sha256(f"{profile}|{edition}|{metadata.version('jupyter-book')}".encode())
     pdir = paths.profile_dir(profile, results_root)
     files = [paths.ROOT / "_config.yml", paths.bench_json(results_root), paths.memory_json(results_root)]
+    files += [paths.stages_json(results_root)]
     files += [paths.link_json(profile, results_root), paths.audit_json(profile, results_root)]
     files += [paths.shaped_json(profile, results_root), paths.verdicts_json(profile, results_root)]
     files += [paths.compression_dir(profile, results_root) / paths.COMPRESSION_FILES.record]

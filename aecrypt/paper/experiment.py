@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from aecrypt import AecryptError
+from aecrypt import AecryptError, runtime
 from aecrypt.data import codecs
 from aecrypt.data.dataset import Dataset, load_dataset
 from aecrypt.data.splits import split_by_counts, split_indices, split_patients_by_counts
@@ -38,13 +37,12 @@ LATENT_CHUNK_BYTES = 64 * 2**20
 
 class StageClock:
     """Wall seconds per stage of a run, written to metrics.json as seconds_<stage>. `startup` is the
-    time from the kernel process's start to the clock's creation (kernel launch and imports)."""
+    time from the run's start to the clock's creation: kernel launch and imports in a fresh kernel, the reset
+    in a reused one (`runtime.run_started`)."""
 
     def __init__(self):
-        import psutil
-
         self.started = time.perf_counter()
-        self.seconds = {"startup": time.time() - psutil.Process().create_time()}
+        self.seconds = {"startup": time.time() - runtime.run_started()}
 
     @contextlib.contextmanager
     def __call__(self, stage: str):
@@ -57,21 +55,8 @@ class StageClock:
     def as_metrics(self) -> dict[str, float]:
         out = {f"seconds_{k}": v for k, v in self.seconds.items()}
         out["total_seconds"] = time.perf_counter() - self.started
-        out["peak_rss_mb"] = peak_rss_mb()
+        out["peak_rss_mb"] = runtime.peak_memory_mb()
         return out
-
-
-def peak_rss_mb() -> float:
-    """The peak resident memory of this process so far, in MiB (Linux reports KiB, macOS bytes; where the
-    resource module is missing, the current resident memory)."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        import psutil
-
-        return psutil.Process().memory_info().rss / 2**20
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 @dataclass(frozen=True)
@@ -307,10 +292,20 @@ def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, nam
         verbose=0,
         callbacks=[timer],
     )
-    scores = model.predict(test_x, batch_size=p.batch_size, verbose=0).ravel()
-    train_acc = float(model.evaluate(train_x, train_y, batch_size=p.batch_size, verbose=0)[1])
+    scores = _scores(model, test_x)
+    train_acc = float(metrics.classification_metrics(train_y, _scores(model, train_x))["accuracy"])
     test_acc = float(metrics.classification_metrics(test_y, scores)["accuracy"])
     return Classified(_history_frame(hist, name, timer.seconds), scores, train_acc, test_acc, model)
+
+
+#: Images per forward pass when the classifier scores a split (its activations at 200² are 2.6 MB an image).
+SCORE_BATCH = 256
+
+
+def _scores(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """The classifier's probabilities for `x`, by direct calls (`_apply`): predict() and evaluate() each trace
+    a function first, which costs more than scoring the default profile's test split."""
+    return np.concatenate([_apply(model, x[i : i + SCORE_BATCH]).ravel() for i in range(0, len(x), SCORE_BATCH)])
 
 
 def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Classified:

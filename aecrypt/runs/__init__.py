@@ -4,7 +4,8 @@ a whole build.
   spec      a run's parameters (RunSpec) and its template notebook
   closure   what a piece of the project executes: modules, their code hash, the distributions they reach
   identity  a run's id: the content hash of exactly what can change its result
-  execute   one run through papermill, in its own kernel process
+  kernels   warm kernels: a worker runs its runs one after another in one kernel, reset between runs
+  execute   one run through papermill, in the worker's warm kernel (or a kernel of its own)
   folder    the run folder, written atomically; what a worker sends back
   grids     grid files (which combinations)
   plan      every run of a grid with its id, before anything runs; the reference runs

@@ -19,6 +19,11 @@ def bench_record(root: Path | None = None) -> dict | None:
     return read_json(paths.bench_json(root)) or None
 
 
+def stages_record(root: Path | None = None) -> dict | None:
+    """The last `make bench-stages` record (results/stages.json), or None."""
+    return read_json(paths.stages_json(root)) or None
+
+
 def memory_record(root: Path | None = None) -> dict | None:
     """The last `make bench-memory` record (results/memory.json), or None."""
     return read_json(paths.memory_json(root)) or None
@@ -137,6 +142,48 @@ def bench_table(results: Results, which: str):
     if "book" not in bench:
         return page.md("This quick record has no make-book timings: `make bench` measures them.")
     return page.html(book_timing_table(bench))
+
+
+#: The stages record's columns as the page names them.
+STAGE_COLUMNS = {
+    "variant": "how the runs ran",
+    "depth": "depth",
+    "runs": "runs",
+    "startup": "start-up",
+    "data": "data",
+    "autoencoder": "autoencoder",
+    "retrieve": "retrieval",
+    "classifier": "classifier",
+    "metrics": "metrics",
+    "files and hand-back": "files",
+    "run": "whole run",
+    "ae steps per core-second": "AE steps / core-s",
+    "arithmetic share": "arithmetic share",
+}
+
+
+def stages_section(results: Results) -> list:
+    """Where a run's time goes (`make bench-stages`): the sweeps' wall times side by side, and the median seconds
+    per stage and depth with the autoencoder's steps per core-second and arithmetic share."""
+    record = stages_record(results.root)
+    if record is None:
+        return [
+            page.md(
+                "No stages record on this machine yet: run `make bench-stages` (about 8 minutes), then `make book`."
+            )
+        ]
+    walls = record["sweep_seconds"]
+    first = next(iter(walls))
+    ratios = "; ".join(f"{v}: {s:.0f} s ({s / walls[first]:.2f}× {first})" for v, s in walls.items())
+    frame = record_table(record["stages"]).rename(columns=STAGE_COLUMNS)
+    return [
+        page.md(
+            f"Measured {record['when']} on **{cpu_line(record['cpu'])}**, {record['workers']} workers of one thread "
+            f"each; one thread's fp32 peak {record['peak_one_thread_gflops']:.0f} GFLOP/s. The same six runs, swept "
+            f"each way in turn: {ratios}."
+        ),
+        page.wide_table(frame),
+    ]
 
 
 def memory_section(results: Results) -> list:
