@@ -39,14 +39,17 @@ endif
 setup: $(STAMP)
 
 # Installs the locked versions (exact, hash-checked); re-installs only when the lock changes, and the
-# editable install picks up source edits.
-$(STAMP): requirements.lock requirements-link.lock pyproject.toml
+# editable install picks up source edits. pip installs uv (its entry in the lock, requirements-uv.lock), and uv
+# installs the rest: about 20 s instead of pip's 100 s on 2 cores.
+UV_INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python
+$(STAMP): requirements.lock requirements-link.lock requirements-uv.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "aecrypt needs Python >= 3.11 (found $$($(PYTHON) --version)); set PYTHON=python3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements-uv.lock
+	$(UV_INSTALL) --require-hashes -r requirements.lock
+	$(UV_INSTALL) --no-deps -e .
+	$(UV_INSTALL) --upgrade pip
 	$(BIN)/python -m pip download -q --require-hashes --only-binary :all: -r requirements-link.lock -d $(WHEELHOUSE)
 	touch $(STAMP)
 

@@ -110,3 +110,13 @@ def test_readme_opens_with_the_two_commands():
 
 def test_ci_runs_make_test():
     assert "make test" in (paths.ROOT / ".ci" / "run").read_text()
+
+
+def test_make_setup_installs_uv_from_the_main_locks_own_entry_then_the_lock_with_uv():
+    assert lockfile.UV_LOCK.read_text() == lockfile.render_uv_lock(lockfile.LOCK.read_text())
+    (uv,) = lockfile.read_lock(lockfile.UV_LOCK.read_text())
+    assert uv.name == "uv" and uv.version in {p.version for p in _lock_pins()["uv"]}
+    assert lockfile.UV_LOCK.read_text().count("--hash=sha256:") >= 5
+    makefile = (paths.ROOT / "Makefile").read_text()
+    assert "--require-hashes --no-deps -r requirements-uv.lock" in makefile
+    assert makefile.index("requirements-uv.lock") < makefile.index("--require-hashes -r requirements.lock")

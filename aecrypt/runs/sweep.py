@@ -94,8 +94,8 @@ def costliest_first(todo: list[tuple[RunSpec, str]]) -> list[tuple[RunSpec, str]
     """The order to run in: the baselines (as planned), then one run of each kind of combination, then the rest,
     the combinations largest training arithmetic first. One of each kind early lets the progress estimate learn
     every kind's cost before half-way (on the default sweep's costs and two workers the whole sweep takes as long
-    as in the planned order, within 1 %). The order changes no result: each run starts from a fresh or reset kernel with its own
-    seeds."""
+    as in the planned order, within 1 %). The order changes no result: each run starts from a fresh or reset
+    kernel with its own seeds."""
 
     def costliest(item):
         return 0.0 if item[0].is_baseline else -_arithmetic(item[0])

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from aecrypt.link import packets
+from aecrypt.paper.cipher import CHECK_IMAGES
 from aecrypt.runs.results import Results
 
 
@@ -108,7 +109,8 @@ def cipher_loss_sentence(results: Results) -> str:
         text += (
             f"In the {len(clean)} runs whose latents never had z + K < 0, the cipher loses nothing beyond float32 "
             f"rounding: the largest round-trip error is {clean['cipher_max_error'].max():.2g} and the largest "
-            "pixel difference between retrieved images and the same latents decoded without the cipher is "
+            f"pixel difference between retrieved images and the same latents decoded without the cipher (first "
+            f"{CHECK_IMAGES} test images of each run) is "
             f"{clean['cipher_pixel_max_difference'].max():.2g}; everything lost between A and C is lost by the "
             "autoencoder."
         )
