@@ -40,16 +40,18 @@ setup: $(STAMP)
 
 # Installs the locked versions (exact, hash-checked); re-installs only when the lock changes, and the
 # editable install picks up source edits. pip installs uv (its entry in the lock, requirements-uv.lock), and uv
-# installs the rest: about 20 s instead of pip's 100 s on 2 cores.
-UV_INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python
+# installs the rest: about 20 s instead of pip's 100 s on 2 cores. Where uv cannot reach an index that pip can
+# (pip's own configuration: a mirror, local wheels), pip installs the lock instead.
+INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) $(1) \
+	|| $(BIN)/python -m pip install -q $(1)
 $(STAMP): requirements.lock requirements-link.lock requirements-uv.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "aecrypt needs Python >= 3.11 (found $$($(PYTHON) --version)); set PYTHON=python3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements-uv.lock
-	$(UV_INSTALL) --require-hashes -r requirements.lock
-	$(UV_INSTALL) --no-deps -e .
-	$(UV_INSTALL) --upgrade pip
+	$(call INSTALL,--require-hashes -r requirements.lock)
+	$(call INSTALL,--no-deps -e .)
+	$(call INSTALL,--upgrade pip)
 	$(BIN)/python -m pip download -q --require-hashes --only-binary :all: -r requirements-link.lock -d $(WHEELHOUSE)
 	touch $(STAMP)
 
@@ -72,15 +74,18 @@ results: setup
 
 # The book is built even when some runs (or the cipher audit, or a quick measurement) failed: the pages say so;
 # make still exits non-zero then. The quick link, performance and calibration records run only where this machine
-# has no current record (`make bench`, `make bench-link`, `make bench-verdicts` replace them with the full ones).
+# has no current record (`make bench`, `make bench-link`, `make bench-verdicts` replace them with the full ones);
+# the link and performance records are kept in this user's machine records, so another clone, profile or data set
+# on the same machine and libraries takes them from there. The calibration (no timings in it) runs beside the
+# cipher audit; the steps that time something (compression's latencies, the link, the performance record) run alone.
 BOOK_STEPS = $(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
+	$(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) & calibration=$$!; \
 	$(BIN)/aecrypt audit --profile $(PROFILE) || status=1; \
+	wait $$calibration || { echo "aecrypt: warning: the quick calibration of the verdicts failed"; status=1; }; \
 	$(BIN)/aecrypt compression --profile $(PROFILE) $(COMPRESSION_ARGS) || status=1; \
 	$(BIN)/python benchmarks/run.py --book || { echo "aecrypt: warning: the quick performance record failed"; status=1; }; \
 	$(BIN)/python benchmarks/link.py --book --profile $(PROFILE) || \
-		{ echo "aecrypt: warning: the quick link record failed"; status=1; }; \
-	$(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) || \
-		{ echo "aecrypt: warning: the quick calibration of the verdicts failed"; status=1; }
+		{ echo "aecrypt: warning: the quick link record failed"; status=1; }
 
 # make book ARCHIVE=FILE: the book from a results archive (aecrypt archive export) instead, without a sweep
 ifneq ($(ARCHIVE),)

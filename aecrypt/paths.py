@@ -171,6 +171,14 @@ def bench_json(root: Path | None = None) -> Path:
     return (root or results_root()) / "bench.json"
 
 
+def machine_records() -> Path:
+    """Records that measure this machine rather than a build (the quick performance and link records), kept per
+    user across clones, profiles and data sets, each under its key (benchmarks/stamp.py);
+    AECRYPT_MACHINE_RECORDS overrides."""
+    default = Path.home() / ".cache" / "aecrypt" / "machine"
+    return Path(os.environ.get("AECRYPT_MACHINE_RECORDS", default)).resolve()
+
+
 def stages_json(root: Path | None = None) -> Path:
     """The last `make bench-stages` record: where a run's time goes, per stage, as the sweep runs it."""
     return (root or results_root()) / "stages.json"

@@ -154,9 +154,12 @@ def main() -> None:
     best = results.best_autoencoder  # the run a user would deploy: the lowest-MSE combination, seed 0's run
     chosen = results.runs_of(best["label"])
     run_id = chosen.sort_values("seed")["run_id"].iloc[0] if len(chosen) else table["run_id"].iloc[0]
-    record_key = stamp.key(("link.py", "stamp.py"), runtime.cpu_line(runtime.cpu_info()), run_id)
+    # what the link's timings depend on: the machine, its libraries and the model's shape, not its weights or data
+    params = json.loads((paths.runs_dir(args.profile, results.root) / run_id / paths.RUN_FILES.params).read_text())
+    shape = f"{table.set_index('run_id').loc[run_id, 'size']}px depth {params['depth']}"
+    record_key = stamp.key(("link.py", "stamp.py"), runtime.cpu_line(runtime.cpu_info()), stamp.environment(), shape)
     out = paths.link_json(args.profile, results.root)
-    if args.book and stamp.up_to_date(out, record_key):
+    if args.book and stamp.current(out, record_key):
         print(f"link: up to date ({out})")
         return
     run = trained.TrainedRun.load(paths.runs_dir(args.profile, results.root) / run_id)
@@ -196,6 +199,7 @@ def main() -> None:
         "faults": [d.as_dict() for d in drills],
     }
     out.write_text(json.dumps(record))
+    stamp.keep(out, record_key)
     print(f"link: {out} ({'quick: ' if args.book else ''}{record['seconds']:.0f} s)")
 
 

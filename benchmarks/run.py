@@ -209,8 +209,8 @@ def main() -> None:
 
     machine = cpu_info()
     out = Path(args.out) if args.out else paths.bench_json()
-    record_key = stamp.key(("run.py", "measure.py", "stamp.py"), cpu_line(machine))
-    if args.book and stamp.up_to_date(out, record_key):
+    record_key = stamp.key(("run.py", "measure.py", "stamp.py"), cpu_line(machine), stamp.environment())
+    if args.book and stamp.current(out, record_key):
         print(f"bench: up to date ({out})")
         return
     began = time.perf_counter()
@@ -234,6 +234,7 @@ def main() -> None:
     say("small things:\n" + table([record["small"]]))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2, default=str))
+    stamp.keep(out, record_key)
     print(f"bench: {out} ({'quick: ' if args.book else ''}{time.perf_counter() - began:.0f} s)")
 
 

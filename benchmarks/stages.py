@@ -4,7 +4,8 @@ core-second and the share of that time that is arithmetic (the training FLOP, `p
 fp32 GEMM peak). The same runs are timed side by side in one invocation in each variant asked for:
 
     make bench-stages                               # warm kernels (the sweep's way) and a fresh kernel per run
-    python benchmarks/stages.py --source OLD        # also another checkout's code, e.g. `git worktree add OLD REV`
+    python benchmarks/stages.py --source OLD        # also another checkout's code (`git worktree add OLD REV`,
+                                                    # then `make setup` in OLD: each checkout runs in its own venv)
     make bench-stages ISA=AVX2                      # as on a CPU without AVX-512
 
 Each variant sweeps the same small grid (MSE+Adam at depths 2, 3 and 5, MSLE+RMSprop at 2 and 3, one seed, and
@@ -53,29 +54,19 @@ def sweep(variant: str, source: str | None, profile: str, workers: int, scratch:
     """Sweep the grid in `scratch` with this variant's code and kernels; the wall seconds and the runs' table."""
     from aecrypt.runs.table import collect
 
-    results = scratch / variant / "results"
+    results = scratch / variant.replace("/", "_") / "results"
     grid = scratch / "stages.yaml"
     grid.write_text(GRID)
     env = dict(os.environ, AECRYPT_RESULTS=str(results))
     if variant == "fresh kernels":
         env["AECRYPT_FRESH_KERNELS"] = "1"
-    if source:
-        env["PYTHONPATH"] = str(Path(source).resolve())
-    command = [
-        sys.executable,
-        "-m",
-        "aecrypt",
-        "sweep",
-        "--profile",
-        profile,
-        "--grid",
-        str(grid),
-        "--seeds",
-        "1",
-        "--workers",
-        str(workers),
-        "--quiet",
-    ]
+    python = sys.executable
+    if source:  # that checkout's own environment: an editable install here would import this checkout's code
+        python = str(Path(source).resolve() / ".venv" / "bin" / "python")
+        if not Path(python).is_file():
+            raise SystemExit(f"{source} has no .venv: run `make setup` there first")
+    sweep_args = ["sweep", "--profile", profile, "--grid", str(grid), "--seeds", "1", "--workers", str(workers)]
+    command = [python, "-m", "aecrypt", *sweep_args, "--quiet"]
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, cwd=source or HERE.parent)
     wall = time.perf_counter() - started

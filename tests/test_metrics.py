@@ -59,3 +59,23 @@ def test_auc_is_nan_with_one_class_and_lengths_must_match():
     assert np.isnan(metrics.classification_metrics([0, 0], [0.1, 0.2])["auc"])
     with pytest.raises(AecryptError, match="3 labels but 2 scores"):
         metrics.classification_metrics([0, 1, 0], [0.1, 0.2])
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (20, 27)])
+def test_the_stacks_ssim_and_psnr_are_scikit_images_image_by_image(shape):
+    """ssim_per_image filters a whole stack at once; each image's value is scikit-image's for that image alone
+    (SSIM_SETTINGS), and each PSNR scikit-image's (capped where two images are the same)."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    rng = np.random.default_rng(1)
+    ramp = np.add.outer(np.linspace(0, 1, shape[0]), np.linspace(0, 0.5, shape[1]))
+    a = np.clip(ramp + rng.normal(0, 0.05, (6, *shape)), 0, 1)
+    b = np.clip(a + rng.normal(0, 1, (6, 1, 1)) * rng.normal(0, 0.1, a.shape), 0, 1)
+    b[0] = a[0]
+    quality = metrics.per_image_quality(a, b)
+    ssim = [structural_similarity(x, y, **metrics.SSIM_SETTINGS) for x, y in zip(a, b, strict=True)]
+    np.testing.assert_allclose(quality["ssim"], ssim, rtol=0, atol=1e-12)
+    assert len(set(np.round(ssim, 6))) == 6  # six different values, so a mix-up of images would show
+    with np.errstate(divide="ignore"):
+        psnr = [peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b, strict=True)]
+    np.testing.assert_allclose(quality["psnr"], np.minimum(psnr, metrics.PSNR_CAP_DB), rtol=1e-12)

@@ -1,0 +1,54 @@
+"""Machine records (benchmarks/stamp.py): a quick record of the machine, once measured, is taken from this user's
+machine records by a fresh clone, another profile or another data set on the same machine and libraries, and is
+measured again when the machine, a library or the benchmark's code changes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import metadata
+
+import pytest
+
+from aecrypt import paths
+
+sys.path.insert(0, str(paths.ROOT / "benchmarks"))
+import stamp  # noqa: E402
+
+
+def _record(path, key: str, value: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"key": key, "value": value}))
+
+
+def test_a_machine_record_is_taken_by_another_clone_and_measured_again_when_its_key_changes(tmp_path):
+    key = stamp.key(("run.py", "stamp.py"), "AMD EPYC (2 cores; avx2 fma)", stamp.environment())
+    first = tmp_path / "clone-a" / "results" / "bench.json"
+    assert not stamp.current(first, key)  # nothing measured yet on this machine
+    _record(first, key, 57.0)
+    stamp.keep(first, key)
+    other = tmp_path / "clone-b" / "results" / "bench.json"
+    assert stamp.current(other, key)
+    assert json.loads(other.read_text()) == {"key": key, "value": 57.0}
+    another_cpu = stamp.key(("run.py", "stamp.py"), "Intel Xeon (2 cores; avx2 fma avx512f)", stamp.environment())
+    assert not stamp.current(tmp_path / "clone-c" / "bench.json", another_cpu)
+    edited = stamp.key(("run.py", "measure.py", "stamp.py"), "AMD EPYC (2 cores; avx2 fma)", stamp.environment())
+    assert edited != key and not stamp.current(tmp_path / "clone-d" / "bench.json", edited)
+
+
+def test_a_new_library_version_is_a_new_environment(monkeypatch):
+    before = stamp.environment()
+    real = metadata.version
+
+    def newer(name: str) -> str:
+        return "99.0" if name == "tensorflow" else real(name)
+
+    monkeypatch.setattr(stamp.metadata, "version", newer)
+    assert stamp.environment() != before and "tensorflow 99.0" in stamp.environment()
+
+
+@pytest.mark.parametrize("script", ["run.py", "link.py"])
+def test_the_quick_machine_records_are_kept_and_taken_from_this_machines_records(script):
+    text = (paths.ROOT / "benchmarks" / script).read_text()
+    assert "stamp.current(out, record_key)" in text and "stamp.keep(out, record_key)" in text
+    assert "stamp.environment()" in text and "run_id)" not in text.split("record_key = ")[1].split("\n")[0]
