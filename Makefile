@@ -43,14 +43,15 @@ setup: $(STAMP)
 # installs the rest, compiled to bytecode as pip does (where PYTHONDONTWRITEBYTECODE is set, nothing else would,
 # and every process would compile TensorFlow's sources again: 7 s more to import it): faster than pip on 2 cores.
 # Where uv cannot reach an index that pip can (pip's own configuration: a mirror, local wheels), pip installs it.
-INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) $(1) \
+INSTALL = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python \
+	$(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) $(1) \
 	|| $(BIN)/python -m pip install -q $(1)
 $(STAMP): requirements.lock requirements-link.lock requirements-uv.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "aecrypt needs Python >= 3.11 (found $$($(PYTHON) --version)); set PYTHON=python3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --require-hashes --no-deps -r requirements-uv.lock
-	$(call INSTALL,--require-hashes --compile-bytecode -r requirements.lock)
+	$(call INSTALL,--require-hashes -r requirements.lock)
 	$(call INSTALL,--no-deps -e .)
 	$(call INSTALL,--upgrade pip)
 	$(BIN)/python -m pip download -q --require-hashes --only-binary :all: -r requirements-link.lock -d $(WHEELHOUSE)

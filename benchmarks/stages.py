@@ -112,8 +112,9 @@ def main() -> None:
     from aecrypt import paths, runtime
 
     variants = [(v.strip(), None) for v in args.variants.split(",") if v.strip()]
-    if args.source:
-        variants.append((f"code at {args.source}", args.source))
+    if args.source:  # named by its commit, as a reader of the record can look it up
+        rev = subprocess.run(["git", "-C", args.source, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        variants.append((f"code at {rev.stdout.strip() or args.source}", args.source))
     peak = peak_one_thread()
     rows, walls = [], {}
     with tempfile.TemporaryDirectory(prefix="aecrypt-stages-") as scratch:
