@@ -65,8 +65,11 @@ lock: setup
 		--python-version 3.11 -o requirements-link.lock
 	$(BIN)/python -m aecrypt.lockfile
 
+# Tests on every core (TEST_WORKERS=0: in this process); the tests that share a build run in one worker
+# (tests/conftest.py), so that each build is made once.
+TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
 
 sweep: setup
 	$(BIN)/aecrypt sweep $(SWEEP_ARGS)

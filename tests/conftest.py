@@ -79,6 +79,22 @@ def tiny_book(tiny_sweep, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def embedded_student_book(tmp_path_factory):
+    """One combination and its baseline trained at tiny on the embedded X-rays, and the *student* edition built on
+    them: (sweep report, HTML folder). The embedded-data tests read what its pages say of the data, the
+    coursework tests that no solution is left in it. One build serves both: the student pages are the
+    instructor's with the solutions removed, so what they say of the data is the same in either edition."""
+    from aecrypt.book import build
+
+    work = tmp_path_factory.mktemp("embedded")
+    grid = work / "one.yaml"
+    grid.write_text("name: one\nextra:\n  - {loss: mse, optimizer: adam, depth: 2, activation: relu}\n")
+    report = sweep.run_sweep("tiny", grid, "nih-embedded", results_root=work / "results", references=False)
+    index = build.build("tiny", work / "results", work / "book", edition="student")
+    return report, index.parent
+
+
+@pytest.fixture(scope="session")
 def ends(tiny_sweep, tmp_path_factory):
     """The link's two ends on a tiny run: its models, a key file, and six random images."""
     import numpy as np
@@ -102,3 +118,22 @@ def pki(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("pki")
     return certs.make_test_pki(base / "ours"), certs.make_test_pki(base / "other")
+
+
+#: The fixtures that train, build or simulate for a minute or more, each with the pytest-xdist group of the tests
+#: that need it: `make test` runs tests on every core (`-n auto --dist loadgroup`), and a group stays in one
+#: worker, so each fixture is built once.
+SHARED_BUILDS = {
+    "tiny_sweep": "tiny-build",
+    "embedded_student_book": "embedded-student",
+    "counts": "calibration",
+    "assigned": "assignments",
+    "default_collapse": "default-collapse",
+    "wheel": "wheel",
+}
+
+
+def pytest_itemcollected(item):  # while collecting: before pytest-xdist reads the groups
+    needs = [group for name, group in SHARED_BUILDS.items() if name in getattr(item, "fixturenames", ())]
+    if needs:
+        item.add_marker(pytest.mark.xdist_group(needs[0]))

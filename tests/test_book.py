@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from aecrypt import paths
-from aecrypt.book import build
+from aecrypt.book import build, editions
 from aecrypt.runs import table
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -128,6 +128,14 @@ def test_figures_are_never_stale_and_an_unchanged_build_is_skipped(tiny_book, tm
     table.write_summary("tiny", copy)
     rebuilt = build.build("tiny", copy, tmp_path / "book").parent
     assert "0.000123" in (rebuilt / "book" / "autoencoder.html").read_text()
+
+
+def test_the_instructor_edition_carries_every_solutions_marker(tiny_book):
+    """The marker the student edition must lose (test_coursework) is in the instructor edition, once per solution
+    at least: the student check is not vacuous."""
+    n_solutions = sum(p.read_text().count("{solution}") for p in paths.BOOK.glob("*.md"))
+    pages = [p for p in tiny_book[1].rglob("*.html") if "runs" not in p.parts]
+    assert sum(p.read_text().count(editions.SOLUTION_MARKER) for p in pages) >= n_solutions > 0
 
 
 def test_the_performance_page_says_how_to_measure_where_no_benchmark_ran(tiny_book):

@@ -3,8 +3,6 @@ and have the sizes the profile names, and a build on it is a build on X-rays (ba
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -65,17 +63,11 @@ def test_the_default_splits_are_patient_wise_with_the_sizes_the_profile_names(se
     assert np.array_equal(parts["test"], split_patients_by_counts(ds, p.split_counts, seed)["test"])  # seeded
 
 
-def test_a_tiny_build_on_the_embedded_set_is_a_build_on_x_rays(tmp_path):
+def test_a_tiny_build_on_the_embedded_set_is_a_build_on_x_rays(embedded_student_book):
     """A few embedded images through the sweep and every page: the banner names the X-rays and every page
     carries NIH's attribution; no page speaks of phantoms."""
-    from aecrypt.book import build
-    from aecrypt.runs.sweep import run_sweep
-
-    grid = tmp_path / "one.yaml"
-    grid.write_text("name: one\nextra:\n  - {loss: mse, optimizer: adam, depth: 2, activation: relu}\n")
-    report = run_sweep("tiny", grid, "nih-embedded", results_root=tmp_path / "results", references=False)
+    report, html = embedded_student_book
     assert not report.failures and report.executed == 2  # the combination and the shared baseline
-    html = build.build("tiny", tmp_path / "results", tmp_path / "book").parent
     pages = sorted((html / "book").glob("*.html"))
     assert len(pages) == len(list(paths.BOOK.glob("*.md")))
     for page in pages:
@@ -84,4 +76,3 @@ def test_a_tiny_build_on_the_embedded_set_is_a_build_on_x_rays(tmp_path):
             assert "embedded NIH ChestX-ray14 set" in text, page.name
         assert "NIH Clinical Center" in text and "ChestX-ray8" in text, page.name
         assert "synthetic chest-radiograph phantoms" not in text and "Phantoms are not X-rays" not in text, page.name
-    shutil.rmtree(tmp_path / "book")

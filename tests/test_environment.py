@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -120,3 +121,12 @@ def test_make_setup_installs_uv_from_the_main_locks_own_entry_then_the_lock_with
     makefile = (paths.ROOT / "Makefile").read_text()
     assert "--require-hashes --no-deps -r requirements-uv.lock" in makefile
     assert makefile.index("requirements-uv.lock") < makefile.index("--require-hashes -r requirements.lock")
+
+
+def test_the_tests_of_a_shared_build_run_in_one_worker(request, tiny_sweep):
+    """make test runs the tests on every core, and every test that needs the tiny build in one worker, so that it is
+    built once: pytest-xdist names such a test by its group. pytest 9.2 broke that silently (the tests are then
+    spread and each worker builds its own; pytest-dev/pytest-xdist#1386), so pyproject keeps pytest below it."""
+    if not hasattr(request.config, "workerinput"):
+        pytest.skip("not in a pytest-xdist worker (make test runs the tests in them; TEST_WORKERS=0 does not)")
+    assert request.node.nodeid.endswith("@tiny-build"), request.node.nodeid
