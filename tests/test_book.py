@@ -18,14 +18,9 @@ from aecrypt.runs import table
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def toc_pages() -> list[str]:
-    toc = yaml.safe_load((paths.BOOK / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for c in toc["chapters"]]
-
-
 def test_the_book_builds_at_tiny_with_warnings_as_errors(tiny_book):
     _, html = tiny_book
-    for page in toc_pages():
+    for page in editions.toc_pages():
         assert (html / f"{page}.html").is_file(), page
     runs_html = list((html / "runs").glob("*.html"))
     assert len(runs_html) >= 2
@@ -36,7 +31,7 @@ def test_the_book_builds_at_tiny_with_warnings_as_errors(tiny_book):
 
 def test_every_results_page_says_which_data_and_profile_it_shows(tiny_book):
     _, html = tiny_book
-    for page in toc_pages():
+    for page in editions.toc_pages():
         text = (html / f"{page}.html").read_text()
         assert "Profile <strong>tiny</strong>" in text and "not the paper’s NIH X-rays" in text, page
         assert "Autoencoders trained for 10 steps, 0.11 % of the paper’s 9,150" in text, page  # 2 epochs of 5
@@ -93,7 +88,7 @@ def test_every_page_renders_in_a_real_browser_with_all_figures_loaded(tiny_book)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=flags)
         page = browser.new_page()
         figures_seen = 0
-        for name in toc_pages():
+        for name in editions.toc_pages():
             page.goto((html / f"{name}.html").as_uri())
             page.wait_for_load_state("load")
             widths = page.evaluate("Array.from(document.images).map(i => [i.src, i.complete, i.naturalWidth])")

@@ -46,11 +46,17 @@ def strip_solutions(text: str) -> tuple[str, int]:
 _EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}\s*(?P<title>.*)$")
 
 
+def toc_pages() -> list[str]:
+    """The book's pages in reading order, as `_toc.yml` names them (root first, then each part's chapters)."""
+    toc = yaml.safe_load((paths.BOOK / "_toc.yml").read_text())
+    parts = toc.get("parts", [{"chapters": toc.get("chapters", [])}])
+    return [toc["root"]] + [c["file"] for part in parts for c in part["chapters"]]
+
+
 def exercises() -> pd.DataFrame:
     """Every exercise in the book: its page, label, title, and kind (the *Reading.* or *Doing.* it opens with)."""
     rows = []
-    toc = [e["file"] for e in yaml.safe_load((paths.BOOK / "_toc.yml").read_text())["chapters"]]
-    for entry in toc:
+    for entry in toc_pages()[1:]:
         lines = (paths.ROOT / f"{entry}.md").read_text().splitlines()
         for i, line in enumerate(lines):
             if match := _EXERCISE.match(line):
