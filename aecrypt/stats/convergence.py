@@ -98,7 +98,18 @@ def projections(
     return dict(zip(frame["combination"], frame[PROJECTED], strict=True))
 
 
-def projection_errors(curve: pd.DataFrame, prefixes: tuple[int, ...] = (60, 300)) -> pd.DataFrame:
+def _default_steps() -> int:
+    from aecrypt.profiles import get_profile
+
+    default = get_profile("default")
+    return default.budget(default.n_train).steps
+
+
+#: Where a long run's projection is checked from: the `default` profile's whole length in steps, and five times it.
+CHECKED_FROM = (_default_steps(), 5 * _default_steps())
+
+
+def projection_errors(curve: pd.DataFrame, prefixes: tuple[int, ...] = CHECKED_FROM) -> pd.DataFrame:
     """A long run's check of the projection. `curve` has columns step and loss: the training loss averaged over
     blocks of steps as short as the default's epochs. From the first `prefix` steps of it, the projection to the
     curve's last step is compared with where the loss really ended: `under` > 0 where the projection predicted

@@ -136,8 +136,9 @@ def long_record(results: Results) -> pd.DataFrame | None:
 
 
 def projection_check(results: Results) -> pd.DataFrame:
-    """Per finished long run: the projection from its first 60 and 300 steps (the default's length and five times
-    it) to the paper's budget, against where its loss really went (`stats.convergence.projection_errors`)."""
+    """Per finished long run: the projection from its first `convergence.CHECKED_FROM` steps (the default's
+    length and five times it) to the paper's budget, against where its loss really went
+    (`stats.convergence.projection_errors`)."""
     columns = ["label", "seed", "from steps", "to steps", "projected", "actual", "under"]
     curves, rec = long_curves(results), long_record(results)
     if curves is not None and rec is not None:  # only runs that reached the paper's budget say where it ends
@@ -197,6 +198,7 @@ def long_facts(results: Results) -> dict:
     return {
         "long_state": md(state),
         "long_bound": md(bound),
+        "checked_from": md(" and first ".join(f"{n:,}" for n in convergence_tests.CHECKED_FROM)),
         "long_planned": planned,
         "long_train": f"{longrun.TRAIN:,}",
         "long_min_test": longrun.MIN_TEST,
@@ -233,5 +235,6 @@ def long_runs_html(results: Results) -> str:
 def projection_html(results: Results) -> str:
     check = projection_check(results)
     if check.empty:
-        return "<p><i>No long run has passed 300 steps yet: nothing to check the projection against.</i></p>"
+        most = convergence_tests.CHECKED_FROM[-1]
+        return f"<p><i>No long run has passed {most:,} steps yet: nothing to check the projection against.</i></p>"
     return check.rename(columns={"label": "combination"}).to_html(index=False, float_format=lambda v: f"{v:.3g}")

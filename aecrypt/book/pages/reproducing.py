@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from aecrypt.book.page import md
+from aecrypt.profiles import get_profile
 from aecrypt.runs.results import Results
 from aecrypt.runtime import cpu_line
 
@@ -78,8 +80,23 @@ def baseline_links(results: Results, link_prefix: str = "../runs/") -> str:
 
 
 def build_facts(results: Results) -> dict:
-    """How many runs, and how many minutes of run time (summed over parallel workers)."""
-    return {"total_min": f"{results.ok['run_seconds'].sum() / 60:.1f}", "n_runs": len(results.summary)}
+    """How many runs, and how many minutes of run time (summed over parallel workers); each profile's seeds."""
+    return {
+        "total_min": f"{results.ok['run_seconds'].sum() / 60:.1f}",
+        "n_runs": len(results.summary),
+        "profile_seeds": md(profile_seeds()),
+        "real_seeds": get_profile("real").seeds,
+    }
+
+
+def profile_seeds() -> str:
+    """Each profile's number of training seeds, as the prose says it: "1 at `tiny`, 3 at `default`, …"."""
+    from aecrypt.profiles import PROFILES
+
+    by_count: dict[int, list[str]] = {}
+    for p in PROFILES.values():
+        by_count.setdefault(p.seeds, []).append(f"`{p.name}`")
+    return ", ".join(f"{n} at {' and '.join(names)}" for n, names in by_count.items())
 
 
 def run_table_html(results: Results) -> str:
