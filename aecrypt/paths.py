@@ -26,7 +26,8 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 @dataclass(frozen=True)
 class RunFiles:
-    """The files of a run folder, results/<profile>/runs/<run-id>/ (DESIGN.md's run contract)."""
+    """The files of a run folder, results/<profile>/runs/<run-id>/ (the run contract of the shared design notes,
+    ../shared/DESIGN.md beside a checkout; not part of the repository)."""
 
     params: str = "params.json"  # what the sweep passed, with the label and run id
     config: str = "config.json"  # the run's configuration and the profile's settings as it ran

@@ -23,6 +23,7 @@ import numpy as np
 import stamp
 
 from aecrypt import paths, runtime
+from aecrypt.compression import wire
 from aecrypt.link import addresses, brokers, crashes, endpoints, faults, keys, mqtt, packets, receiving
 from aecrypt.paper import choices
 from aecrypt.runs import trained
@@ -106,15 +107,13 @@ def stream(run, key, images: np.ndarray, cipher: str, payload: str, rate: float 
 def payloads(run, sizes: tuple[int, ...] = (200,)) -> list[dict]:
     """Bytes per image on the wire: AES-GCM packets of every latent (from its shape: depths 2, 3, 5) at the
     run's size and at `sizes`, and of the PNG of real pixels (phantoms; the shared NIH images where present)."""
-    key, key_id, run_id, sender = b"\0" * 32, b"\0" * 8, b"\0" * 8, b"\0" * 8
     rows = []
     for size in (run.size, *sizes):
         for depth in PAPER_DEPTHS:
             if depth not in choices.valid_depths(size):
                 continue
-            z = np.zeros((1, *choices.latent_shape(size, depth)), np.float32)
             for quantisation in packets.LATENT_QUANTISATIONS:
-                n = len(packets.seal(z, "aes-gcm", key, key_id, run_id, sender, 0, quantisation))
+                n = wire.sealed_latent_bytes(choices.latent_shape(size, depth), quantisation)
                 rows.append({"size": size, "depth": depth, "payload": quantisation, "source": "shape", "bytes": n})
         sources = {"phantoms": "synthetic"}
         nih = paths.SHARED_DATA / "nih-chestxray14-sample"
@@ -124,7 +123,7 @@ def payloads(run, sizes: tuple[int, ...] = (200,)) -> list[dict]:
 
         for source, spec in sources.items():
             images = load_dataset(spec, size, 20 if spec == "synthetic" else None).images
-            n = [len(packets.seal(im[None], "aes-gcm", key, key_id, run_id, sender, 0, "png")) for im in images]
+            n = [wire.sealed_png_bytes(im) for im in images]
             rows.append({"size": size, "depth": None, "payload": "png", "source": source, "bytes": int(np.median(n))})
     for row in rows:
         row["mqtt_bytes"] = addresses.publish_bytes(row["bytes"], TOPIC)

@@ -216,3 +216,21 @@ def test_the_200_px_codec_benchmark_says_what_is_wrong_with_its_data(tmp_path):
     )
     assert done.returncode == 2 and "bench-compression: error:" in done.stderr and str(tmp_path / "none") in done.stderr
     assert not (tmp_path / "compression-originals.csv").exists()
+
+
+def test_bytes_on_the_wire_are_one_computation_the_packets_agree_with():
+    """The bytes table, the Security page and the link benchmark all price a payload with `wire`: a sealed latent
+    is its quantised payload and the packet around it, and the packet parses back to that latent's shape; a
+    sealed PNG is the link's PNG and the same packet."""
+    from aecrypt.link import pngfiles
+
+    shape = choices.latent_shape(32, 3)
+    for q in wire.QUANTISATIONS:
+        side = wire.UINT8_SIDE_BYTES if q == "uint8" else 0
+        sealed = wire.sealed_latent_bytes(shape, q)
+        assert sealed == wire.latent_payload_bytes(shape, q) - side + wire.packet_overhead(4), q
+        assert sealed > wire.latent_payload_bytes(shape, q) - side
+    image = np.random.default_rng(0).random((32, 32), dtype=np.float32)
+    assert wire.sealed_png_bytes(image) == len(pngfiles.png_bytes(image)) + wire.packet_overhead(3)
+    packet = packets.seal(np.zeros((1, *shape), np.float32), "aes-gcm", bytes(32), bytes(8), bytes(8), bytes(8), 0)
+    assert len(packet) == wire.sealed_latent_bytes(shape, "float32")

@@ -14,7 +14,7 @@ import pytest
 
 from aecrypt import AecryptError
 from aecrypt.cli import main as cli
-from aecrypt.link import addresses, brokers, certs, codecs, crashes, endpoints, keys, mqtt, packets, receiving
+from aecrypt.link import addresses, brokers, certs, crashes, endpoints, keys, mqtt, packets, pngfiles, receiving
 
 
 def _broker_kinds():
@@ -127,7 +127,7 @@ def test_send_and_receive_over_tls_from_a_data_spec_with_png_payloads(ends, pki,
 
     phantoms = load_dataset("synthetic", ends.run.size, 4).images
     for _, row in rows.iterrows():
-        got = codecs.from_png((out / f"{row['image_id']}.png").read_bytes())
+        got = pngfiles.from_png((out / f"{row['image_id']}.png").read_bytes())
         assert np.abs(got - phantoms[row["sequence"]]).max() <= 0.5 / 255 + 1e-6  # the image itself, at 8 bits
 
 

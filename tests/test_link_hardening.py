@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from aecrypt import AecryptError, UsageError
-from aecrypt.link import acks, brokers, codecs, endpoints, keys, mqtt, packets, receiving
+from aecrypt.link import acks, brokers, endpoints, keys, mqtt, packets, pngfiles, receiving
 from aecrypt.link.outbox import Outbox
 
 
@@ -325,12 +325,12 @@ def test_a_decompression_bomb_is_refused_from_its_declared_size(ends, monkeypatc
 
     decoded = []
     monkeypatch.setattr(Image.Image, "convert", lambda self, *a: decoded.append(1) or self)
-    png = codecs.png_header(8000, 8000)  # 64 MB decoded: below Pillow's own bomb limit, so ours must act
+    png = pngfiles.png_header(8000, 8000)  # 64 MB decoded: below Pillow's own bomb limit, so ours must act
     assert len(png) < 100
     with pytest.raises(AecryptError, match="declares 8000 × 8000 pixels, not 32 × 32"):
-        codecs.from_png(png, (32, 32))
+        pngfiles.from_png(png, (32, 32))
     with pytest.raises(AecryptError, match="decompression bomb"):  # Before: DecompressionBombError escaped
-        codecs.from_png(codecs.png_header(20000, 20000))
+        pngfiles.from_png(pngfiles.png_header(20000, 20000))
     assert not decoded
 
 

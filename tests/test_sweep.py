@@ -260,7 +260,7 @@ def test_a_run_identity_holds_exactly_the_modules_a_run_executes():
         "runs/sweep.py",
         "runs/identity.py",
         "link/packets.py",
-        "link/codecs.py",
+        "link/pngfiles.py",
         "stats/claims.py",
         "audit/record.py",
         "coursework/assignments.py",

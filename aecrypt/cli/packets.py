@@ -122,7 +122,7 @@ def cmd_encrypt(args) -> int:
 def cmd_decrypt(args) -> int:
     import csv
 
-    from aecrypt.link import codecs
+    from aecrypt.link import pngfiles
 
     rx = receiver(args)
     batch = []
@@ -137,7 +137,7 @@ def cmd_decrypt(args) -> int:
     rows = []
     for r in results:
         name = f"{r.header.image_hex}.png"
-        codecs.save_png(r.image, out / name)
+        pngfiles.save_png(r.image, out / name)
         rows.append(
             {"image_id": r.header.image_hex, "sender_id": r.header.sender_id.hex(), "sequence": r.header.sequence}
             | {"cipher": r.header.cipher, "quantisation": r.header.quantisation}

@@ -12,7 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-#: The link speeds measured through a shaped network (bench-shaped), in bits per second.
+#: The link speeds a payload is priced on, in bits per second (and measured on through a shaped network,
+#: bench-shaped): IEEE 802.15.4 (Zigbee) radio's 250 kbit/s, and 1 and 10 Mbit/s for faster IoT links.
 LINK_BITS_PER_S = {"250 kbit/s": 250e3, "1 Mbit/s": 1e6, "10 Mbit/s": 10e6}
 IMAGE_RATES = (1, 10)  # images per second a user asks the link to carry
 BATCH = 32

@@ -48,6 +48,17 @@ def packet_overhead(ndim: int = 4) -> int:
     return len(sealed) - 4
 
 
+def sealed_latent_bytes(shape: tuple[int, ...], quantisation: str) -> int:
+    """One latent of `shape` (one image's) as the link sends it: sealed in an AES-256-GCM packet, quantised."""
+    z = np.zeros((1, *shape), np.float32)
+    return len(packets.seal(z, "aes-gcm", bytes(32), bytes(8), bytes(8), bytes(8), 0, quantisation))
+
+
+def sealed_png_bytes(image: np.ndarray) -> int:
+    """One image (H × W in [0, 1]) as `aecrypt send --payload png` sends it: its PNG in an AES-256-GCM packet."""
+    return len(packets.seal(image[None], "aes-gcm", bytes(32), bytes(8), bytes(8), bytes(8), 0, "png"))
+
+
 def latent_payload_bytes(shape: tuple[int, ...], quantisation: str) -> int:
     """The payload of one latent of `shape` (one image's), as the link quantises it; uint8 with its offset and
     scale."""
@@ -108,7 +119,7 @@ def latent_rows(size: int, depth: int, bottleneck: int = 0, latents: np.ndarray 
         for name in LOSSLESS_CODERS:
             where = f"mean of {len(sizes['none'])} latents" if coded else "needs a run at this size"
             rows.append(_row(f"{method} + {name}", "latent", depth, bottleneck, size, coded.get(name, np.nan), where))
-        sealed = payload + packet_overhead(4) - (UINT8_SIDE_BYTES if q == "uint8" else 0)
+        sealed = sealed_latent_bytes(shape, q)
         rows.append(_row(f"sealed packet ({q})", "latent", depth, bottleneck, size, sealed, "payload + packet"))
     return rows
 

@@ -2,7 +2,7 @@
 
   packets    the one versioned binary packet, and all its AEAD framing (AES-256-GCM, ChaCha20-Poly1305)
   aead       the AEAD ciphers behind the paper cipher's interface
-  codecs     images as bytes: 8-bit grayscale PNG
+  pngfiles   the PNG files the link writes and sends
   keys       key files (owner-only, never overwritten)
   endpoints  the sender and the receiver of a trained run
   addresses  broker addresses and TLS settings

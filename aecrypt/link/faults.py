@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aecrypt.link import addresses, brokers, codecs, endpoints, mqtt, packets, receiving
+from aecrypt.link import addresses, brokers, endpoints, mqtt, packets, pngfiles, receiving
 from aecrypt.runs import trained
 
 TOPIC = "aecrypt/drill"
@@ -203,7 +203,7 @@ def _bomb(ends: Ends, sealed: list[bytes]) -> bytes:
     """A genuine AEAD packet whose PNG declares 8000 × 8000 pixels (64 MB decoded, below Pillow's own bomb
     limit) in a few dozen bytes, under a header that claims the run's own image size."""
     h = packets.parse(sealed[0]).header
-    png = codecs.png_header(8000, 8000)
+    png = pngfiles.png_header(8000, 8000)
     size = ends.run.size
     head = packets.Header(
         "aes-gcm", "png", h.key_id, h.run_id, h.sender_id, 98, time.time_ns(), packets.new_id(), (1, size, size)

@@ -36,7 +36,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from aecrypt import AecryptError, UsageError
-from aecrypt.link import codecs
+from aecrypt.link import pngfiles
 
 MAGIC = b"AECP"
 VERSION = 1
@@ -120,7 +120,7 @@ def quantise(latent: np.ndarray, how: str) -> tuple[bytes, float, float]:
     if how == "png":
         if z.ndim != 3 or z.shape[0] != 1:
             raise UsageError(f"a png payload is one image of shape 1 × H × W, not {z.shape}")
-        return codecs.png_bytes(z[0]), 0.0, 1.0
+        return pngfiles.png_bytes(z[0]), 0.0, 1.0
     if how == "float32":
         return z.astype(">f4").tobytes(), 0.0, 1.0
     if how == "float16":
@@ -133,7 +133,7 @@ def quantise(latent: np.ndarray, how: str) -> tuple[bytes, float, float]:
 def dequantise(data: bytes, header: Header) -> np.ndarray:
     if header.quantisation == "png":
         try:
-            image = codecs.from_png(data, tuple(header.shape[1:]))
+            image = pngfiles.from_png(data, tuple(header.shape[1:]))
         except AecryptError as exc:
             raise PacketError(f"png payload: {exc}") from None
         if (1, *image.shape) != tuple(header.shape):

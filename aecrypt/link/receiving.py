@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aecrypt import AecryptError
-from aecrypt.link import acks, codecs, packets
+from aecrypt.link import acks, packets, pngfiles
 from aecrypt.link.addresses import Address
 from aecrypt.link.mqtt import PROGRESS_EVERY, client_id, connect
 
@@ -182,7 +182,7 @@ class LinkReceiver:
             "decode_ms": round(t_decode * 1e3, 3),
             "classify_ms": round(t_score * 1e3, 3),
         }
-        _fsynced_write(self.out / f"{header.image_hex}.png", codecs.png_bytes(image))
+        _fsynced_write(self.out / f"{header.image_hex}.png", pngfiles.png_bytes(image))
         with self._lock:
             text = io.StringIO()
             writer = csv.DictWriter(text, fieldnames=self._fields or list(row), extrasaction="ignore")

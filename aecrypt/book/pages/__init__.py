@@ -7,8 +7,11 @@ pages (book/*.md) only call and show.
   factors         which hyperparameter moves a metric most
   security        what the ciphertext gives away, bytes per image, what the cipher alone changes
   audit           the cipher audit's table and the cipher verdict
+  compression     the compression record's tables and the compression verdict
   link            the link benchmark: verdicts per stream and rate, faults, bytes on the wire
+  shaped          the link through shaped networks (bench-shaped)
   claims          the tests of the paper's claims on this build
+  calibration     the claim rules' false-verdict rates and power, from the calibration record
   budget          the training budget: steps against the paper's, runs that did not train, convergence, long runs
   performance     the bench and memory records
   reproducing     every run, the profiles, the environment

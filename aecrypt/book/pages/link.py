@@ -9,13 +9,12 @@ import pandas as pd
 
 from aecrypt import paths
 from aecrypt.book import page
+from aecrypt.compression.latency import LINK_BITS_PER_S
 from aecrypt.files import read_json
 from aecrypt.runs.results import Results
 from aecrypt.runtime import cpu_line
 from aecrypt.stats import findings, realtime
 
-#: The link speeds the book prices a payload on: IEEE 802.15.4 (Zigbee) radio's 250 kbit/s, and 1 and 10 Mbit/s.
-LINK_SPEEDS = {"250 kbit/s": 250e3, "1 Mbit/s": 1e6, "10 Mbit/s": 10e6}
 LINK_RECORD_VERSION = 2
 _PAYLOAD_NAMES = {"float32": "float32 latent", "float16": "float16 latent", "uint8": "uint8 latent", "png": "PNG image"}
 
@@ -176,13 +175,13 @@ def stage_sentence(record: dict) -> str:
 
 def payload_table(record: dict) -> pd.DataFrame:
     """Bytes per image on the wire (one QoS 1 MQTT message: the AES-GCM packet and MQTT's header) and the
-    seconds each takes on LINK_SPEEDS, at the run's size and the paper's 200²: latents from their shapes,
+    seconds each takes on LINK_BITS_PER_S, at the run's size and the paper's 200²: latents from their shapes,
     PNGs measured on real pixels."""
     rows = []
     for p in record["payloads"]:
         what = f"depth {p['depth']}: {_PAYLOAD_NAMES[p['payload']]}" if p["depth"] else f"PNG image ({p['source']})"
         row = {"size": f"{p['size']}²", "what is sent": what, "bytes on the wire": p["mqtt_bytes"]}
-        for name, bps in LINK_SPEEDS.items():
+        for name, bps in LINK_BITS_PER_S.items():
             row[f"s at {name}"] = p["mqtt_bytes"] * 8 / bps
         rows.append(row)
     return pd.DataFrame(rows)
@@ -201,7 +200,7 @@ def wire_sentence(record: dict) -> str:
     latent = latent.iloc[0]
 
     def seconds(nbytes: int) -> str:
-        return ", ".join(f"{nbytes * 8 / bps:.3g} s at {name}" for name, bps in LINK_SPEEDS.items())
+        return ", ".join(f"{nbytes * 8 / bps:.3g} s at {name}" for name, bps in LINK_BITS_PER_S.items())
 
     return (
         f"At the paper's 200², one depth-3 float32 latent is {latent['mqtt_bytes'] / 1e6:.2f} MB on the wire "

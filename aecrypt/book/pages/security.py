@@ -3,12 +3,9 @@ an image costs in bytes, and what the cipher alone changes (the reference runs w
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 
-from aecrypt.link import packets
 from aecrypt.paper.cipher import CHECK_IMAGES
 from aecrypt.runs.results import Results
 
@@ -32,19 +29,15 @@ def leak_statistics(samples: dict[str, np.ndarray]) -> dict[str, float]:
 def size_table(samples: dict[str, np.ndarray], latent_shape: tuple[int, int, int]) -> pd.DataFrame:
     """Bytes per image: the 8-bit image raw and as PNG (Pillow), the float32 latent the paper encrypts,
     and an AES-256-GCM packet of the PNG (`aecrypt send --payload png`: header, nonce and tag included)."""
-    from aecrypt.link import codecs
+    from aecrypt.compression import wire
+    from aecrypt.link import pngfiles
 
     image = samples["original"][0]
-    png = codecs.png_bytes(image)
-    packet = packets.seal(
-        image[None], "aes-gcm", os.urandom(32), packets.new_id(), packets.new_id(), b"\0" * 8, 0, "png"
-    )
-    h, w, c = latent_shape
     rows = [
         ("image, 8-bit raw", image.size),
-        ("image, PNG (lossless)", len(png)),
-        ("AES-256-GCM packet of the PNG", len(packet)),
-        ("paper: float32 latent, encrypted", h * w * c * 4),
+        ("image, PNG (lossless)", len(pngfiles.png_bytes(image))),
+        ("AES-256-GCM packet of the PNG", wire.sealed_png_bytes(image)),
+        ("paper: float32 latent, encrypted", wire.latent_payload_bytes(latent_shape, "float32")),
     ]
     table = pd.DataFrame(rows, columns=["what is sent", "bytes"])
     table["× the raw image"] = (table["bytes"] / image.size).round(2)

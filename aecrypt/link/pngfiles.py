@@ -1,5 +1,6 @@
-"""Image codecs for what is written or sent: 8-bit grayscale PNG through Pillow. Images are float arrays in
-[0, 1] everywhere else in aecrypt; these are the one place they become bytes and come back."""
+"""The link's PNG files: what it writes and sends when it sends the image itself (8-bit grayscale PNG through
+Pillow), and reads back, with the bounds a received PNG is checked against. The codecs a user would pick instead
+of an autoencoder, PNG among them, are `aecrypt.data.codecs`."""
 
 from __future__ import annotations
 
