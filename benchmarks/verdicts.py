@@ -112,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     results = Results(args.profile, Path(args.results).resolve() if args.results else paths.results_root())
     model, source = noise(results)
-    code = closure.code_hash(closure.closure(["aecrypt.stats.calibration"]))
+    code = closure.code_key(["aecrypt.stats.calibration"])
     record_key = stamp.key(("verdicts.py", "stamp.py"), code, json.dumps(asdict(model), sort_keys=True, default=str))
     out = paths.verdicts_json(args.profile, results.root)
     if args.book and stamp.up_to_date(out, record_key):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -273,12 +274,65 @@ def test_an_edit_outside_what_a_run_executes_reruns_nothing(tiny_sweep, package_
 
 
 @pytest.mark.parametrize("module", ["paper/models.py", "data/synthetic.py", "paper/runplots.py", "__init__.py"])
-def test_an_edit_to_code_a_run_imports_reruns_every_run(tiny_sweep, package_copy, module):
-    """models and synthetic are imported through experiment and data, not by the template itself."""
-    (package_copy / module).write_text((package_copy / module).read_text() + "\n_EDITED = 1\n")
+def test_an_edit_to_code_a_run_executes_reruns_every_run(tiny_sweep, package_copy, module):
+    """A statement that runs when the module is imported; models and synthetic are imported through experiment
+    and data, not by the template itself."""
+    (package_copy / module).write_text((package_copy / module).read_text() + "\nprint(end='')\n")
     pending, total = _pending_after(tiny_sweep)
     # runplots is drawn by combination runs only: the shared baseline does not import it
     assert pending == (total - 1 if module == "paper/runplots.py" else total)
+
+
+#: Edits to what a run imports but does not read: each reran every run before a run's id hashed the code its
+#: template reaches, definition by definition, and its own vocabulary entries and profile settings by value.
+UNREAD = {
+    "a profile's description": (
+        "profiles.py",
+        'description="tests and CI: seconds per run"',
+        'description="reworded: what the tests and CI run"',
+    ),
+    "a new record's path": (
+        "paths.py",
+        "\n\ndef profile_dir(",
+        '\n\ndef brand_new_json(root):\n    return root / "n.json"\n\n\ndef profile_dir(',
+    ),
+    "a new optimizer": ("paper/choices.py", '    "nadam": "Nadam",\n', '    "nadam": "Nadam",\n    "lion": "Lion",\n'),
+    "a new loss": ("paper/choices.py", '"huber": "HUBER"}', '"huber": "HUBER", "log_cosh": "LOG_COSH"}'),
+}
+
+
+@pytest.mark.parametrize("case", UNREAD)
+def test_an_edit_to_what_no_run_reads_reruns_nothing(tiny_sweep, package_copy, case):
+    module, old, new = UNREAD[case]
+    text = (package_copy / module).read_text()
+    assert text.count(old) == 1, f"the edit's anchor moved in {module}"
+    (package_copy / module).write_text(text.replace(old, new))
+    assert _pending_after(tiny_sweep) == (0, 3)
+
+
+def test_what_a_run_reads_of_the_vocabulary_and_its_profile_still_reruns_it(tiny_sweep, package_copy, monkeypatch):
+    """Its own optimizer's entry (what Keras class it builds) reruns the runs that use it; a profile's setting
+    reruns that profile's runs; the body of a function a run calls reruns every run."""
+    choices_py = package_copy / "paper" / "choices.py"
+    text = choices_py.read_text()
+    choices_py.write_text(text.replace('"adam": "Adam"', '"adam": "Nadam"'))
+    root, _ = tiny_sweep
+    plan = plan_sweep("tiny", paths.GRIDS / "tiny.yaml")
+    pending = {s.label for s, _ in plan.pending(paths.profile_dir("tiny", root))}
+    adam = {s.label for s, _ in plan.runs if s.optimizer == "adam"}
+    assert adam and pending == adam  # the baseline uses no optimizer of the vocabulary
+    choices_py.write_text(text)
+    assert _pending_after(tiny_sweep) == (0, 3)
+    with monkeypatch.context() as patch:
+        patch.setitem(profiles.PROFILES, "tiny", dataclasses.replace(profiles.PROFILES["tiny"], clf_epochs=3))
+        assert _pending_after(tiny_sweep) == (3, 3)
+    models = package_copy / "paper" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    return cls() if learning_rate is None", "    return cls(0.5) if learning_rate is None"
+        )
+    )
+    assert _pending_after(tiny_sweep)[0] >= 2  # the combinations' runs (the baseline trains no autoencoder)
 
 
 def test_comments_docstrings_and_layout_rerun_nothing(tiny_sweep, package_copy):

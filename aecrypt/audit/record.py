@@ -30,7 +30,7 @@ def inputs_hash(run_ids: list[str]) -> str:
     """What the audit's record depends on: the runs it read, its code, and the versions its code reaches."""
     modules = code_modules()
     versions = closure.versions(closure.third_party_imports(modules))
-    payload = {"runs": sorted(run_ids), "code": closure.code_hash(modules), "versions": versions}
+    payload = {"runs": sorted(run_ids), "code": closure.code_key([__name__]), "versions": versions}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

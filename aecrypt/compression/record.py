@@ -82,7 +82,7 @@ def inputs_hash(payload: dict) -> str:
     modules = closure.closure([__name__])
     versions = closure.versions(closure.third_party_imports(modules))
     return hashlib.sha256(
-        json.dumps(payload | {"code": closure.code_hash(modules), "versions": versions}, sort_keys=True).encode()
+        json.dumps(payload | {"code": closure.code_key([__name__]), "versions": versions}, sort_keys=True).encode()
     ).hexdigest()
 
 

@@ -5,9 +5,29 @@ from __future__ import annotations
 
 from aecrypt import UsageError
 
-LOSSES = ("mse", "msle", "mae", "binary_crossentropy", "huber")
-OPTIMIZERS = ("adam", "adagrad", "rmsprop", "sgd", "adamw", "nadam")
-ACTIVATIONS = ("relu", "elu", "selu", "tanh", "sigmoid", "leaky_relu", "gelu", "swish", "linear")
+#: The hyperparameter vocabulary, one table each: the name grids, overrides and papermill take → its name in a
+#: combination's label (for an optimizer, also the class in keras.optimizers). A run's id hashes its own entry
+#: of each table, not the table (`runs.identity.BY_VALUE`), so adding an entry reruns no run.
+LOSSES = {"mse": "MSE", "msle": "MSLE", "mae": "MAE", "binary_crossentropy": "BINARY_CROSSENTROPY", "huber": "HUBER"}
+OPTIMIZERS = {
+    "adam": "Adam",
+    "adagrad": "Adagrad",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+}
+ACTIVATIONS = {
+    "relu": "ReLU",
+    "elu": "ELU",
+    "selu": "SELU",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "leaky_relu": "Leaky_relu",
+    "gelu": "GELU",
+    "swish": "Swish",
+    "linear": "Linear",
+}
 DEPTHS = (2, 3, 4, 5)
 BASE_FILTERS = 32
 #: Channels of the narrow latent of the bottleneck variant (a 1×1 convolution after the encoder); 0: none,
@@ -15,7 +35,7 @@ BASE_FILTERS = 32
 BOTTLENECKS = (0, 1, 2, 4, 8, 16)
 
 
-def _choice(kind: str, value: str, valid: tuple[str, ...]) -> str:
+def _choice(kind: str, value: str, valid: dict[str, str]) -> str:
     name = str(value).lower()
     if name not in valid:
         plural = "losses" if kind == "loss" else f"{kind}s"
@@ -67,13 +87,6 @@ def latent_shape(input_size: int, depth: int, bottleneck: int = 0) -> tuple[int,
 def combination_label(loss: str, optimizer: str, activation: str, depth: int, bottleneck: int = 0) -> str:
     """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2; a bottleneck variant adds its
     channels, e.g. MSE+Adam+ReLU+3 k=4."""
-    opt = {
-        "adam": "Adam",
-        "adagrad": "Adagrad",
-        "rmsprop": "RMSprop",
-        "sgd": "SGD",
-        "adamw": "AdamW",
-        "nadam": "Nadam",
-    }.get(optimizer, optimizer)
-    act = {"relu": "ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU"}.get(activation, activation.capitalize())
-    return f"{loss.upper()}+{opt}+{act}+{depth}" + (f" k={bottleneck}" if bottleneck else "")
+    opt = OPTIMIZERS.get(optimizer, optimizer)
+    act = ACTIVATIONS.get(activation, activation.capitalize())
+    return f"{LOSSES.get(loss, loss.upper())}+{opt}+{act}+{depth}" + (f" k={bottleneck}" if bottleneck else "")

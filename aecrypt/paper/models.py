@@ -12,6 +12,7 @@ import keras
 
 from aecrypt.paper.choices import (
     BASE_FILTERS,
+    OPTIMIZERS,
     latent_shape,
     validate_activation,
     validate_bottleneck,
@@ -41,14 +42,7 @@ class Autoencoder(NamedTuple):
 
 def make_optimizer(name: str, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
     """Keras' default learning rates (as the paper, which names no rate) unless one is given."""
-    cls = {
-        "adam": keras.optimizers.Adam,
-        "adagrad": keras.optimizers.Adagrad,
-        "rmsprop": keras.optimizers.RMSprop,
-        "sgd": keras.optimizers.SGD,
-        "adamw": keras.optimizers.AdamW,
-        "nadam": keras.optimizers.Nadam,
-    }[validate_optimizer(name)]
+    cls = getattr(keras.optimizers, OPTIMIZERS[validate_optimizer(name)])
     return cls() if learning_rate is None else cls(learning_rate=learning_rate)
 
 

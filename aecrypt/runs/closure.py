@@ -1,7 +1,8 @@
 """What a piece of the project runs: the `aecrypt` modules it imports, directly or through other modules
 (followed through the import graph, function-level imports and parent packages included), the hash of their
 code, and every installed distribution those imports reach, with its version. A run's identity is built from
-these (`runs.identity`), and so is the cipher audit's cache key (`audit.record`).
+these (`runs.identity`), and so are the code keys of the audit, the compression record and the calibration
+(`code_key`): one mechanism, hashing what a piece of code can execute (`reached_code_hash`).
 
 Distributions are found from metadata alone, so nothing is imported: the top-level names each module
 imports, the distributions that provide them (importlib.metadata.packages_distributions), and, through their
@@ -81,9 +82,9 @@ def imports_of_code(code: Iterable[str]) -> set[str]:
     return found
 
 
-def _code_only(source: str) -> str:
-    """The code of a module without comments, docstrings or layout (its AST), which is what can change a
-    result: rewording a docstring or reformatting a module changes nothing."""
+def _code_only(source: str, dump: bool = True):
+    """The code of a module without comments, docstrings or layout (its AST, dumped unless `dump` is False),
+    which is what can change a result: rewording a docstring or reformatting a module changes nothing."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -91,16 +92,96 @@ def _code_only(source: str) -> str:
             value = body[0].value
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree)
+    return ast.dump(tree) if dump else tree
 
 
-def code_hash(modules: Iterable[str]) -> str:
-    """Hash of the code (not the comments or docstrings) of these modules, each named by its path."""
-    h = hashlib.sha256()
+def _names_used(node: ast.AST) -> set[str]:
+    """Every name a piece of code can refer to: names, attributes, imported names, and strings that could name
+    one (getattr); by name alone, whichever module defines it, so that the code reached is never too little."""
+    used: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            used.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            used.add(n.attr)
+        elif isinstance(n, ast.alias):
+            used.add(n.asname or n.name.rpartition(".")[2])
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier():
+            used.add(n.value)
+    return used
+
+
+def _definitions(tree: ast.Module) -> tuple[list[ast.stmt], dict[str, list[ast.stmt]]]:
+    """A module's top level: the statements that always run when it is imported (imports, conditionals, calls,
+    decorated definitions: a decorator may register what it decorates), and the definitions by the names they
+    bind (functions, classes, plain assignments), which run only if something uses them."""
+    always, named = [], {}
+    for stmt in tree.body:
+        names = []
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and not stmt.decorator_list:
+            names = [stmt.name]
+        elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            found = [n for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+            names = [n.id for n in found] if all(isinstance(t, ast.Name | ast.Tuple) for t in targets) else []
+        for name in names:
+            named.setdefault(name, []).append(stmt)
+        if not names:
+            always.append(stmt)
+    return always, named
+
+
+def code_key(roots: Iterable[str]) -> str:
+    """The code hash of a step whose entry points are the modules `roots` (the cipher audit, the compression
+    record, the calibration): what their code can execute, reached as a run's is (`reached_code_hash`)."""
+    roots = list(roots)
+    return reached_code_hash(closure(roots), [module_file(r).read_text() for r in roots])
+
+
+def literal(module: str, name: str):
+    """The value of a module's top-level `name = <literal>`, read from its source (as the code hash reads it)."""
+    for stmt in ast.parse(module_file(module).read_text()).body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+            return ast.literal_eval(stmt.value)
+    raise KeyError(f"{module} assigns no literal {name}")
+
+
+def reached_code_hash(modules: Iterable[str], roots: Iterable[str], by_value: Iterable[str] = ()) -> str:
+    """Hash of the code that `roots` (pieces of code, e.g. a notebook's cells) can execute in these modules: every
+    statement that runs when a module is imported, and every definition whose name the roots or reached code use
+    (followed by name across modules, so never too little), without comments, docstrings or layout. A
+    definition nothing reaches (a new record's path, a helper of the book) changes nothing. `by_value` names
+    definitions ("module:NAME") whose values the caller hashes instead (a run's own profile settings and
+    vocabulary entries), so that adding to them changes nothing either."""
+    excluded = set(by_value)
+    always: list[tuple[str, ast.stmt]] = []
+    named: dict[str, list[tuple[str, ast.stmt]]] = {}
     for module in sorted(modules):
-        source = module_file(module)
-        h.update(source.relative_to(paths.PACKAGE).as_posix().encode())
-        h.update(_code_only(source.read_text()).encode())
+        where = module_file(module).relative_to(paths.PACKAGE).as_posix()
+        top, defs = _definitions(_code_only(module_file(module).read_text(), dump=False))
+        always += [(where, stmt) for stmt in top]
+        for name, stmts in defs.items():
+            if f"{module}:{name}" not in excluded:
+                named.setdefault(name, []).extend((where, stmt) for stmt in stmts)
+    used: set[str] = set()
+    for text in roots:
+        try:
+            used |= _names_used(ast.parse(text))
+        except SyntaxError:
+            continue
+    reached = list(always)
+    for _, stmt in always:
+        used |= _names_used(stmt)
+    todo = [name for name in named if name in used]
+    while todo:
+        name = todo.pop()
+        for where, stmt in named.pop(name, []):
+            reached.append((where, stmt))
+            todo += [n for n in _names_used(stmt) if n in named and n not in todo]
+    h = hashlib.sha256()
+    for where, dump in sorted((where, ast.dump(stmt)) for where, stmt in reached):
+        h.update(where.encode())
+        h.update(dump.encode())
     return h.hexdigest()
 
 

@@ -1,7 +1,8 @@
 """A run's identity: a content hash of exactly what can change its result — its parameters (training and
-data seeds included), the profile's run settings (numerics included), the template's code cells, the code of
-every `aecrypt` module the template imports (`runs.closure`: the link, book, stats, audit, coursework and CLI
-are outside it), the version of every installed distribution that those imports reach (and of the Keras
+data seeds included), the profile's run settings (numerics included), the template's code cells, the
+`aecrypt` code the template can execute (`runs.closure.reached_code_hash`: the definitions its code reaches in
+the modules it imports; the link, book, stats, audit, coursework and CLI are outside them), its own entries of
+the vocabulary (`BY_VALUE`), the version of every installed distribution that those imports reach (and of the Keras
 backend, named by KERAS_BACKEND), and the data. The CPU is recorded in each run's env.json, not here. A
 finished run is never recomputed; a change to any of these gives a new id."""
 
@@ -38,8 +39,9 @@ def imported_modules(template: Path = paths.TEMPLATE) -> list[str]:
 
 
 def source_hash(template: Path = paths.TEMPLATE) -> str:
-    """Hash of the code of every `aecrypt` module the template imports."""
-    return closure.code_hash(imported_modules(template))
+    """Hash of the `aecrypt` code the template can execute (`closure.reached_code_hash`), but for what `BY_VALUE`
+    hashes by value."""
+    return closure.reached_code_hash(imported_modules(template), code_cells(template), BY_VALUE)
 
 
 def backend_package() -> str:
@@ -84,9 +86,30 @@ class Fingerprints:
         return cls(found)
 
 
+#: What a run reads whose *value* its id hashes instead of the code that defines it, so that adding to it reruns
+#: no run: definition ("module:NAME") → what is hashed. Everything else a run executes is hashed as code
+#: (`closure.reached_code_hash`); this is the one place the exceptions are said.
+BY_VALUE = {
+    "aecrypt.profiles:PROFILES": "the run's profile's settings (Profile.run_settings: not its description)",
+    "aecrypt.paper.choices:LOSSES": "the run's loss's entry",
+    "aecrypt.paper.choices:OPTIMIZERS": "the run's optimizer's entry",
+    "aecrypt.paper.choices:ACTIVATIONS": "the run's activation's entry",
+}
+
+
+def vocabulary_entries(spec: RunSpec) -> dict[str, str]:
+    """The run's own entries of the vocabulary tables (`BY_VALUE`): what it reads of them."""
+    entries = {}
+    for kind, table in (("loss", "LOSSES"), ("optimizer", "OPTIMIZERS"), ("activation", "ACTIVATIONS")):
+        if getattr(spec, kind):
+            entries[kind] = closure.literal("aecrypt.paper.choices", table)[getattr(spec, kind)]
+    return entries
+
+
 def run_id(spec: RunSpec, fingerprints: Fingerprints, data_fp: str) -> str:
     code, source, versions = fingerprints.templates[spec.template]
     payload = {
+        "vocabulary": vocabulary_entries(spec),
         "template": spec.template,
         "parameters": spec.parameters(),
         "profile": spec.profile.run_settings(),
