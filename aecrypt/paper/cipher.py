@@ -45,12 +45,55 @@ class LatentCipher(Protocol):
 
 
 def key_from_seed(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """A key image of uniform values in [0, 1), deterministic from the seed."""
+    """A key image of uniform values in [0, 1), deterministic from the seed.
+
+    Parameters
+    ----------
+    height, width : int
+        The latent's spatial size, which the key covers.
+    seed : int, optional
+        The build's data seed.
+
+    Returns
+    -------
+    ndarray of float32, shape (height, width)
+
+    Examples
+    --------
+    >>> key = key_from_seed(2, 3, seed=0)
+    >>> key.shape, key.dtype, bool(((key >= 0) & (key < 1)).all())
+    ((2, 3), dtype('float32'), True)
+    """
     return np.random.default_rng(seed).random((height, width), dtype=np.float32)
 
 
 def key_from_image(path: str | os.PathLike, height: int, width: int) -> np.ndarray:
-    """A key image from any image file: grayscale, resized to the latent's height × width, in [0, 1]."""
+    """A key image from any image file: grayscale, resized to the latent's height × width, in [0, 1].
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any image Pillow reads.
+    height, width : int
+        The latent's spatial size.
+
+    Returns
+    -------
+    ndarray of float32, shape (height, width)
+
+    Raises
+    ------
+    UsageError
+        Where the file is missing or is not an image.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "key.png"
+    >>> Image.fromarray(np.full((8, 8), 255, np.uint8)).save(path)
+    >>> key_from_image(path, 2, 2).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"key image {path} does not exist; give a path to an image file (PNG, JPEG, ...)")
@@ -123,7 +166,25 @@ class PaperCipher:
 
 def recover_key(latent: np.ndarray, ciphertext: np.ndarray) -> np.ndarray:
     """Known-plaintext attack: one (z, E) pair gives K = √E − z wherever z + K ≥ 0, per pixel (the channels
-    agree there; their median is taken). `latent` is h × w × c, or a batch whose first pair is used."""
+    agree there; their median is taken).
+
+    Parameters
+    ----------
+    latent, ciphertext : ndarray, shape (h, w, c) or (n, h, w, c)
+        One known latent and its ciphertext (of a batch, the first pair is used).
+
+    Returns
+    -------
+    ndarray, shape (h, w)
+        The key image.
+
+    Examples
+    --------
+    >>> z = np.random.default_rng(1).random((4, 4, 8), dtype=np.float32)
+    >>> key = key_from_seed(4, 4, seed=7)
+    >>> float(np.abs(recover_key(z, (z + key[:, :, None]) ** 2) - key).max()) < 1e-6
+    True
+    """
     z, e = np.asarray(latent, np.float32), np.asarray(ciphertext, np.float32)
     if z.ndim == 4:
         z, e = z[0], e[0]
@@ -133,12 +194,53 @@ def recover_key(latent: np.ndarray, ciphertext: np.ndarray) -> np.ndarray:
 def make_paper_cipher(
     latent_hw: tuple[int, int], key_image: str | None = None, seed: int = 0, negative: NegativePolicy = "raise"
 ) -> PaperCipher:
+    """The paper's cipher, E = (z + K)², with its key image from a file or from the data seed.
+
+    Parameters
+    ----------
+    latent_hw : (int, int)
+        The latent's height and width.
+    key_image : str, optional
+        An image file for the key (`key_from_image`); empty or None: `key_from_seed`.
+    seed : int, optional
+        The data seed, where no key image is given.
+    negative : {"raise", "warn", "ignore"}, optional
+        What decryption does where z + K < 0 (`NegativePolicy`).
+
+    Returns
+    -------
+    PaperCipher
+
+    Examples
+    --------
+    >>> cipher = make_paper_cipher((4, 4), seed=7)
+    >>> np.array_equal(cipher.key, key_from_seed(4, 4, seed=7))
+    True
+    """
     h, w = latent_hw
     key = key_from_image(key_image, h, w) if key_image else key_from_seed(h, w, seed)
     return PaperCipher(key, negative=negative)
 
 
 def round_trip_error(cipher: LatentCipher, latent: np.ndarray) -> float:
-    """Max absolute difference between the latent and decrypt(encrypt(latent))."""
+    """Max absolute difference between the latent and decrypt(encrypt(latent)).
+
+    Parameters
+    ----------
+    cipher : LatentCipher
+        Any cipher with encrypt and decrypt.
+    latent : ndarray
+        A batch of latents.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> z = np.random.default_rng(1).random((1, 4, 4, 8), dtype=np.float32)
+    >>> round_trip_error(make_paper_cipher((4, 4), seed=7), z) < 1e-5
+    True
+    """
     back = cipher.decrypt(cipher.encrypt(latent))
     return float(np.max(np.abs(np.asarray(back, dtype=np.float64) - latent)))

@@ -30,7 +30,23 @@ SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance"
 
 
 def ssim_of(original: np.ndarray, other: np.ndarray) -> float:
-    """SSIM of two H × W images in [0, 1], with the literature's settings (SSIM_SETTINGS)."""
+    """SSIM of two images with the literature's settings (SSIM_SETTINGS).
+
+    Parameters
+    ----------
+    original, other : ndarray, shape (H, W)
+        Images in [0, 1].
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).random((2, 16, 16))
+    >>> round(ssim_of(x[0], x[0]), 6), round(ssim_of(x[0], np.clip(x[0] + 0.05, 0, 1)), 3)
+    (1.0, 0.996)
+    """
     return float(ssim_per_image(np.asarray(original)[None], np.asarray(other)[None])[0])
 
 
@@ -49,7 +65,23 @@ def ssim_per_image(original: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Each image's SSIM with SSIM_SETTINGS, a stack (N, H, W) at once: scikit-image's structural_similarity
     computed as it computes it, filtering every image of the stack in one call (scikit-image takes one image a
     call, and the calls, not the arithmetic, cost a run's metrics and the compression record most of their time;
-    `tests/test_metrics.py` holds the two to agree per image)."""
+    `tests/test_metrics.py` holds the two to agree per image).
+
+    Parameters
+    ----------
+    original, other : ndarray, shape (N, H, W)
+        Stacks of images in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (N,)
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).random((2, 16, 16))
+    >>> ssim_per_image(x, np.clip(x + 0.05, 0, 1)).round(3).tolist()
+    [0.996, 0.996]
+    """
     x, y = np.asarray(original, np.float64), np.asarray(other, np.float64)
     sigma = SSIM_SETTINGS["sigma"]
 
@@ -65,8 +97,27 @@ def ssim_per_image(original: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 
 def per_image_quality(original: np.ndarray, other: np.ndarray) -> dict[str, np.ndarray]:
-    """Each image's PSNR (dB, capped at PSNR_CAP_DB) and SSIM (SSIM_SETTINGS), images in [0, 1]: what every
-    method of the rate–distortion chapter is measured by."""
+    """Each image's PSNR and SSIM: what every method of the rate–distortion chapter is measured by.
+
+    Parameters
+    ----------
+    original, other : ndarray, shape (N, H, W)
+        Stacks of images in [0, 1].
+
+    Returns
+    -------
+    dict
+        "psnr" (dB, capped at PSNR_CAP_DB, which identical images reach) and "ssim" (SSIM_SETTINGS), each of
+        shape (N,).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).random((2, 16, 16))
+    >>> per_image_quality(x, np.clip(x + 0.05, 0, 1))["psnr"].round(1).tolist()
+    [26.2, 26.2]
+    >>> per_image_quality(x, x)["psnr"].tolist()
+    [100.0, 100.0]
+    """
     a, b = _pair(original, other)
     with np.errstate(divide="ignore"):
         psnr = 10 * np.log10(SSIM_SETTINGS["data_range"] ** 2 / np.mean((a - b) ** 2, axis=(1, 2)))
@@ -74,8 +125,24 @@ def per_image_quality(original: np.ndarray, other: np.ndarray) -> dict[str, np.n
 
 
 def reconstruction_metrics(original: np.ndarray, retrieved: np.ndarray) -> dict[str, float]:
-    """MSE, MAE, PSNR (dB) and SSIM (the literature's Gaussian-window settings) for images in [0, 1], averaged
-    over images."""
+    """A run's reconstruction metrics, averaged over images.
+
+    Parameters
+    ----------
+    original, retrieved : ndarray, shape (N, H, W)
+        Images in [0, 1].
+
+    Returns
+    -------
+    dict
+        "mse", "mae", "psnr" (dB) and "ssim" (the literature's Gaussian-window settings).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).random((2, 16, 16))
+    >>> {k: round(v, 4) for k, v in reconstruction_metrics(x, np.clip(x + 0.05, 0, 1)).items()}
+    {'mse': 0.0024, 'mae': 0.0483, 'psnr': 26.2266, 'ssim': 0.996}
+    """
     a, b = _pair(original, retrieved)
     quality = per_image_quality(a, b)
     return {
@@ -87,15 +154,59 @@ def reconstruction_metrics(original: np.ndarray, retrieved: np.ndarray) -> dict[
 
 
 def per_image_errors(original: np.ndarray, retrieved: np.ndarray) -> dict[str, np.ndarray]:
-    """Each image's mean squared and mean absolute error ("se", "ae"): the test split's MSE and MAE are their
-    means, and the statistics read them to weigh what another test split would change."""
+    """Each image's mean squared and mean absolute error: the test split's MSE and MAE are their means, and the
+    statistics read them to weigh what another test split would change.
+
+    Parameters
+    ----------
+    original, retrieved : ndarray, shape (N, H, W)
+        Images in [0, 1].
+
+    Returns
+    -------
+    dict
+        "se" and "ae", each of shape (N,).
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).random((2, 16, 16))
+    >>> per_image_errors(x, np.clip(x + 0.05, 0, 1))["se"].round(5).tolist()
+    [0.00237, 0.00239]
+    """
     a, b = _pair(original, retrieved)
     diff = (a - b).reshape(len(a), -1)
     return {"se": np.mean(diff**2, axis=1), "ae": np.mean(np.abs(diff), axis=1)}
 
 
 def classification_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
-    """Recall, precision, F1, accuracy at the threshold; ROC-AUC from the scores."""
+    """A classifier's scores on the test images.
+
+    Parameters
+    ----------
+    y_true : array_like of {0, 1}
+        The true classes.
+    y_score : array_like of float
+        The classifier's scores, one per image.
+    threshold : float, optional
+        Where a score becomes a positive prediction.
+
+    Returns
+    -------
+    dict
+        "recall", "precision", "f1", "accuracy" at the threshold, and "auc" from the scores (NaN where the
+        test images hold one class only).
+
+    Raises
+    ------
+    UsageError
+        Where there are not as many scores as labels.
+
+    Examples
+    --------
+    >>> m = classification_metrics([0, 0, 1, 1], [0.2, 0.6, 0.7, 0.9])
+    >>> {k: round(v, 3) for k, v in m.items()}
+    {'recall': 1.0, 'precision': 0.667, 'f1': 0.8, 'accuracy': 0.75, 'auc': 1.0}
+    """
     y_true = np.asarray(y_true).astype(int).ravel()
     y_score = np.asarray(y_score, dtype=np.float64).ravel()
     if len(y_true) != len(y_score):
@@ -112,11 +223,44 @@ def classification_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: f
 
 
 def confusion(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """2×2 confusion matrix, rows = actual (negative, positive), columns = predicted."""
+    """The 2×2 confusion matrix.
+
+    Parameters
+    ----------
+    y_true, y_score, threshold
+        As in `classification_metrics`.
+
+    Returns
+    -------
+    ndarray, shape (2, 2)
+        Rows the actual class (negative, positive), columns the predicted one.
+
+    Examples
+    --------
+    >>> confusion([0, 0, 1, 1], [0.2, 0.6, 0.7, 0.9]).tolist()
+    [[1, 1], [0, 2]]
+    """
     y_pred = (np.asarray(y_score).ravel() >= threshold).astype(int)
     return skl.confusion_matrix(np.asarray(y_true).astype(int).ravel(), y_pred, labels=[0, 1])
 
 
 def roc_points(y_true: np.ndarray, y_score: np.ndarray) -> dict[str, np.ndarray]:
+    """The ROC curve's points (scikit-learn's roc_curve), as a run saves them for Fig. 10.
+
+    Parameters
+    ----------
+    y_true, y_score : array_like
+        As in `classification_metrics`.
+
+    Returns
+    -------
+    dict
+        "fpr", "tpr" and "threshold", one entry per point.
+
+    Examples
+    --------
+    >>> roc_points([0, 0, 1, 1], [0.2, 0.6, 0.7, 0.9])["tpr"].tolist()
+    [0.0, 0.5, 1.0, 1.0]
+    """
     fpr, tpr, thresholds = skl.roc_curve(np.asarray(y_true).astype(int).ravel(), np.asarray(y_score).ravel())
     return {"fpr": fpr, "tpr": tpr, "threshold": thresholds}

@@ -8,7 +8,23 @@ import numpy as np
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm-adjusted p-values, in the order given."""
+    """Holm-adjusted p-values.
+
+    Parameters
+    ----------
+    p_values : iterable of float
+        One family's p-values.
+
+    Returns
+    -------
+    ndarray
+        The adjusted p-values, in the order given: reject at level α where one is ≤ α.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).tolist()
+    [0.03, 0.06, 0.06]
+    """
     p = np.asarray(list(p_values), dtype=float)
     if p.size == 0:
         return p

@@ -17,7 +17,25 @@ PAIRED_AUC_CORRELATION = 0.5
 
 
 def auc_variance(auc: float, n_positive: int, n_negative: int) -> float:
-    """Hanley-McNeil variance of an empirical ROC-AUC."""
+    """Hanley-McNeil variance of an empirical ROC-AUC (Hanley & McNeil, Radiology 143:29-36, 1982).
+
+    Parameters
+    ----------
+    auc : float
+        The AUC, in [0.5, 1).
+    n_positive, n_negative : int
+        Positive and negative test images, at least one of each.
+
+    Returns
+    -------
+    float
+        The variance of the AUC over test splits of these sizes.
+
+    Examples
+    --------
+    >>> round(auc_variance(0.85, 200, 200), 6)
+    0.000377
+    """
     if not 0.5 <= auc < 1:
         raise UsageError(f"auc must be in [0.5, 1), got {auc}")
     if n_positive < 1 or n_negative < 1:
@@ -36,7 +54,33 @@ def paired_auc_power(
     positive_share: float = 3200 / 9000,
     correlation: float = PAIRED_AUC_CORRELATION,
 ) -> float:
-    """Power of a two-sided z test for AUC₁ − AUC₂ = `difference` on `n_test` shared test images."""
+    """Power of a two-sided z test for AUC₁ − AUC₂ = `difference` on `n_test` shared test images.
+
+    Parameters
+    ----------
+    n_test : int
+        Test images, shared by the two classifiers.
+    auc : float, optional
+        The lower AUC.
+    difference : float, optional
+        The true difference the test should find.
+    alpha : float, optional
+        The test's two-sided level.
+    positive_share : float, optional
+        The share of positive images (the paper's 3200 of 9000 by default).
+    correlation : float, optional
+        Between the two AUCs on the same images (`PAIRED_AUC_CORRELATION`).
+
+    Returns
+    -------
+    float
+        The probability that the test rejects equality.
+
+    Examples
+    --------
+    >>> round(paired_auc_power(400), 3)
+    0.692
+    """
     n_pos = max(1, round(n_test * positive_share))
     n_neg = max(1, n_test - n_pos)
     v1 = auc_variance(auc, n_pos, n_neg)
@@ -47,7 +91,30 @@ def paired_auc_power(
 
 
 def paired_auc_test_size(power: float = 0.8, **kwargs) -> int:
-    """Smallest test split whose `paired_auc_power` reaches `power` (keywords as there)."""
+    """Smallest test split whose `paired_auc_power` reaches `power`.
+
+    Parameters
+    ----------
+    power : float, optional
+        The power to reach, in (0, 1).
+    **kwargs
+        `paired_auc_power`'s other parameters.
+
+    Returns
+    -------
+    int
+        The number of test images.
+
+    Raises
+    ------
+    UsageError
+        Where no split under 10 million images reaches it.
+
+    Examples
+    --------
+    >>> paired_auc_test_size(0.8)
+    517
+    """
     if not 0 < power < 1:
         raise UsageError(f"power must be in (0, 1), got {power}")
     lo, hi = 2, 2
