@@ -204,3 +204,48 @@ def test_the_paper_epoch_is_extrapolated_from_the_measured_throughput():
     record = {"training": [{"size": 200, "backend": "tensorflow", "numerics": "fp32", "images_per_s": 15.0}]}
     table = performance.paper_epoch_table(record)
     assert list(table.iloc[:, 1]) == ["9–16", "600"]  # 9000 images / 15 per second
+
+
+def test_hostile_text_in_results_or_run_notebooks_reaches_no_page_as_markup(tmp_path):
+    """A results table or a run notebook from an imported archive may hold anything: every cell of the run
+    table is text (a legitimate `<class 'float'>` in an error shows as written), a malformed run id links
+    nowhere, and the exported notebooks are sanitized."""
+    from types import SimpleNamespace
+
+    import nbformat
+    import pandas as pd
+
+    from aecrypt.book.pages import reproducing
+
+    hostile = {
+        "label": "<script>alert(1)</script>",
+        "seed": "x",
+        "status": "failed",
+        "run_id": '"><script>alert(2)</script>',
+        "error": "TypeError: <class 'float'>",
+        "note": "<img src=x onerror=alert(3)>",
+    }
+    fine = {
+        "label": "MSE+Adam+ReLU+2",
+        "seed": 1,
+        "status": "ok",
+        "run_id": "0123456789abcdef",
+        "error": "",
+        "note": "",
+    }
+    table = reproducing.run_table_html(SimpleNamespace(summary=pd.DataFrame([hostile, fine])))
+    assert "<script" not in table and "<img" not in table
+    assert "TypeError: &lt;class &#x27;float&#x27;&gt;" in table
+    assert '<a href="../runs/0123456789abcdef.html">0123456789abcdef</a>' in table and table.count("<a ") == 1
+
+    run = paths.runs_dir("tiny", tmp_path / "results") / "0123456789abcdef"
+    run.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("<script>alert(4)</script>"), nbformat.v4.new_code_cell("1")]
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output("display_data", {"text/html": "<script>alert(5)</script><b>kept</b>"})
+    ]
+    nbformat.write(nb, run / "experiment.ipynb")
+    assert build.export_run_notebooks("tiny", tmp_path / "html", tmp_path / "results") == 1
+    page = (tmp_path / "html" / "runs" / "0123456789abcdef.html").read_text()
+    assert "<script>alert(4)" not in page and "<script>alert(5)" not in page and "<b>kept</b>" in page

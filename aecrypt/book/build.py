@@ -21,8 +21,38 @@ from aecrypt.book import editions
 log = logging.getLogger(__name__)
 
 
+#: What a run notebook's HTML (its outputs and markdown) may keep: text markup, tables (pandas' with their
+#: scoped style), headings, images and links; a script, a handler attribute or an SVG (which may script) is not.
+SAFE_TAGS = {"a", "b", "i", "em", "strong", "code", "pre", "p", "br", "span", "div", "ul", "ol", "li", "blockquote"}
+SAFE_TAGS |= {"h1", "h2", "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "img", "style", "sub", "sup"}
+SAFE_ATTRIBUTES = {"*": ["class", "id", "title", "scoped"], "a": ["href"], "img": ["src", "alt", "width"]}
+UNSAFE_OUTPUTS = ("application/javascript", "text/javascript", "image/svg+xml")
+
+
+def sanitize_notebook(nb):
+    """A run notebook with what a browser could run taken out (a notebook from an imported archive may hold
+    anything): markdown and HTML outputs cleaned to `SAFE_TAGS` (bleach, which nbconvert brings), script and SVG
+    outputs dropped. nbconvert's own sanitizer escapes pandas tables and headings into visible markup."""
+    import bleach
+
+    def clean(text: str) -> str:
+        return bleach.clean(text, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES, protocols={"http", "https", "data"})
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = clean(cell.source)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for mime in UNSAFE_OUTPUTS:
+                data.pop(mime, None)
+            if "text/html" in data:
+                html = data["text/html"]
+                data["text/html"] = clean(html if isinstance(html, str) else "".join(html))
+    return nb
+
+
 def export_run_notebooks(profile: str, html_dir: Path, results_root: Path | None = None) -> int:
-    """Write runs/<id>.html for every run (finished or failed) that has an executed notebook."""
+    """Write runs/<id>.html for every run (finished or failed) that has an executed notebook, sanitized."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -32,7 +62,7 @@ def export_run_notebooks(profile: str, html_dir: Path, results_root: Path | None
     count = 0
     for kind in ("runs", "failed"):
         for nb_path in sorted((paths.profile_dir(profile, results_root) / kind).glob("*/experiment.ipynb")):
-            body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
+            body, _ = exporter.from_notebook_node(sanitize_notebook(nbformat.read(nb_path, as_version=4)))
             (out / f"{nb_path.parent.name}.html").write_text(body)
             count += 1
     return count

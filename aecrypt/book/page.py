@@ -4,6 +4,9 @@ reported, what this build measured, which runs fed it), and the machine a page n
 
 from __future__ import annotations
 
+import html as html_text
+import re
+
 import pandas as pd
 
 from aecrypt.data.attribution import attribution
@@ -111,6 +114,26 @@ def note(results: Results, figure: str, measured: str, run_ids: list[str] | None
     return html(figure_note(results, figure, measured, run_ids))
 
 
+_RUN_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def run_link(run_id, text, link_prefix: str = "../runs/") -> str:
+    """A link to a run's executed notebook, its text escaped; only for a well-formed run id (a results table
+    imported from an archive may hold anything, which then shows as text and links nowhere)."""
+    shown = html_text.escape(str(text))
+    if isinstance(run_id, str) and _RUN_ID.fullmatch(run_id):
+        return f'<a href="{link_prefix}{run_id}.html">{shown}</a>'
+    return shown
+
+
+def seed_text(seed) -> str:
+    """A training seed as a page shows it ("?" where a table holds none, or not a number)."""
+    try:
+        return str(int(seed))
+    except (TypeError, ValueError):
+        return "?"
+
+
 def figure_note(
     results: Results, figure: str, measured: str, run_ids: list[str] | None = None, link_prefix: str = "../runs/"
 ) -> str:
@@ -121,9 +144,9 @@ def figure_note(
     by_label: dict[str, list[str]] = {}
     for r in run_ids:
         seed = table["seed"].get(r)
-        link = f'<a href="{link_prefix}{r}.html">seed {int(seed) if pd.notna(seed) else "?"}</a>'
-        by_label.setdefault(table["label"].get(r, r), []).append(link)
-    links = "; ".join(f"{label} ({', '.join(seeds)})" for label, seeds in by_label.items())
+        link = run_link(r, f"seed {seed_text(seed)}", link_prefix)
+        by_label.setdefault(str(table["label"].get(r, r)), []).append(link)
+    links = "; ".join(f"{html_text.escape(label)} ({', '.join(seeds)})" for label, seeds in by_label.items())
     ran = results.ok[results.ok["run_id"].isin(run_ids)]
     trained = f" {budget_sentence(ran, results.settings)}" if figure in TRAINED_MODEL_FIGURES else ""
     return (

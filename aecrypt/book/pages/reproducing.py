@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
-from aecrypt.book.page import md
+from aecrypt.book.page import md, run_link, seed_text
 from aecrypt.profiles import get_profile
 from aecrypt.runs.results import Results
 from aecrypt.runtime import cpu_line
 
 
 def run_table(results: Results, link_prefix: str = "../runs/") -> pd.DataFrame:
-    """Every run of the build with a link to its executed notebook (HTML copied by `aecrypt book`)."""
+    """Every run of the build with a link to its executed notebook (HTML copied by `aecrypt book`). Every text
+    cell is escaped (a label, note or error may hold anything, e.g. `<class 'float'>`), so the table is HTML
+    with only the links as markup."""
     table = results.summary.copy()
+    for column in table.columns:
+        table[column] = [html.escape(v) if isinstance(v, str) else v for v in table[column]]
 
     def link(r):
-        return (
-            f'<a href="{link_prefix}{r["run_id"]}.html">{r["run_id"]}</a>'
-            if r["status"] in ("ok", "failed") and isinstance(r["run_id"], str)
-            else ""
-        )
+        return run_link(r["run_id"], r["run_id"], link_prefix) if r["status"] in ("ok", "failed") else ""
 
     table["notebook"] = table.apply(link, axis=1)
     table = table.rename(columns={"cipher_pixel_max_difference": "cipher pixel Δ"})
@@ -69,11 +71,11 @@ def baseline_links(results: Results, link_prefix: str = "../runs/") -> str:
     if "baseline_run_id" not in results.ok:
         return "no baseline run finished"
     pairs = results.ok[["seed", "baseline_run_id"]].dropna().drop_duplicates().sort_values("seed")
-    links = ", ".join(f'<a href="{link_prefix}{r}.html">seed {int(s)}</a>' for s, r in pairs.itertuples(index=False))
+    links = ", ".join(run_link(r, f"seed {seed_text(s)}", link_prefix) for s, r in pairs.itertuples(index=False))
     if "nocipher_run_id" in results.ok and results.ok["nocipher_run_id"].notna().any():
         refs = results.ok[results.ok["nocipher_run_id"].notna()].sort_values("seed")
-        links += f"; the reference runs without the cipher ({refs['label'].iloc[0]}): " + ", ".join(
-            f'<a href="{link_prefix}{r}.html">seed {int(s)}</a>'
+        links += f"; the reference runs without the cipher ({html.escape(str(refs['label'].iloc[0]))}): " + ", ".join(
+            run_link(r, f"seed {seed_text(s)}", link_prefix)
             for s, r in refs[["seed", "nocipher_run_id"]].itertuples(index=False)
         )
     return links
