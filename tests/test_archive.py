@@ -44,13 +44,18 @@ def _refused(path, tmp_path, match, capsys):
     assert not target.exists() or not any(target.iterdir())  # nothing written
 
 
+def _unpacked(folder) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def test_an_archive_round_trip_gives_the_same_book_inputs_and_claims(exported, tmp_path):
     from aecrypt.book.build import inputs_hash
     from aecrypt.book.pages import claims
     from aecrypt.runs.results import Results
 
     root, path = exported
-    manifest, blobs = archive.read(path)
+    manifest = archive.read(path, tmp_path / "read")
+    blobs = _unpacked(tmp_path / "read")
     assert manifest["format"] == archive.FORMAT and manifest["profile"] == "tiny" and not manifest["models"]
     assert manifest["environment"]["cpu"]["model"] and "numpy" in manifest["environment"]["packages"]
     names = set(blobs)
@@ -88,7 +93,8 @@ def test_only_the_runs_this_builds_records_name_are_exported(tiny_sweep, tmp_pat
         (copy / name).write_text("{}")
     (copy / "tiny" / "notes.txt").write_text("mine")  # a file of the user's: not a known member
     (copy / "tiny" / "link.key").write_text("secret")
-    _, blobs = archive.read(archive.export("tiny", tmp_path / "a.tar.gz", copy).path)
+    archive.read(archive.export("tiny", tmp_path / "a.tar.gz", copy).path, tmp_path / "read")
+    blobs = _unpacked(tmp_path / "read")
     assert not any("/0123456789abcdef/" in n for n in blobs) and any("/runs/" in n for n in blobs)
     assert {f"results/{name}" for name in records} <= set(blobs)
     assert not any(n.endswith(("notes.txt", ".key", ".weights.h5")) for n in blobs)
@@ -97,7 +103,8 @@ def test_only_the_runs_this_builds_records_name_are_exported(tiny_sweep, tmp_pat
 def test_models_travel_only_when_asked(tiny_sweep, tmp_path):
     root, _ = tiny_sweep
     with_models = archive.export("tiny", tmp_path / "m.tar.gz", root, models=True)
-    _, blobs = archive.read(with_models.path)
+    archive.read(with_models.path, tmp_path / "read")
+    blobs = _unpacked(tmp_path / "read")
     assert with_models.models and any(n.endswith("/encoder.keras") for n in blobs)
 
 
@@ -178,3 +185,68 @@ def test_known_members():
     assert archive.known_member("results/tiny/long/msle_adagrad_relu_2-seed1/final_scores.csv", "tiny")
     assert not archive.known_member("results/tiny/long/../runs/x/state.json", "tiny")
     assert not archive.known_member("results/tiny/long/msle_adagrad_relu_2-seed1/notes.txt", "tiny")
+
+
+def _archive(path, manifest_members, members):
+    """An archive written by hand: a manifest listing `manifest_members` (name → (size, sha256)), then `members`
+    (TarInfo, bytes or None)."""
+    manifest = {"format": archive.FORMAT, "profile": "tiny", "models": False, "environment": {}}
+    manifest["members"] = {n: {"size": s, "sha256": h} for n, (s, h) in manifest_members.items()}
+    with tarfile.open(path, "w:gz", compresslevel=9) as tar:
+        blob = json.dumps(manifest).encode()
+        info = tarfile.TarInfo(archive.MANIFEST)
+        info.size = len(blob)
+        tar.addfile(info, io.BytesIO(blob))
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+def test_a_compression_bomb_is_refused_in_bounded_memory(tmp_path, capsys):
+    """256 MiB of zeros (a fraction of a megabyte compressed) in a member whose hash is wrong: refused after
+    streaming through to disk in pieces, with nothing left behind; a member larger than its manifest says
+    is refused from its header, before a byte of it is read."""
+    import hashlib
+    import tracemalloc
+
+    name, size = "results/tiny/summary.csv", 256 * 2**20
+    info = tarfile.TarInfo(name)
+    info.size = size
+    bomb = _archive(tmp_path / "bomb.tar.gz", {name: (size, "0" * 64)}, [(info, bytes(size))])
+    assert bomb.stat().st_size < size / 500
+    tracemalloc.start()
+    with pytest.raises(archive.ArchiveError, match="does not match its SHA-256"):
+        archive.import_archive(bomb, tmp_path / "results")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # bounded by what one compressed read of tar's can inflate to (deflate's ratio is at most about 1000), not
+    # by the member: the old reader held all of it, and more
+    assert peak < size / 4, f"peak {peak / 2**20:.0f} MiB while reading a {size / 2**20:.0f} MiB member"
+    assert not any((tmp_path / "results").iterdir())
+    small = _archive(tmp_path / "small.tar.gz", {name: (10, hashlib.sha256(bytes(10)).hexdigest())}, [(info, None)])
+    _refused(small, tmp_path, "is not the size its manifest gives", capsys)
+
+
+@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.DIRTYPE])
+def test_a_link_or_folder_member_is_named_as_what_it_is(tmp_path, capsys, kind):
+    info = tarfile.TarInfo("results/tiny/summary.csv")
+    info.type, info.linkname = kind, "/etc/passwd"
+    path = _archive(tmp_path / "link.tar.gz", {info.name: (0, "0" * 64)}, [(info, None)])
+    what = {tarfile.SYMTYPE: "is a link", tarfile.LNKTYPE: "is a link", tarfile.DIRTYPE: "is a folder"}[kind]
+    _refused(path, tmp_path, what, capsys)
+
+
+@pytest.mark.parametrize(
+    "manifest, says",
+    [
+        (b'["a list"]', "its manifest cannot be read"),
+        (b'{"format": "1", "profile": "tiny", "members": {}}', "format '1'"),
+    ],
+)
+def test_a_manifest_of_the_wrong_shape_is_one_line(tmp_path, capsys, manifest, says):
+    path = tmp_path / "odd.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(archive.MANIFEST)
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest))
+    _refused(path, tmp_path, says, capsys)

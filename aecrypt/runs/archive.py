@@ -8,10 +8,11 @@ distribution's version) and the SHA-256 and size of every other member. Members 
 models only when asked), the results table and plan, the audit, link, calibration and compression records,
 and the machine's bench records; a file outside that known set is never written, and no key file ever enters.
 
-Import verifies everything before it writes anything: the format version, every member against the manifest
-(a tampered or truncated archive, or one with a member the manifest does not list, is refused with one line),
-and every name against the known set. Then the members are extracted with tarfile's `data` filter into a
-temporary folder beside the results and moved into place.
+Import reads the archive once, front to back, into a temporary folder beside the results, and moves it into
+place only when all of it checks out: the manifest first (its shape, format and profile), then every member
+from its tar header before a byte of it is read (a plain file, listed, a known name, the listed size) and
+against its SHA-256 as it streams to disk. A tampered, truncated, newer-format or foreign-member archive is
+refused with one line and leaves nothing; memory stays bounded whatever sizes an archive declares.
 """
 
 from __future__ import annotations
@@ -178,30 +179,27 @@ def export(profile: str, output: Path, root: Path | None = None, models: bool = 
     return Exported(output, len(data), output.stat().st_size, runs, models)
 
 
-def read(archive: Path) -> tuple[dict, dict[str, bytes]]:
-    """The manifest and every member's bytes, each checked against the manifest; an ArchiveError (one line)
-    for anything wrong. Nothing is written."""
-    archive = Path(archive)
-    if not archive.is_file():
-        raise UsageError(f"{archive}: no such archive file")
+#: What an archive can make an import hold or write, whatever it declares: the manifest is read into memory (it
+#: lists names and hashes: far below this), every other member streams to disk in chunks, and no member may be
+#: larger than a model at the paper's scale could be, nor all of them more than the disk has free.
+MANIFEST_MAX_BYTES = 16 * 2**20
+MEMBER_MAX_BYTES = 2 * 2**30
+CHUNK_BYTES = 2**20
+
+
+def _manifest(archive: Path, data: bytes) -> dict:
+    """The manifest, checked for its shape, format and profile."""
     try:
-        with tarfile.open(archive, "r:gz") as tar:
-            entries = tar.getmembers()
-            blobs = {}
-            for entry in entries:
-                if not entry.isfile():
-                    raise ArchiveError(f"{archive}: member {entry.name!r} is not a plain file; archives hold files")
-                blobs[entry.name] = tar.extractfile(entry).read()
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:  # gzip's and tar's ways of saying "cut short"
-        raise ArchiveError(f"{archive}: truncated or not an aecrypt archive (a gzip tar): {exc}") from None
-    if not entries or entries[0].name != MANIFEST:
-        raise ArchiveError(f"{archive}: not an aecrypt archive (its first member is not {MANIFEST})")
-    try:
-        manifest = json.loads(blobs.pop(MANIFEST))
+        manifest = json.loads(data)
         fmt, profile, listed = manifest["format"], manifest["profile"], manifest["members"]
-    except (ValueError, KeyError, TypeError) as exc:
+        sizes = [(entry["size"], entry["sha256"]) for entry in listed.values()]
+        if not all(isinstance(n, int) and 0 <= n and isinstance(h, str) for n, h in sizes):
+            raise TypeError("a member's size or SHA-256 is not a count and a string")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ArchiveError(f"{archive}: its manifest cannot be read ({exc})") from None
-    if not isinstance(fmt, int) or fmt > FORMAT:
+    if not isinstance(fmt, int) or isinstance(fmt, bool):
+        raise ArchiveError(f"{archive}: archive format {fmt!r} is not a format number (this aecrypt reads {FORMAT})")
+    if fmt > FORMAT:
         raise ArchiveError(
             f"{archive}: archive format {fmt}, newer than this aecrypt reads (format {FORMAT}, aecrypt "
             f"{__version__}): upgrade aecrypt"
@@ -210,17 +208,75 @@ def read(archive: Path) -> tuple[dict, dict[str, bytes]]:
         _profile_name(profile)
     except UsageError as exc:
         raise ArchiveError(f"{archive}: {exc}") from None
-    for name in blobs:
-        if name not in listed:
-            raise ArchiveError(f"{archive}: member {name!r} is not in the manifest (added after export?)")
-        if not known_member(name, profile):
-            raise ArchiveError(f"{archive}: member {name!r} is outside the known results of profile {profile!r}")
-    for name, entry in listed.items():
-        if name not in blobs:
+    return manifest
+
+
+def _check_member(archive: Path, entry: tarfile.TarInfo, manifest: dict, seen: set[str]) -> dict:
+    """A member's manifest entry, once its tar header shows it may be read: a plain file, listed once, known,
+    of the listed size."""
+    name, listed = entry.name, manifest["members"]
+    if not entry.isfile() or entry.issparse():
+        kind = "a link" if entry.issym() or entry.islnk() else "a folder" if entry.isdir() else "not a plain file"
+        raise ArchiveError(f"{archive}: member {name!r} is {kind}; an aecrypt archive holds plain files only")
+    if name not in listed:
+        raise ArchiveError(f"{archive}: member {name!r} is not in the manifest (added after export?)")
+    if not known_member(name, manifest["profile"]) or name in seen:
+        raise ArchiveError(f"{archive}: member {name!r} is outside the known results of {manifest['profile']!r}")
+    if entry.size != listed[name]["size"] or entry.size > MEMBER_MAX_BYTES:
+        raise ArchiveError(f"{archive}: {name!r} is not the size its manifest gives (tampered or damaged)")
+    return listed[name]
+
+
+def read(archive: Path, into: Path) -> dict:
+    """Verify `archive` while unpacking it into the folder `into`, in one pass and in bounded memory: the
+    manifest first (its shape, format and profile; its members must fit the disk's free space), then each
+    member checked from its tar header before a byte of it is read (`_check_member`) and hashed as it streams
+    to disk. An ArchiveError (one line) for anything wrong; what was written then is the caller's to discard.
+    Returns the manifest."""
+    archive = Path(archive)
+    if not archive.is_file():
+        raise UsageError(f"{archive}: no such archive file")
+    manifest, seen = None, set()
+    try:
+        with tarfile.open(archive, "r|gz") as tar:
+            for entry in tar:
+                if manifest is None:
+                    if entry.name != MANIFEST or not entry.isfile() or entry.size > MANIFEST_MAX_BYTES:
+                        raise ArchiveError(f"{archive}: not an aecrypt archive (its first member is not {MANIFEST})")
+                    manifest = _manifest(archive, tar.extractfile(entry).read())
+                    _check_space(archive, manifest, into)
+                    continue
+                listed = _check_member(archive, entry, manifest, seen)
+                target = into / entry.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                digest = hashlib.sha256()
+                with tar.extractfile(entry) as source, target.open("wb") as out:
+                    while chunk := source.read(CHUNK_BYTES):
+                        digest.update(chunk)
+                        out.write(chunk)
+                if digest.hexdigest() != listed["sha256"]:
+                    raise ArchiveError(
+                        f"{archive}: {entry.name!r} does not match its SHA-256 in the manifest (tampered or damaged)"
+                    )
+                seen.add(entry.name)
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:  # gzip's and tar's ways of saying "cut short"
+        raise ArchiveError(f"{archive}: truncated or not an aecrypt archive (a gzip tar): {exc}") from None
+    if manifest is None:
+        raise ArchiveError(f"{archive}: not an aecrypt archive (it is empty)")
+    for name in manifest["members"]:
+        if name not in seen:
             raise ArchiveError(f"{archive}: {name!r} is in the manifest but not in the archive (truncated?)")
-        if len(blobs[name]) != entry["size"] or _sha256(blobs[name]) != entry["sha256"]:
-            raise ArchiveError(f"{archive}: {name!r} does not match its SHA-256 in the manifest (tampered or damaged)")
-    return manifest, blobs
+    return manifest
+
+
+def _check_space(archive: Path, manifest: dict, into: Path) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    needed = sum(entry["size"] for entry in manifest["members"].values())
+    free = shutil.disk_usage(into).free
+    if needed > free:
+        raise ArchiveError(
+            f"{archive}: its members need {needed / 2**30:.1f} GiB; {into} has {free / 2**30:.1f} GiB free"
+        )
 
 
 @dataclass(frozen=True)
@@ -234,30 +290,22 @@ class Imported:
 def import_archive(archive: Path, root: Path | None = None, replace: bool = False) -> Imported:
     """Verify `archive`, then put its results under `root`. Existing results of the same profile (or other
     machine records) are never overwritten unless `replace`, which moves them aside first."""
-    if not hasattr(tarfile, "data_filter"):
-        raise AecryptError(f"importing an archive needs Python's tarfile data filter (3.11.4 or newer): {sys.version}")
-    manifest, blobs = read(archive)
-    profile = manifest["profile"]
     root = (root or paths.results_root()).resolve()
-    here = paths.profile_dir(profile, root)
-    previous = here / IMPORTED
-    if previous.is_file() and json.loads(previous.read_text()).get("members") == manifest["members"]:
-        return Imported(profile, len(blobs), root, unchanged=True)
-    clashes = [p for p in [here, *(root / f for f in ROOT_FILES if f"results/{f}" in blobs)] if p.exists()]
-    if clashes and not replace:
-        raise UsageError(
-            f"{clashes[0]} exists; import into another results folder (--results DIR) or pass --replace "
-            "(which moves what is there aside)"
-        )
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix=".import-") as tmp:
         staging = Path(tmp)
-        with tarfile.open(archive, "r:gz") as tar:
-            chosen = [m for m in tar.getmembers() if m.name in blobs]
-            tar.extractall(staging, members=chosen, filter="data")
-        for name, blob in blobs.items():  # the bytes verified above are the bytes in place
-            if _sha256((staging / name).read_bytes()) != _sha256(blob):
-                raise ArchiveError(f"{archive}: {name!r} changed while it was read; nothing was imported")
+        manifest = read(archive, staging)  # verified as it is unpacked: nothing reaches the results before
+        profile, names = manifest["profile"], list(manifest["members"])
+        here = paths.profile_dir(profile, root)
+        previous = here / IMPORTED
+        if previous.is_file() and json.loads(previous.read_text()).get("members") == manifest["members"]:
+            return Imported(profile, len(names), root, unchanged=True)
+        clashes = [p for p in [here, *(root / f for f in ROOT_FILES if f"results/{f}" in names)] if p.exists()]
+        if clashes and not replace:
+            raise UsageError(
+                f"{clashes[0]} exists; import into another results folder (--results DIR) or pass --replace "
+                "(which moves what is there aside)"
+            )
         (staging / "results" / profile).mkdir(parents=True, exist_ok=True)
         (staging / "results" / profile / IMPORTED).write_text(json.dumps(manifest, indent=2))
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -265,4 +313,4 @@ def import_archive(archive: Path, root: Path | None = None, replace: bool = Fals
             target.rename(target.with_name(f"{target.name}.before-import-{stamp}"))
         for source in (staging / "results").iterdir():
             shutil.move(str(source), str(root / source.name))
-    return Imported(profile, len(blobs), root, unchanged=False)
+    return Imported(profile, len(names), root, unchanged=False)
