@@ -10,8 +10,10 @@ import sys
 import warnings
 from importlib import metadata
 
+import numpy as np
 import pytest
 
+from aecrypt import UsageError
 from aecrypt.cli import main as cli
 
 
@@ -121,3 +123,38 @@ def test_a_command_whose_extra_is_missing_names_the_extra(capsys, monkeypatch):
     rc, _, err = _run(capsys, "book", "--profile", "tiny")
     assert rc == 1 and err.count("\n") == 1
     assert "needs jupyter_book" in err and "pip install 'aecrypt[book]'" in err
+
+
+@pytest.mark.parametrize("pixels", [20000, 10000])  # over twice Pillow's limit (an error), and over it (a warning)
+def test_an_image_that_declares_too_many_pixels_is_a_one_line_error(capsys, tmp_path, pixels):
+    from aecrypt.link import pngfiles
+    from aecrypt.paper import cipher
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(pngfiles.png_header(pixels, pixels))
+    assert _run(capsys, "keygen", "-o", tmp_path / "k.key")[0] == 0
+    rc, _, err = _run(capsys, "encrypt", bomb, "--key", tmp_path / "k.key", "--payload", "png", "-o", tmp_path / "out")
+    assert rc == 2 and err.count("\n") == 1 and "cannot read image" in err and "decompression bomb" in err, err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    with pytest.raises(UsageError, match="cannot be read as an image.*decompression bomb"):
+        cipher.key_from_image(bomb, 4, 4)
+
+
+@pytest.mark.parametrize("size", ["-5", "0", "x", "100000"])
+def test_a_png_side_outside_its_range_is_refused_not_replaced(capsys, tmp_path, size):
+    assert _run(capsys, "keygen", "-o", tmp_path / "k.key")[0] == 0
+    image = tmp_path / "a.png"
+    from aecrypt.link import pngfiles
+
+    image.write_bytes(pngfiles.png_bytes(np.zeros((8, 8), np.float32)))
+    rc, _, err = _run(capsys, "encrypt", image, "--key", tmp_path / "k.key", "--payload", "png", "--size", size)
+    assert rc == 2 and "is not a side in pixels from 8 to 4096" in err, err
+
+
+def test_a_broker_address_that_cannot_be_parsed_is_a_usage_error():
+    from aecrypt.link import addresses
+
+    for url in ("mqtt://[::1", "mqtt://", "http://127.0.0.1:1883"):
+        with pytest.raises(UsageError, match="give mqtt://HOST:PORT"):
+            addresses.parse_broker(url)
+    assert addresses.parse_broker("mqtt://[::1]:1884").port == 1884

@@ -6,6 +6,7 @@ images) is here too."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 from pathlib import Path
 
@@ -16,6 +17,17 @@ from aecrypt.link.packets import LATENT_QUANTISATIONS
 SUMMARY = "packets: keygen, encrypt, decrypt"
 #: The side PNG payloads are fitted to when no run sets it: the paper's 200 × 200.
 PNG_SIZE = 200
+#: The sides a PNG payload sent without a run may be fitted to, in pixels.
+PNG_SIDES = (8, 4096)
+
+
+def _png_side(text: str) -> int:
+    side = int(text) if text.strip().isdigit() else 0
+    if not PNG_SIDES[0] <= side <= PNG_SIDES[1]:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a side in pixels from {PNG_SIDES[0]} to {PNG_SIDES[1]}")
+    return side
+
+
 PAPER_WARNING = (
     "the paper's cipher is not secure: it cannot detect tampering or a wrong key, and one known image gives its "
     "key away"
@@ -183,7 +195,7 @@ def add_sealing(q) -> None:
     q.add_argument("--sender", default="aecrypt", help="this device's name (only its hash travels)")
     q.add_argument(
         "--size",
-        type=int,
+        type=_png_side,
         help=f"PNG payloads without --run: the side, in pixels, the images are fitted to (default {PNG_SIZE})",
     )
 

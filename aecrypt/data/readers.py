@@ -92,12 +92,19 @@ def fit_square(arr: np.ndarray, size: int, source: str) -> np.ndarray:
     return np.asarray(square.resize((size, size), Image.Resampling.BOX), dtype=np.float32)
 
 
+#: What Pillow says of an image that declares more pixels than it decodes without a warning (89 million) or
+#: at all: a decompression bomb. Either is refused before a pixel is decoded, like any unreadable file.
+TOO_LARGE = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+
 def read_image(path: Path, size: int) -> np.ndarray:
     try:
-        with Image.open(path) as img:
-            img.load()  # force decoding now, so truncated files fail here
-            arr = to_unit_gray(img)
-    except (OSError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # raised by open, before decoding
+            with Image.open(path) as img:
+                img.load()  # force decoding now, so truncated files fail here
+                arr = to_unit_gray(img)
+    except (OSError, SyntaxError, ValueError, *TOO_LARGE) as exc:
         raise UnreadableImage(f"{path}: {exc}") from None
     return fit_square(arr, size, str(path))
 

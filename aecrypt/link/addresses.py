@@ -70,8 +70,12 @@ def parse_broker(url: str | None, tls: ClientTLS | None = None) -> Address:
     """mqtt://HOST:PORT (default 127.0.0.1:1883) or mqtts://HOST:PORT (TLS, default port 8883) → Address;
     TLS files with a plain mqtt:// address are an error, since they would be silently ignored."""
     url = url or "mqtt://127.0.0.1:1883"
-    parts = urlsplit(url)
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname  # an unclosed [ of an IPv6 address is a ValueError here
+    except ValueError:
+        hostname = None
+    if hostname is None or parts.scheme not in DEFAULT_PORTS:
         raise UsageError(
             f"--broker {url!r}: give mqtt://HOST:PORT or mqtts://HOST:PORT (TLS), e.g. mqtt://127.0.0.1:1883"
         )
@@ -81,7 +85,7 @@ def parse_broker(url: str | None, tls: ClientTLS | None = None) -> Address:
         raise UsageError(f"--broker {url!r}: the port is not a number from 1 to 65535") from None
     if parts.scheme == "mqtt" and tls is not None:
         raise UsageError(f"--tls-* options need a TLS broker address: mqtts://{parts.netloc}, not {url}")
-    return Address(parts.hostname, port, (tls or ClientTLS()) if parts.scheme == "mqtts" else None)
+    return Address(hostname, port, (tls or ClientTLS()) if parts.scheme == "mqtts" else None)
 
 
 def publish_bytes(payload_bytes: int, topic: str) -> int:

@@ -98,10 +98,12 @@ def key_from_image(path: str | os.PathLike, height: int, width: int) -> np.ndarr
     if not path.is_file():
         raise UsageError(f"key image {path} does not exist; give a path to an image file (PNG, JPEG, ...)")
     try:
-        with Image.open(path) as img:
-            img = img.convert("L").resize((width, height), Image.Resampling.BILINEAR)
-            return np.asarray(img, dtype=np.float32) / 255.0
-    except OSError as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # 89 million pixels or more: refused
+            with Image.open(path) as img:
+                img = img.convert("L").resize((width, height), Image.Resampling.BILINEAR)
+                return np.asarray(img, dtype=np.float32) / 255.0
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UsageError(f"key image {path} cannot be read as an image: {exc}") from None
 
 
