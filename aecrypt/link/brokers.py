@@ -211,14 +211,19 @@ class MosquittoBroker(_LoopbackBroker):
         self._dir = tempfile.TemporaryDirectory(prefix="aecrypt-mosquitto-")
         conf = Path(self._dir.name) / "mosquitto.conf"
         conf.write_text(self._config())
-        self._proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # its log to a file: a pipe nobody reads fills after a few hundred connections' lines, and mosquitto then
+        # blocks on writing it and stops answering
+        log = Path(self._dir.name) / "mosquitto.log"
+        with log.open("wb") as out:
+            self._proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=out)
         deadline = time.perf_counter() + 10
         while time.perf_counter() < deadline:
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", self.port)) == 0:
                     return self
             if self._proc.poll() is not None:
-                raise AecryptError(f"mosquitto exited: {self._proc.stderr.read().decode(errors='replace').strip()}")
+                said = log.read_text(errors="replace").strip().splitlines()
+                raise AecryptError(f"mosquitto exited: {said[-1] if said else 'no message'}")
             time.sleep(0.05)
         self.stop()
         raise AecryptError(f"mosquitto did not listen on 127.0.0.1:{self.port} within 10 s")
