@@ -101,8 +101,8 @@ def per_image_quality(original: np.ndarray, other: np.ndarray) -> dict[str, np.n
 
     Parameters
     ----------
-    original, other : ndarray, shape (N, H, W)
-        Stacks of images in [0, 1].
+    original, other
+        As in `ssim_per_image`.
 
     Returns
     -------
@@ -159,8 +159,8 @@ def per_image_errors(original: np.ndarray, retrieved: np.ndarray) -> dict[str, n
 
     Parameters
     ----------
-    original, retrieved : ndarray, shape (N, H, W)
-        Images in [0, 1].
+    original, retrieved
+        As in `reconstruction_metrics`.
 
     Returns
     -------

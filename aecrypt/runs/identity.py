@@ -89,18 +89,18 @@ class Fingerprints:
 #: What a run reads whose *value* its id hashes instead of the code that defines it, so that adding to it reruns
 #: no run: definition ("module:NAME") → what is hashed. Everything else a run executes is hashed as code
 #: (`closure.reached_code_hash`); this is the one place the exceptions are said.
+#: The vocabulary's tables (in aecrypt.paper.choices), each by the run parameter that picks its entry.
+VOCABULARY = {"loss": "LOSSES", "optimizer": "OPTIMIZERS", "activation": "ACTIVATIONS"}
 BY_VALUE = {
     "aecrypt.profiles:PROFILES": "the run's profile's settings (Profile.run_settings: not its description)",
-    "aecrypt.paper.choices:LOSSES": "the run's loss's entry",
-    "aecrypt.paper.choices:OPTIMIZERS": "the run's optimizer's entry",
-    "aecrypt.paper.choices:ACTIVATIONS": "the run's activation's entry",
+    **{f"aecrypt.paper.choices:{table}": f"the run's {kind}'s entry" for kind, table in VOCABULARY.items()},
 }
 
 
 def vocabulary_entries(spec: RunSpec) -> dict[str, str]:
     """The run's own entries of the vocabulary tables (`BY_VALUE`): what it reads of them."""
     entries = {}
-    for kind, table in (("loss", "LOSSES"), ("optimizer", "OPTIMIZERS"), ("activation", "ACTIVATIONS")):
+    for kind, table in VOCABULARY.items():
         if getattr(spec, kind):
             entries[kind] = closure.literal("aecrypt.paper.choices", table)[getattr(spec, kind)]
     return entries

@@ -106,7 +106,7 @@ def _default_steps() -> int:
 
 
 #: Where a long run's projection is checked from: the `default` profile's whole length in steps, and five times it.
-CHECKED_FROM = (_default_steps(), 5 * _default_steps())
+CHECKED_FROM = tuple(k * _default_steps() for k in (1, 5))
 
 
 def projection_errors(curve: pd.DataFrame, prefixes: tuple[int, ...] = CHECKED_FROM) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from aecrypt.book.page import md, run_link, seed_text
-from aecrypt.profiles import get_profile
+from aecrypt.profiles import PROFILES, get_profile
 from aecrypt.runs.results import Results
 from aecrypt.runtime import cpu_line
 
@@ -32,8 +32,6 @@ def run_table(results: Results, link_prefix: str = "../runs/") -> pd.DataFrame:
 
 def profile_table() -> pd.DataFrame:
     """Every profile as one readable row: size, images and how they are split, epochs, numerics, purpose."""
-    from aecrypt.profiles import PROFILES
-
     rows = []
     for p in PROFILES.values():
         if p.split_counts:
@@ -93,8 +91,6 @@ def build_facts(results: Results) -> dict:
 
 def profile_seeds() -> str:
     """Each profile's number of training seeds, as the prose says it: "1 at `tiny`, 3 at `default`, …"."""
-    from aecrypt.profiles import PROFILES
-
     by_count: dict[int, list[str]] = {}
     for p in PROFILES.values():
         by_count.setdefault(p.seeds, []).append(f"`{p.name}`")
