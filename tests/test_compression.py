@@ -95,11 +95,20 @@ def test_the_bottleneck_variant_narrows_the_latent_and_has_its_own_run_identity(
     assert [c.bottleneck for c in grid.combinations] == [1, 2, 4, 8, 16]
     assert grid.combinations[2].label == "MSE+Adam+ReLU+3 k=4"
     fp = Fingerprints.now()
-    plain = RunSpec("tiny", "synthetic", "mse", "adam", 3)
-    narrow = RunSpec("tiny", "synthetic", "mse", "adam", 3, bottleneck=4)
+    plain = RunSpec("tiny", "synthetic", loss="mse", optimizer="adam", depth=3)
+    narrow = RunSpec("tiny", "synthetic", loss="mse", optimizer="adam", depth=3, bottleneck=4)
     assert "bottleneck" not in plain.parameters() and narrow.parameters()["bottleneck"] == 4
     assert (
-        len({run_id(s, fp, "d") for s in (plain, narrow, RunSpec("tiny", "synthetic", "mse", "adam", 3, bottleneck=8))})
+        len(
+            {
+                run_id(s, fp, "d")
+                for s in (
+                    plain,
+                    narrow,
+                    RunSpec("tiny", "synthetic", loss="mse", optimizer="adam", depth=3, bottleneck=8),
+                )
+            }
+        )
         == 3
     )
     codec = RunSpec.baseline("tiny", "synthetic", 0, codec="webp:30")

@@ -71,7 +71,7 @@ def test_grid_validation_lists_every_problem_at_once(tmp_path):
         "unknown top-level key(s) ['colour']",
         "missing key(s) ['activation']",
         "unknown loss 'hinge'",
-        "depth 7 is not one of",
+        "depth 7 is not valid; valid: 2, 3, 4, 5",
         "unknown optimizer 'adamax'",
         "extra[0]: unknown key(s) ['speed']",
     ):
@@ -236,6 +236,7 @@ RUN_MODULES = {
     "aecrypt.paper.experiment",
     "aecrypt.paper.metrics",
     "aecrypt.paper.models",
+    "aecrypt.paper.parameters",
     "aecrypt.paper.runfiles",
     "aecrypt.paper.runplots",
 }
@@ -285,6 +286,10 @@ def test_an_edit_to_code_a_run_executes_reruns_every_run(tiny_sweep, package_cop
 
 #: Edits to what a run imports but does not read: each reran every run before a run's id hashed the code its
 #: template reaches, definition by definition, and its own vocabulary entries and profile settings by value.
+_PARAMETERS_SOURCE = (paths.PACKAGE / "paper" / "parameters.py").read_text()
+_LEARNING_RATE_ENTRY = _PARAMETERS_SOURCE[
+    _PARAMETERS_SOURCE.index('    "learning_rate": {') : _PARAMETERS_SOURCE.index('    "depth": {')
+]
 UNREAD = {
     "a profile's description": (
         "profiles.py",
@@ -298,6 +303,15 @@ UNREAD = {
     ),
     "a new optimizer": ("paper/choices.py", '    "nadam": "Nadam",\n', '    "nadam": "Nadam",\n    "lion": "Lion",\n'),
     "a new loss": ("paper/choices.py", '"huber": "HUBER"}', '"huber": "HUBER", "log_cosh": "LOG_COSH"}'),
+    # the learning rate was added this way: an optional run parameter the optimizer takes
+    "a new optional run parameter": (
+        "paper/parameters.py",
+        '    "depth": {\n',
+        '    "beta_1": {"default": None, "type": "float", "templates": ["experiment"], "level": "combination",'
+        ' "optional": True, "label": " b1={}", "role": "optimizer", "help": "Adam\'s"},\n    "depth": {\n',
+    ),
+    "the learning rate, as before it was added": ("paper/parameters.py", _LEARNING_RATE_ENTRY, ""),
+    "a parameter's help reworded": ("paper/parameters.py", "(the paper: 2, 3, 5)", "(2, 3 and 5 in the paper)"),
 }
 
 
@@ -329,7 +343,8 @@ def test_what_a_run_reads_of_the_vocabulary_and_its_profile_still_reruns_it(tiny
     models = package_copy / "paper" / "models.py"
     models.write_text(
         models.read_text().replace(
-            "    return cls() if learning_rate is None", "    return cls(0.5) if learning_rate is None"
+            "OPTIMIZERS[validate_optimizer(name)])(**options)",
+            "OPTIMIZERS[validate_optimizer(name)])(**({'learning_rate': 0.5} | options))",
         )
     )
     assert _pending_after(tiny_sweep)[0] >= 2  # the combinations' runs (the baseline trains no autoencoder)
@@ -377,7 +392,7 @@ def test_real_data_fingerprint_follows_the_content(tmp_path):
     from tests.test_data import make_folder
 
     root = make_folder(tmp_path / "xr", n=6)
-    spec = RunSpec("tiny", f"folder:{root}", "mse", "adam", 2)
+    spec = RunSpec("tiny", f"folder:{root}", loss="mse", optimizer="adam", depth=2)
     first = identity.data_fingerprint(spec)
     from PIL import Image
 

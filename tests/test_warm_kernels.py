@@ -45,8 +45,8 @@ def fresh_worker():
 
 def test_a_run_after_another_in_a_warm_kernel_is_bit_for_bit_the_run_in_a_fresh_one(fresh_worker):
     text = template_path("experiment").read_text()
-    first = RunSpec(TINY, "synthetic", "mse", "adagrad", 2, seed=1)
-    second = RunSpec(TINY, "synthetic", "msle", "rmsprop", 3, seed=0)
+    first = RunSpec(TINY, "synthetic", loss="mse", optimizer="adagrad", depth=2, seed=1)
+    second = RunSpec(TINY, "synthetic", loss="msle", optimizer="rmsprop", depth=3, seed=0)
     alone = compute_run(second, "alone", text, 1, warm=False)
     before = compute_run(first, "before", text, 1)
     kernel = kernels._KERNELS[1].provisioner.pid
@@ -73,7 +73,7 @@ def _notebook(*cells: str) -> str:
 
 
 def test_a_kernel_that_dies_in_a_run_is_replaced_for_the_next(fresh_worker):
-    spec = RunSpec(TINY, "synthetic", "mse", "adam", 2)
+    spec = RunSpec(TINY, "synthetic", loss="mse", optimizer="adam", depth=2)
     dies = compute_run(spec, "dies", _notebook("import os, signal", "os.kill(os.getpid(), signal.SIGKILL)"), 1)
     assert not dies.ok and "DeadKernelError" in dies.error
     assert 1 not in kernels._KERNELS

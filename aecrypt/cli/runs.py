@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from aecrypt import UsageError
 from aecrypt.cli.common import add_profile, grid_for, results_root
 from aecrypt.profiles import get_profile
 
@@ -26,6 +27,7 @@ def cmd_sweep(args) -> int:
         seeds=parse_seeds(args.seeds) if args.seeds else None,
         data_seed=args.data_seed,
         references=not args.no_references,
+        settings=parse_settings(args.set),
     )
     if report.failures:
         import logging
@@ -36,6 +38,20 @@ def cmd_sweep(args) -> int:
             log.error(f"  {label}: {error}")
         return 1
     return 0
+
+
+def parse_settings(items: list[str]) -> dict[str, list[str]]:
+    """`--set NAME=VALUE[,VALUE...]` options as {name: values} (checked against the run's parameters when the grid
+    is read)."""
+    settings: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise UsageError(f"--set {item!r}: write NAME=VALUE or NAME=VALUE,VALUE (e.g. --set learning_rate=0.01)")
+        if name.strip() in settings:
+            raise UsageError(f"--set {name.strip()} is given twice; give its values once, comma-separated")
+        settings[name.strip()] = [v.strip() for v in values.split(",")]
+    return settings
 
 
 def cmd_results(args) -> int:
@@ -101,6 +117,14 @@ def register(sub) -> None:
         type=int,
         default=0,
         help="the seed of the phantoms, the train/val/test split and the paper-cipher key, fixed for the build",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[,VALUE...]",
+        help="give a parameter a grid varies (e.g. learning_rate=0.01, or optimizer=adam,sgd) these values for "
+        "every combination, in place of the grid file's; repeatable",
     )
     p.add_argument(
         "--no-references",

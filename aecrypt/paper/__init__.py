@@ -1,5 +1,6 @@
 """The paper itself, as code: what a run executes.
 
+  parameters  a run's parameters, defined once: defaults, validation, labels, notebook cells (no Keras)
   choices     the hyperparameter vocabulary and its validation (no Keras import)
   models      the paper's autoencoder and the two-layer CNN classifier (Keras 3)
   cipher      the paper's cipher E = (z + K)², its two readings of decryption, and the known-plaintext attack

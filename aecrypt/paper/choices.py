@@ -84,9 +84,9 @@ def latent_shape(input_size: int, depth: int, bottleneck: int = 0) -> tuple[int,
     return (side, side, bottleneck or BASE_FILTERS * 2 ** (depth - 1))
 
 
-def combination_label(loss: str, optimizer: str, activation: str, depth: int, bottleneck: int = 0) -> str:
-    """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2; a bottleneck variant adds its
-    channels, e.g. MSE+Adam+ReLU+3 k=4."""
+def combination_label(loss: str, optimizer: str, activation: str, depth: int) -> str:
+    """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2 (a run's full name, with its optional
+    parameters, is `paper.parameters.label`)."""
     opt = OPTIMIZERS.get(optimizer, optimizer)
     act = ACTIVATIONS.get(activation, activation.capitalize())
-    return f"{LOSSES.get(loss, loss.upper())}+{opt}+{act}+{depth}" + (f" k={bottleneck}" if bottleneck else "")
+    return f"{LOSSES.get(loss, loss.upper())}+{opt}+{act}+{depth}"

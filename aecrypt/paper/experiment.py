@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 
 import keras
 import numpy as np
@@ -24,8 +24,7 @@ from aecrypt import AecryptError, runtime
 from aecrypt.data import codecs
 from aecrypt.data.dataset import Dataset, load_dataset
 from aecrypt.data.splits import split_by_counts, split_indices, split_patients_by_counts
-from aecrypt.paper import choices, cipher, metrics, models
-from aecrypt.paper.choices import combination_label
+from aecrypt.paper import choices, cipher, metrics, models, parameters
 from aecrypt.profiles import get_profile
 
 N_SAMPLES = 4  # images kept for Fig. 4
@@ -59,32 +58,15 @@ class StageClock:
         return out
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything that defines one run. Validated on construction."""
-
-    profile: str = "tiny"
-    data: str = ""  # empty: the profile's default source
-    loss: str = "mse"
-    optimizer: str = "adam"
-    depth: int = 3
-    activation: str = "relu"
-    seed: int = 0  # training seed: initial weights and data order
-    key_image: str = ""  # empty: key from the data seed
-    data_seed: int = 0  # phantoms, the train/val/test split and the paper-cipher key
-    with_cipher: bool = True  # False: decode the latents without the cipher (the reference run)
-    overrides: dict = field(default_factory=dict, hash=False)  # profile settings changed for this run only
-    bottleneck: int = 0  # channels of a narrow latent (the bottleneck variant); 0: the paper's latent
-    codec: str = ""  # a baseline's images through a standard codec first (e.g. "webp:37"); empty: the originals
+class _Config:
+    """The methods of `RunConfig`, whose fields come from `parameters.PARAMETERS`."""
 
     def __post_init__(self):
         p = get_profile(self.profile).with_overrides(self.overrides)
+        for name in parameters.PARAMETERS:
+            object.__setattr__(self, name, parameters.coerce(name, getattr(self, name)))
         object.__setattr__(self, "data", self.data or p.default_data)
-        object.__setattr__(self, "loss", choices.validate_loss(self.loss))
-        object.__setattr__(self, "optimizer", choices.validate_optimizer(self.optimizer))
-        object.__setattr__(self, "activation", choices.validate_activation(self.activation))
-        object.__setattr__(self, "depth", choices.validate_depth(int(self.depth), p.size))
-        object.__setattr__(self, "bottleneck", choices.validate_bottleneck(int(self.bottleneck)))
+        object.__setattr__(self, "depth", choices.validate_depth(self.depth, p.size))
         if self.codec:
             codecs.parse_codec(self.codec)
 
@@ -94,8 +76,24 @@ class RunConfig:
 
     @property
     def label(self) -> str:
-        """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2."""
-        return combination_label(self.loss, self.optimizer, self.activation, self.depth, self.bottleneck)
+        """The paper's way of naming a combination, e.g. MSLE+Adagrad+ReLU+2, with the optional parameters set."""
+        return parameters.label(vars(self))
+
+    @classmethod
+    def from_namespace(cls, namespace: dict) -> RunConfig:
+        """The config of a notebook's parameters (its `globals()`): every parameter and the overrides found."""
+        return cls(**{n: namespace[n] for n in [*parameters.PARAMETERS, "overrides"] if n in namespace})
+
+
+#: Everything that defines one run, validated on construction: one field per run parameter
+#: (`paper.parameters`), and the profile settings changed for this run only.
+RunConfig = make_dataclass(
+    "RunConfig",
+    parameters.fields(last=[("overrides", dict, field(default_factory=dict, hash=False))]),
+    bases=(_Config,),
+    frozen=True,
+)
+RunConfig.__module__ = __name__  # where pickle finds it (a process pool's workers, dask)
 
 
 @dataclass
@@ -172,7 +170,13 @@ class Trained:
 def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained:
     p = cfg.settings
     ae = models.build_autoencoder(p.size, cfg.depth, cfg.activation, cfg.bottleneck)
-    models.compile_autoencoder(ae, cfg.loss, cfg.optimizer, jit_compile=p.jit_compile)
+    models.compile_autoencoder(
+        ae,
+        cfg.loss,
+        cfg.optimizer,
+        jit_compile=p.jit_compile,
+        optimizer_options=parameters.options(vars(cfg), "optimizer"),
+    )
     timer = EpochTimer()
     hist = ae.autoencoder.fit(
         split.x("train"),

@@ -40,10 +40,10 @@ class Autoencoder(NamedTuple):
     decoder: keras.Model
 
 
-def make_optimizer(name: str, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
-    """Keras' default learning rates (as the paper, which names no rate) unless one is given."""
-    cls = getattr(keras.optimizers, OPTIMIZERS[validate_optimizer(name)])
-    return cls() if learning_rate is None else cls(learning_rate=learning_rate)
+def make_optimizer(name: str, **options) -> keras.optimizers.Optimizer:
+    """The optimizer with Keras' defaults (as the paper, which names no learning rate) but for the `options`
+    given (e.g. learning_rate=0.01: the run parameters whose role is "optimizer", `paper.parameters.options`)."""
+    return getattr(keras.optimizers, OPTIMIZERS[validate_optimizer(name)])(**options)
 
 
 def _conv(filters: int, activation: str, name: str) -> keras.layers.Conv2D:
@@ -91,10 +91,15 @@ def build_autoencoder(
     return Autoencoder(autoencoder, encoder, decoder)
 
 
-def compile_autoencoder(ae: Autoencoder, loss: str, optimizer: str, jit_compile: bool | str = False) -> None:
+def compile_autoencoder(
+    ae: Autoencoder, loss: str, optimizer: str, jit_compile: bool | str = False, optimizer_options: dict | None = None
+) -> None:
     """Keras' "auto" would turn XLA on for some backends; the profile decides, so runs stay comparable."""
     ae.autoencoder.compile(
-        optimizer=make_optimizer(optimizer), loss=validate_loss(loss), metrics=["mse", "mae"], jit_compile=jit_compile
+        optimizer=make_optimizer(optimizer, **(optimizer_options or {})),
+        loss=validate_loss(loss),
+        metrics=["mse", "mae"],
+        jit_compile=jit_compile,
     )
 
 
@@ -118,7 +123,7 @@ def build_classifier(input_size: int) -> keras.Model:
         name="classifier",
     )
     model.compile(
-        optimizer=make_optimizer(CLASSIFIER["optimizer"], CLASSIFIER["learning_rate"]),
+        optimizer=make_optimizer(CLASSIFIER["optimizer"], learning_rate=CLASSIFIER["learning_rate"]),
         loss=CLASSIFIER["loss"],
         metrics=["accuracy"],
     )

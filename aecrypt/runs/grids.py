@@ -3,43 +3,50 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from aecrypt import UsageError, paths
-from aecrypt.paper import choices
+from aecrypt.paper import parameters
 
 GRID_TOP_KEYS = {"name", "description", "grid", "extra"}
-COMBINATION_KEYS = {"loss", "optimizer", "depth", "activation"}
-OPTIONAL_KEYS = {"bottleneck"}  # a grid or an extra may give it; absent: 0, the paper's latent
-EXTRA_KEYS = COMBINATION_KEYS | OPTIONAL_KEYS | {"note", "key_image", "seed", "seeds"}
-
-
-VALIDATORS: dict[str, Callable] = {
-    "loss": choices.validate_loss,
-    "optimizer": choices.validate_optimizer,
-    "activation": choices.validate_activation,
-    "bottleneck": choices.validate_bottleneck,
-}
+#: What a grid varies, from the run's definition (`paper.parameters`): the required keys of every combination,
+#: and the optional ones (absent: their defaults, as the paper).
+COMBINATION_KEYS = set(parameters.combination_names(optional=False))
+OPTIONAL_KEYS = set(parameters.combination_names(optional=True))
+EXTRA_KEYS = COMBINATION_KEYS | OPTIONAL_KEYS | {"note", "seed", "seeds"}
 
 
 @dataclass(frozen=True)
 class Combination:
-    loss: str
-    optimizer: str
-    depth: int
-    activation: str
+    """One point of a grid: its values of the combination parameters (`paper.parameters`; the optional ones
+    only where given), why it is there, and its own training seeds (default: the build's)."""
+
+    values: tuple[tuple[str, object], ...]
     note: str = ""
-    key_image: str = ""
-    seeds: tuple[int, ...] | None = None  # training seeds for this combination only (default: the build's)
-    bottleneck: int = 0  # channels of the bottleneck variant's latent (0: the paper's latent)
+    seeds: tuple[int, ...] | None = None
+
+    @classmethod
+    def of(cls, values: dict, note: str = "", seeds: tuple[int, ...] | None = None) -> Combination:
+        given = {n: values[n] for n in parameters.combination_names() if parameters.is_set(n, values.get(n))}
+        return cls(tuple(given.items()), note, seeds)
+
+    @property
+    def settings(self) -> dict:
+        """Every combination parameter: the given values, the defaults for the rest."""
+        return {n: parameters.default(n) for n in parameters.combination_names()} | dict(self.values)
+
+    def __getattr__(self, name: str):
+        """Each combination parameter by name (c.depth, c.optimizer), given or default."""
+        if name in parameters.combination_names():
+            return self.settings[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def label(self) -> str:
-        return choices.combination_label(self.loss, self.optimizer, self.activation, self.depth, self.bottleneck)
+        return parameters.label(self.settings)
 
 
 @dataclass
@@ -49,20 +56,26 @@ class Grid:
     combinations: list[Combination]
 
 
-def _check_value(key: str, value, where: str, problems: list[str]) -> None:
-    if key == "depth":
-        if not isinstance(value, int) or value not in choices.DEPTHS:
-            problems.append(f"{where}: depth {value!r} is not one of {list(choices.DEPTHS)}")
-        return
-    try:
-        VALIDATORS[key](value)
-    except UsageError as exc:
-        problems.append(f"{where}: {exc}")
+def _checked(values: dict, where: str, problems: list[str]) -> dict:
+    """The values in canonical form; each invalid one is a problem, reported with the rest."""
+    out = {}
+    for key, value in values.items():
+        try:
+            out[key] = parameters.coerce(key, value)
+        except UsageError as exc:
+            problems.append(f"{where}: {exc}")
+    return out
 
 
-def load_grid(path: str | Path) -> Grid:
-    """Read and validate a grid file; every problem is reported at once, before anything runs."""
-    path = Path(path)
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def load_grid(path: str | Path, settings: dict[str, list] | None = None) -> Grid:
+    """Read and validate a grid file; every problem is reported at once, before anything runs. `settings`
+    (`aecrypt sweep --set NAME=VALUE[,VALUE...]`) gives a combination parameter its values for every
+    combination, in place of the file's: several values multiply the grid."""
+    path, settings = Path(path), dict(settings or {})
     if not path.is_file():
         available = sorted(p.name for p in paths.GRIDS.glob("*.yaml"))
         what = "is a folder, not a grid file" if path.is_dir() else "does not exist"
@@ -76,7 +89,7 @@ def load_grid(path: str | Path) -> Grid:
         raise UsageError(f"grid file {path} must be a mapping with keys {sorted(GRID_TOP_KEYS)}")
     if unknown := set(raw) - GRID_TOP_KEYS:
         problems.append(f"unknown top-level key(s) {sorted(unknown)}; valid: {sorted(GRID_TOP_KEYS)}")
-    combos: list[Combination] = []
+    points: list[tuple[dict, str, tuple | None]] = []  # (values, note, seeds)
     grid = raw.get("grid") or {}
     if grid:
         if unknown := set(grid) - COMBINATION_KEYS - OPTIONAL_KEYS:
@@ -84,19 +97,13 @@ def load_grid(path: str | Path) -> Grid:
             problems.append(f"grid: unknown key(s) {sorted(unknown)}; valid: {valid}")
         if missing := COMBINATION_KEYS - set(grid):
             problems.append(f"grid: missing key(s) {sorted(missing)}")
-        for key in (COMBINATION_KEYS | OPTIONAL_KEYS) & set(grid):
-            values = grid[key] if isinstance(grid[key], list) else [grid[key]]
-            if not values:
+        lists = {}
+        for key in sorted((COMBINATION_KEYS | OPTIONAL_KEYS) & set(grid)):
+            if not _as_list(grid[key]):
                 problems.append(f"grid: {key} has no values")
-            for v in values:
-                _check_value(key, v, f"grid.{key}", problems)
+            lists[key] = [_checked({key: v}, f"grid.{key}", problems).get(key) for v in _as_list(grid[key])]
         if not problems:
-            keys = ("loss", "optimizer", "depth", "activation", "bottleneck")
-            lists = [grid.get(k, [0]) if isinstance(grid.get(k, [0]), list) else [grid[k]] for k in keys]
-            combos += [
-                Combination(str(lo).lower(), str(o).lower(), d, str(a).lower(), bottleneck=b)
-                for lo, o, d, a, b in itertools.product(*lists)
-            ]
+            points += [(dict(zip(lists, combo, strict=True)), "", None) for combo in itertools.product(*lists.values())]
     for i, entry in enumerate(raw.get("extra") or []):
         where = f"extra[{i}]"
         if not isinstance(entry, dict):
@@ -107,25 +114,23 @@ def load_grid(path: str | Path) -> Grid:
         if missing := COMBINATION_KEYS - set(entry):
             problems.append(f"{where}: missing key(s) {sorted(missing)}")
             continue
-        for key in COMBINATION_KEYS | (OPTIONAL_KEYS & set(entry)):
-            _check_value(key, entry[key], where, problems)
-        seeds = _extra_seeds(entry, where, problems)
-        combos.append(
-            Combination(
-                str(entry["loss"]).lower(),
-                str(entry["optimizer"]).lower(),
-                entry["depth"],
-                str(entry["activation"]).lower(),
-                str(entry.get("note", "")),
-                str(entry.get("key_image", "")),
-                seeds,
-                int(entry.get("bottleneck", 0)) if isinstance(entry.get("bottleneck", 0), int) else 0,
+        values = _checked({k: entry[k] for k in (COMBINATION_KEYS | OPTIONAL_KEYS) & set(entry)}, where, problems)
+        points.append((values, str(entry.get("note", "")), _extra_seeds(entry, where, problems)))
+    for key, values in settings.items():
+        if key not in COMBINATION_KEYS | OPTIONAL_KEYS:
+            problems.append(
+                f"--set {key}: not a parameter a grid varies; valid: {sorted(COMBINATION_KEYS | OPTIONAL_KEYS)}"
             )
-        )
-    if not combos and not problems:
+        else:
+            settings[key] = [_checked({key: v}, f"--set {key}", problems).get(key) for v in values]
+    if not points and not problems:
         problems.append("the grid has no combinations: give `grid:` lists and/or `extra:` entries")
     if problems:
         raise UsageError(f"grid file {path} has {len(problems)} problem(s):\n  - " + "\n  - ".join(problems))
+    combos = []
+    for values, note, seeds in points:
+        for setting in itertools.product(*settings.values()):
+            combos.append(Combination.of(values | dict(zip(settings, setting, strict=True)), note, seeds))
     unique = list(dict.fromkeys(combos))
     return Grid(str(raw.get("name", path.stem)), str(raw.get("description", "")), unique)
 

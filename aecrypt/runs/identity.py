@@ -19,18 +19,21 @@ from aecrypt.runs import closure
 from aecrypt.runs.spec import TEMPLATES, RunSpec, template_path
 
 
-def code_cells(template: Path) -> list[str]:
+def code_cells(template: Path, parameters: bool = True) -> list[str]:
+    """The source of each code cell; without the `parameters` cell if asked."""
     nb = json.loads(Path(template).read_text())
     return [
         c["source"] if isinstance(c["source"], str) else "".join(c["source"])
         for c in nb["cells"]
-        if c["cell_type"] == "code"
+        if c["cell_type"] == "code" and (parameters or "parameters" not in c.get("metadata", {}).get("tags", []))
     ]
 
 
 def template_hash(template: Path = paths.TEMPLATE) -> str:
-    """Hash of the template's code cells and parameters (not of its outputs or metadata)."""
-    return hashlib.sha256(json.dumps(code_cells(template)).encode()).hexdigest()
+    """Hash of the template's code cells (not of its outputs or metadata), but its parameters cell: a run's
+    parameters are hashed by value (`RunSpec.parameters`), and the cell's defaults are those of
+    `paper.parameters`, which a test holds it to."""
+    return hashlib.sha256(json.dumps(code_cells(template, parameters=False)).encode()).hexdigest()
 
 
 def imported_modules(template: Path = paths.TEMPLATE) -> list[str]:
@@ -93,16 +96,21 @@ class Fingerprints:
 VOCABULARY = {"loss": "LOSSES", "optimizer": "OPTIMIZERS", "activation": "ACTIVATIONS"}
 BY_VALUE = {
     "aecrypt.profiles:PROFILES": "the run's profile's settings (Profile.run_settings: not its description)",
+    "aecrypt.paper.parameters:PARAMETERS": "the entries of the parameters the run passes (not their help)",
     **{f"aecrypt.paper.choices:{table}": f"the run's {kind}'s entry" for kind, table in VOCABULARY.items()},
 }
 
 
-def vocabulary_entries(spec: RunSpec) -> dict[str, str]:
-    """The run's own entries of the vocabulary tables (`BY_VALUE`): what it reads of them."""
-    entries = {}
-    for kind, table in VOCABULARY.items():
-        if getattr(spec, kind):
-            entries[kind] = closure.literal("aecrypt.paper.choices", table)[getattr(spec, kind)]
+def vocabulary_entries(spec: RunSpec) -> dict:
+    """The run's own entries of the tables hashed by value (`BY_VALUE`): what it reads of them."""
+    passed = spec.parameters()
+    table = closure.literal("aecrypt.paper.parameters", "PARAMETERS")
+    entries: dict = {
+        "parameters": {n: {k: v for k, v in table[n].items() if k != "help"} for n in passed if n in table}
+    }
+    for kind, name in VOCABULARY.items():
+        if kind in passed:
+            entries[kind] = closure.literal("aecrypt.paper.choices", name)[passed[kind]]
     return entries
 
 

@@ -61,16 +61,7 @@ class Plan:
                 "baselines": [{"run_id": rid, **spec.parameters()} for spec, rid in self.baselines],
                 "references": [spec.entry(rid) for spec, rid in self.references],
                 "skipped": [
-                    {
-                        "label": c.label,
-                        "loss": c.loss,
-                        "optimizer": c.optimizer,
-                        "depth": c.depth,
-                        "activation": c.activation,
-                        "note": c.note,
-                        "reason": reason,
-                    }
-                    for c, reason in self.skipped
+                    {"label": c.label, **dict(c.values), "note": c.note, "reason": reason} for c, reason in self.skipped
                 ],
             },
             indent=2,
@@ -84,16 +75,18 @@ def plan_sweep(
     seeds: tuple[int, ...] | None = None,
     data_seed: int = 0,
     template: Path | None = None,
+    settings: dict[str, list] | None = None,
 ) -> Plan:
     """Validate everything and compute every run id, before anything runs: every combination at every
-    training seed (the profile's, or `seeds`), the data seed fixed; one baseline per training seed."""
+    training seed (the profile's, or `seeds`), the data seed fixed; one baseline per training seed. `settings`
+    give combination parameters values for the whole grid (`grids.load_grid`)."""
     p = as_profile(profile)
     if not isinstance(data_seed, int) or data_seed < 0:
         raise UsageError(f"the data seed must be a whole number ≥ 0, got {data_seed!r}")
     seeds = tuple(seeds) if seeds is not None else p.training_seeds
     if not seeds or any(not isinstance(s, int) or s < 0 for s in seeds):
         raise UsageError(f"training seeds must be whole numbers ≥ 0 (e.g. 0, 1, 2), got {list(seeds)}")
-    grid = load_grid(grid_path)
+    grid = load_grid(grid_path, settings)
     data_spec = resolve_data(data or p.default_data)
     size, size_note = fit_size(p.size, data_spec)
     smaller = size if size != p.size else 0  # a RunSpec carries a size only when it is not the profile's
@@ -106,22 +99,11 @@ def plan_sweep(
             why = f"depth {c.depth} does not fit {size}×{size} images (valid depths: {choices.valid_depths(size)})"
             skipped.append((c, why + (" — the images are smaller than the profile's size" if smaller else "")))
             continue
-        key_image = str(Path(c.key_image).resolve()) if c.key_image else ""
+        values = dict(c.values)
+        if values.get("key_image"):
+            values["key_image"] = str(Path(values["key_image"]).resolve())
         for run_seed in c.seeds or seeds:
-            spec = RunSpec(
-                p,
-                data_spec,
-                c.loss,
-                c.optimizer,
-                c.depth,
-                c.activation,
-                seed=run_seed,
-                key_image=key_image,
-                data_seed=data_seed,
-                size=smaller,
-                note=c.note,
-                bottleneck=c.bottleneck,
-            )
+            spec = RunSpec(p, data_spec, **values, seed=run_seed, data_seed=data_seed, size=smaller, note=c.note)
             planned.append((spec, run_id(spec, fingerprints, data_fp)))
             used_seeds.add(run_seed)
     baselines = []

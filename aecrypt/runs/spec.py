@@ -3,43 +3,26 @@ runs them, and the spec of a run made by hand, read back from its folder."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import make_dataclass
 from pathlib import Path
 
 from aecrypt import UsageError, paths
 from aecrypt.files import read_json
-from aecrypt.paper import choices
+from aecrypt.paper import parameters
 from aecrypt.profiles import Profile, as_profile
 
 #: The notebooks a run can execute (in notebooks/): one combination, or the shared baseline.
 TEMPLATES = ("experiment", "baseline")
-BASELINE_PARAMETERS = ("profile", "data", "seed", "data_seed", "codec")
-_NOT_PARAMETERS = ("note", "template", "size")
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """The parameters of one run, as its template notebook takes them. `profile` may be given by name; it is
-    looked up once, here, and travels as the `Profile` from then on."""
-
-    profile: Profile
-    data: str
-    loss: str = ""
-    optimizer: str = ""
-    depth: int = 0
-    activation: str = "relu"
-    seed: int = 0  # the training seed: initial weights and data order; varies across a build's seeds
-    key_image: str = ""
-    data_seed: int = 0  # phantoms, the split and the paper-cipher key: fixed per build
-    with_cipher: bool = True  # False: the reference run that decodes latents without the cipher
-    bottleneck: int = 0  # channels of the bottleneck variant's latent (0: the paper's latent)
-    codec: str = ""  # a baseline on a codec's decoded images (e.g. "webp:37"); empty: on the originals
-    size: int = 0  # image side when the build's images are smaller than the profile's (0: the profile's)
-    note: str = ""  # why this combination is in the grid (not hashed: it does not change the result)
-    template: str = "experiment"
+class _Spec:
+    """The methods of `RunSpec`, whose run parameters come from `paper.parameters.PARAMETERS`."""
 
     def __post_init__(self):
         object.__setattr__(self, "profile", as_profile(self.profile))
+        for name in parameters.PARAMETERS:
+            if name != "profile":
+                object.__setattr__(self, name, parameters.coerce(name, getattr(self, name)))
 
     @classmethod
     def baseline(
@@ -47,9 +30,7 @@ class RunSpec:
     ) -> RunSpec:
         """The classifier on the original images, shared by every combination of (data, profile, training
         seed, data seed) of a build; with `codec`, on what that codec gives back of them."""
-        return cls(
-            profile, data, activation="", seed=seed, data_seed=data_seed, size=size, codec=codec, template="baseline"
-        )
+        return cls(profile, data, seed=seed, data_seed=data_seed, size=size, codec=codec, template="baseline")
 
     @property
     def is_baseline(self) -> bool:
@@ -60,7 +41,7 @@ class RunSpec:
         """The combination (what results aggregate over seeds by); the baseline's names the images."""
         if self.is_baseline:
             return f"{self.codec} images" if self.codec else "original images"
-        return choices.combination_label(self.loss, self.optimizer, self.activation, self.depth, self.bottleneck)
+        return parameters.label(vars(self))
 
     @property
     def run_label(self) -> str:
@@ -73,15 +54,10 @@ class RunSpec:
         return self.size or self.profile.size
 
     def parameters(self) -> dict:
-        """What papermill passes to the template (and what the id hashes): the profile by name. A smaller image
-        size, a bottleneck and a codec travel only when set (the templates' defaults are none of them)."""
-        params = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_PARAMETERS}
-        params["profile"] = self.profile.name
-        if self.is_baseline:
-            params = {k: params[k] for k in BASELINE_PARAMETERS}
-        for optional in ("bottleneck", "codec"):
-            if not params.get(optional):
-                params.pop(optional, None)
+        """What papermill passes to the template (and what the id hashes): the template's parameters
+        (`paper.parameters.given`: optional ones only when set), the profile by name, and a smaller image size
+        as an override."""
+        params = parameters.given(vars(self) | {"profile": self.profile.name}, self.template)
         return params | ({"overrides": {"size": self.size}} if self.size else {})
 
     def entry(self, run_id: str) -> dict:
@@ -93,6 +69,23 @@ class RunSpec:
             "label": self.label,
             "run_label": self.run_label,
         }
+
+
+#: The parameters of one run, as its template notebook takes them (`paper.parameters`), and what a sweep adds:
+#: the image size when the build's images are smaller than the profile's (0: the profile's), why the
+#: combination is in the grid (`note`, not hashed) and the template. `profile` may be given by name; it is
+#: looked up once and travels as the `Profile` from then on. Parameters a template does not take keep their
+#: defaults and are not passed.
+RunSpec = make_dataclass(
+    "RunSpec",
+    parameters.fields(
+        first={"profile": Profile, "data": str},
+        last=[("size", int, 0), ("note", str, ""), ("template", str, "experiment")],
+    ),
+    bases=(_Spec,),
+    frozen=True,
+)
+RunSpec.__module__ = __name__  # where pickle finds it (a process pool's workers, dask)
 
 
 def template_path(name: str) -> Path:
@@ -117,19 +110,5 @@ def spec_from_run_folder(folder: Path) -> RunSpec:
     required = [n for n in paths.RUN_FILES.required if n != paths.RUN_FILES.params]
     if missing := [n for n in required if not (folder / n).is_file()]:
         raise UsageError(f"{folder} lacks {missing}; rerun the notebook to the end")
-    choices.validate_loss(cfg["loss"])
-    return RunSpec(
-        cfg["profile"],
-        cfg["data"],
-        cfg["loss"],
-        cfg["optimizer"],
-        int(cfg["depth"]),
-        cfg["activation"],
-        seed=int(cfg["seed"]),
-        key_image=cfg.get("key_image", ""),
-        data_seed=int(cfg.get("data_seed", 0)),
-        with_cipher=bool(cfg.get("with_cipher", True)),
-        bottleneck=int(cfg.get("bottleneck", 0)),
-        size=size,
-        note="added by hand",
-    )
+    values = {n: parameters.coerce(n, cfg[n]) for n in parameters.names("experiment") if n in cfg}
+    return RunSpec(**values, size=size, note="added by hand")

@@ -213,16 +213,17 @@ def run_sweep(
     threads: int | None = None,
     data_seed: int = 0,
     references: bool = True,
+    settings: dict[str, list] | None = None,
 ) -> SweepReport:
     """Run what is missing: the baselines and every combination at every training seed, then (unless
     `references` is False) the reference runs of the best combination without the cipher, chosen from the
-    finished runs."""
+    finished runs. `settings` give combination parameters values for the whole grid (`--set`)."""
     started = time.perf_counter()
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise UsageError(f"workers must be a whole number ≥ 1 (parallel runs), got {workers!r}")
     if scheduler:
         check_scheduler_address(scheduler)
-    plan = plan_sweep(as_profile(profile), grid_path, data, seeds, data_seed)
+    plan = plan_sweep(as_profile(profile), grid_path, data, seeds, data_seed, settings=settings)
     profile = plan.profile.name
     pdir = paths.profile_dir(profile, results_root)
     pdir.mkdir(parents=True, exist_ok=True)
@@ -243,7 +244,7 @@ def run_sweep(
     if plan.size_note:
         log.info(f"  size: {plan.size_note}")
     for combo, reason in plan.skipped:
-        log.info(f"  skipped {combo.loss}+{combo.optimizer}+{combo.activation}+{combo.depth}: {reason}")
+        log.info(f"  skipped {combo.label}: {reason}")
     write_atomic(paths.plan_json(profile, results_root), plan.to_json())
 
     def execute(batch) -> list[tuple[str, str]]:

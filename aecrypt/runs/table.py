@@ -11,8 +11,12 @@ import pandas as pd
 
 from aecrypt import UsageError, paths
 from aecrypt.files import read_json, write_atomic
+from aecrypt.paper import parameters
 from aecrypt.paths import RUN_FILES
 from aecrypt.runs import folder
+
+#: A row's combination columns: the parameters a grid varies (`paper.parameters`).
+COMBINATION = tuple(parameters.combination_names())
 
 
 def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
@@ -40,25 +44,10 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
         rid = entry["run_id"]
         ok_dir, failed_dir = pdir / "runs" / rid, pdir / "failed" / rid
         row = {
-            k: entry.get(k)
-            for k in (
-                "run_id",
-                "label",
-                "run_label",
-                "loss",
-                "optimizer",
-                "depth",
-                "activation",
-                "bottleneck",
-                "seed",
-                "data_seed",
-                "key_image",
-                "note",
-                "data",
-            )
+            k: entry.get(k) for k in ("run_id", "label", "run_label", *COMBINATION, "seed", "data_seed", "note", "data")
         }
         row["data_seed"] = row["data_seed"] or 0
-        row["bottleneck"] = row["bottleneck"] or 0
+        row |= {n: parameters.default(n) for n in COMBINATION if row[n] is None}  # optional ones not set
         row["run_label"] = row["run_label"] or f"{row['label']} · seed {row['seed']}"
         row["profile"] = profile
         if folder.is_complete(ok_dir):
@@ -74,7 +63,7 @@ def collect(profile: str, results_root: Path | None = None) -> pd.DataFrame:
         rows.append(row)
     for entry in plan.get("skipped", []):
         rows.append(
-            {k: entry.get(k) for k in ("label", "loss", "optimizer", "depth", "activation", "note")}
+            {k: entry.get(k) for k in ("label", *COMBINATION, "note")}
             | {"profile": profile, "status": "skipped", "error": entry["reason"]}
         )
     return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ import html
 import pandas as pd
 
 from aecrypt.book.page import md, run_link, seed_text
+from aecrypt.paper import parameters
 from aecrypt.profiles import PROFILES, get_profile
 from aecrypt.runs.results import Results
 from aecrypt.runtime import cpu_line
@@ -50,6 +51,23 @@ def profile_table() -> pd.DataFrame:
                 "batch": p.batch_size,
                 "numerics": p.dtype_policy + (" + XLA" if p.jit_compile else ""),
                 "for": p.description,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def parameter_table() -> pd.DataFrame:
+    """Every run parameter (`paper.parameters`, the one definition): its default, who sets it, what it means."""
+    who = {"build": "the build (one value for all its runs)", "combination": "a grid or --set", "run": "the sweep"}
+    rows = []
+    for name, entry in parameters.PARAMETERS.items():
+        rows.append(
+            {
+                "parameter": name,
+                "default": "absent" if entry.get("optional") and not entry["default"] else repr(entry["default"]),
+                "notebooks": ", ".join(entry["templates"]),
+                "set by": who[entry["level"]],
+                "meaning": parameters.describe(name),
             }
         )
     return pd.DataFrame(rows)
