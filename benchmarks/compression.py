@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench-compression: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
     images = dataset.images
-    table = curves.codec_points(images, with_ms_ssim=True)
+    table = curves.codec_points(images, with_ms_ssim=True).points
     root = Path(args.results) if args.results else None
     out = paths.compression_originals_csv(root)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -190,6 +190,13 @@ def test_the_compression_step_is_cached_and_its_chapter_shows_its_numbers(tiny_c
     zstd, plain = (models[models["setting"] == s]["bpp"].mean() for s in ("uint8 + zstd", "uint8"))
     assert zstd < plain  # a lossless coder only lowers the rate
     assert (models.groupby("setting")["psnr"].mean().loc[["uint8 + zstd", "uint8 + zlib"]].nunique()) == 1
+    # the verdict's evidence: every method's bytes and quality on the same images, one by one
+    per_image = pd.read_csv(out / paths.COMPRESSION_FILES.per_image)
+    images = per_image.groupby(["method", "setting", "run_id"], dropna=False)["image"].apply(tuple)
+    assert images.nunique() == 1 and len(images.iloc[0]) == min(curves.PAIRED, record["rd_images"])
+    ours = per_image[per_image["setting"] == "uint8 + zstd"].groupby("run_id")["bytes"].mean()
+    rd_bytes = models[models["setting"] == "uint8 + zstd"].set_index("run_id")["bytes"]
+    assert ours.to_dict() == pytest.approx(rd_bytes.loc[ours.index].to_dict())
     with caplog.at_level("INFO", logger="aecrypt"):
         run_compression("tiny", root, native=False)
     assert "compression: up to date" in caplog.text
@@ -198,6 +205,7 @@ def test_the_compression_step_is_cached_and_its_chapter_shows_its_numbers(tiny_c
     png = table[(table["method"] == "PNG") & (table["size"] == 32)].iloc[0]
     assert f"{png['bytes']:,.0f} B · {png['bpp']:.2f} bpp" in html
     assert "1,024 B · 8.00 bpp" in html and "not reproduced" in html
+    assert "latent / codec, per image [95 %]" in html  # each depth's outcome (the tiny grid has no depth 3)
     assert "book-compression" in html  # the equal-rate runs are not in the tiny build: the page says how
 
 

@@ -1,6 +1,8 @@
 """Rate–distortion points, as learned-compression papers draw them: for each method and setting, every test
 image's bits per pixel, PSNR and SSIM (`paper.metrics.per_image_quality`, the same code for every method),
-then their means with standard errors over images. A codec's points come from its settings; an
+then their means with standard errors over images; for the first `PAIRED` images, the bytes and quality of each
+image too (`Curves.per_image`: what the compression verdict compares, paired). A codec's points come from its
+settings; an
 autoencoder's from its latent at each quantisation (decoded as the link's receiver decodes it: AEAD, no
 paper cipher), with the rate of the quantised latent alone and after a lossless coder. `matched_setting`
 finds the setting of a codec whose mean rate sits at or just below a target."""
@@ -24,6 +26,36 @@ log = logging.getLogger(__name__)
 #: MS-SSIM's five scales with an 11-pixel window need the coarsest scale (side / 16) at least 11 pixels wide:
 #: more than 160 pixels a side (as CompressAI's and pytorch-msssim's checks say). Never with fewer scales.
 MS_SSIM_MIN_SIDE = 161
+
+
+#: Images whose bytes and quality are kept one by one, the same for every method: the latents a lossless coder's
+#: size is measured on (`wire.LOSSLESS_SAMPLE`), so that every method's bytes pair up on them.
+PAIRED = wire.LOSSLESS_SAMPLE
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Rate–distortion points (one row per method and setting: means and standard errors over images) and, per
+    image of the first `PAIRED`, its bytes, PSNR and SSIM under each method and setting."""
+
+    points: pd.DataFrame
+    per_image: pd.DataFrame
+
+
+def _per_image(method: str, kind: str, setting, size: int, nbytes: np.ndarray, quality: dict) -> pd.DataFrame:
+    n = min(PAIRED, len(nbytes))
+    return pd.DataFrame(
+        {
+            "method": method,
+            "kind": kind,
+            "setting": "" if setting is None else str(setting),
+            "size": size,
+            "image": np.arange(n),
+            "bytes": np.asarray(nbytes[:n], float),
+            "psnr": quality["psnr"][:n],
+            "ssim": quality["ssim"][:n],
+        }
+    )
 
 
 def ms_ssim(reference: np.ndarray, decoded: np.ndarray) -> np.ndarray:
@@ -78,16 +110,18 @@ def codec_rates(codec: codecs.Codec, images8: np.ndarray, knob) -> tuple[np.ndar
     return decoded, sizes, payload
 
 
-def _codec_rows(name: str, images: np.ndarray, with_ms_ssim: bool) -> list[dict]:
-    """One codec's points at every setting of its sweep (a worker process's share of `codec_points`)."""
+def _codec_rows(name: str, images: np.ndarray, with_ms_ssim: bool) -> tuple[list[dict], list[pd.DataFrame]]:
+    """One codec's points at every setting of its sweep, and its per-image rows."""
     codec = codecs.get_codec(name)
     size = images.shape[1]
     images8 = codecs.to_uint8(images)
     reference = images8 / np.float32(255)  # what every codec was given
-    rows = []
+    rows, per_image = [], []
     for knob in codec.sweep:
         decoded, sizes, payload = codec_rates(codec, images8, knob)
-        row = _point(codec.title, "codec", knob, size, wire.bpp(sizes, size), per_image_quality(reference, decoded))
+        quality = per_image_quality(reference, decoded)
+        row = _point(codec.title, "codec", knob, size, wire.bpp(sizes, size), quality)
+        per_image.append(_per_image(codec.title, "codec", knob, size, sizes, quality))
         row["header_share"] = float(np.mean(1 - payload / sizes)) if codec.payload else float("nan")
         row["bytes"] = float(sizes.mean())
         if with_ms_ssim:
@@ -95,27 +129,31 @@ def _codec_rows(name: str, images: np.ndarray, with_ms_ssim: bool) -> list[dict]
             row["ms_ssim"] = float(values.mean())
             row["ms_ssim_se"] = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else np.nan
         rows.append(row)
-    return rows
+    return rows, per_image
 
 
-def codec_points(images: np.ndarray, names: list[str] | None = None, with_ms_ssim: bool = False) -> pd.DataFrame:
+def codec_points(images: np.ndarray, names: list[str] | None = None, with_ms_ssim: bool = False) -> Curves:
     """Every available codec (or `names`) at every setting of its sweep, over `images` (N × H × W in [0, 1]):
     one row per setting, with the share of the file that is header (and MS-SSIM where asked: ≥ 161 px). One
     process, one codec after another: neither worker processes (their start-up) nor threads (the
     interpreter's lock) made it faster on 2 cores."""
     names = names or [c.name for c in codecs.available_codecs()]
-    rows = [row for name in names for row in _codec_rows(name, images, with_ms_ssim)]
+    rows, per_image = [], []
+    for name in names:
+        points, images_of = _codec_rows(name, images, with_ms_ssim)
+        rows += points
+        per_image += images_of
     log.debug(f"rate–distortion: {len(names)} codecs at {images.shape[1]}² done")
-    return pd.DataFrame(rows)
+    return Curves(pd.DataFrame(rows), pd.concat(per_image, ignore_index=True) if per_image else pd.DataFrame())
 
 
-def autoencoder_points(method: str, encode, decode, images: np.ndarray, kind: str = "autoencoder") -> pd.DataFrame:
+def autoencoder_points(method: str, encode, decode, images: np.ndarray, kind: str = "autoencoder") -> Curves:
     """An autoencoder's points: its latents of `images` at each quantisation, decoded back; the rate of the
     quantised latent alone, and after each lossless coder (the same distortion at a lower rate)."""
     size = images.shape[1]
     reference = codecs.to_uint8(images) / np.float32(255)
     latents = encode(reference)
-    rows = []
+    rows, per_image = [], []
     for q in wire.QUANTISATIONS:
         restored = np.empty_like(latents)
         for i, z in enumerate(latents):
@@ -127,7 +165,8 @@ def autoencoder_points(method: str, encode, decode, images: np.ndarray, kind: st
             label = f"{q}" if coder == "none" else f"{q} + {coder}"
             row = _point(method, kind, label, size, wire.bpp(nbytes, size), quality)
             rows.append(row | {"header_share": 0.0, "bytes": float(nbytes.mean())})
-    return pd.DataFrame(rows)
+            per_image.append(_per_image(method, kind, label, size, nbytes, quality))
+    return Curves(pd.DataFrame(rows), pd.concat(per_image, ignore_index=True))
 
 
 @dataclass(frozen=True)

@@ -127,11 +127,14 @@ def run_compression(
         return out
     out.mkdir(parents=True, exist_ok=True)
 
-    rd_parts, byte_rows, latency_rows = [], [], []
+    rd_parts, byte_rows, latency_rows, paired = [], [], [], []
     for s in sizes:
         images = test_x if s == size else _test_images(results, s, limit and min(limit, NATIVE_IMAGES))[0]
         log.info(f"compression: codec curves at {s}² over {len(images)} test images")
-        rd_parts.append(curves.codec_points(images))
+        codec_curves = curves.codec_points(images)
+        rd_parts.append(codec_curves.points)
+        if s == size:  # the verdict pairs images at the build's size
+            paired.append(codec_curves.per_image)
         byte_rows += wire.image_rows(images, s)
     byte_rows += wire.image_rows(None, PAPER_SIZE)
     for depth in choices.valid_depths(PAPER_SIZE):
@@ -147,8 +150,9 @@ def run_compression(
     for label, seed, rid, kind in loaded:
         run = TrainedRun.load(results.run_dir(rid))
         points = curves.autoencoder_points(label, run.encode, run.decode, test_x, kind)
-        rd_parts.append(points.assign(seed=seed, run_id=rid))
         depth, k = _depth_and_bottleneck(run, size)
+        rd_parts.append(points.points.assign(seed=seed, run_id=rid))
+        paired.append(points.per_image.assign(seed=seed, run_id=rid, depth=depth, bottleneck=k))
         if (depth, k) not in measured_depths:
             measured_depths.add((depth, k))
             byte_rows += wire.latent_rows(size, depth, k, run.encode(test_x))
@@ -181,6 +185,7 @@ def run_compression(
     )
     for name, frame in (
         (FILES.rd, rd),
+        (FILES.per_image, pd.concat(paired, ignore_index=True)),
         (FILES.bytes, wire.bytes_table(byte_rows)),
         (FILES.latency, lat),
         (FILES.keeps_up, latency.keeps_up(lat)),
@@ -296,10 +301,12 @@ def load(profile: str, results_root: Path | None = None) -> dict[str, pd.DataFra
     if not record:
         return None
     tables = {}
-    for name in ("bytes", "rd", "latency", "keeps_up", "matches", "equal_rate", "comparisons"):
+    for name in ("bytes", "rd", "per_image", "latency", "keeps_up", "matches", "equal_rate", "comparisons"):
         path = out / getattr(FILES, name)
         try:
-            tables[name] = pd.read_csv(path)
+            tables[name] = pd.read_csv(path, dtype={"setting": str})
+            if "setting" in tables[name]:  # a name ("80", "uint8 + zstd"; "" for PNG's none), never a number
+                tables[name]["setting"] = tables[name]["setting"].fillna("")
         except (pd.errors.EmptyDataError, FileNotFoundError):
             tables[name] = pd.DataFrame()
     return tables | {"record": record}

@@ -11,6 +11,9 @@ PAPER_BEST_ROC = ("Fig. 10 text", "msle", "adagrad", "relu", 2)
 #: The Fig. 10 text's order of the best ROC curves (its third is also called "five CNN").
 PAPER_ROC_RANKING = ("MSLE+Adagrad+ReLU+2", "MSLE+Adam+ReLU+2", "MSLE+Adam+ReLU+3")
 PAPER_EPOCH_SECONDS = (9.0, 16.0)
+#: The proposed system's encoder (Sec. 3: "three layers (three convolutions and two max pooling)"): what the
+#: compression claim is about.
+PROPOSED_DEPTH = 3
 PAPER_SAYS = {
     "Fig. 4": "A original, B encrypted image, C retrieved image (one example, no numbers).",
     "Fig. 5": "5800 negative and 3200 positive X-rays (9000 in all).",

@@ -1,5 +1,5 @@
-"""The claims that follow from the cipher's formula and the layer shapes, whatever the data (the known-plaintext
-attack, the latent's size), and the one the paper gives no hardware for (its time per epoch)."""
+"""The claims that follow from the cipher's formula, whatever the data (the known-plaintext attack), and the one
+the paper gives no hardware for (its time per epoch). The compression claim is `stats.compressed`'s."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import partial
 
 import pandas as pd
 
-from aecrypt.stats.findings import INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, Finding
+from aecrypt.stats.findings import INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, Finding
 
 
 def cipher_security(key_errors: pd.Series, violations: pd.Series, also: str = "") -> Finding:
@@ -36,28 +36,6 @@ def cipher_security(key_errors: pd.Series, violations: pd.Series, also: str = ""
         effect=effect,
         decide="this attack failed in some runs, which does not make the cipher secure",
     )
-
-
-def compression(latent_bytes: dict[str, float], image_bytes: float, png_bytes: float | None, how: str) -> Finding:
-    """'The autoencoder compresses the image', in bytes on the wire: each autoencoder's latent at its smallest
-    (`how`: e.g. uint8 + zstd, measured; or uint8 from the shape) against what the image itself needs — its
-    lossless PNG where measured (a lossy latent larger than a lossless file compresses nothing), else the raw
-    8-bit image."""
-    claim, paper = "the autoencoder compresses the image before encryption", "abstract; Sec. 1"
-    reference, name = (png_bytes, "its lossless PNG") if png_bytes else (image_bytes, "the raw 8-bit image")
-    test = f"bytes on the wire per image: the latent at its smallest ({how}) against {name}"
-    found = partial(Finding, claim, paper, test)
-    ratios = {label: b / image_bytes for label, b in latent_bytes.items()}
-    lo, hi = min(ratios.values()), max(ratios.values())
-    png = f"; a lossless PNG is {png_bytes / image_bytes:.2f}× it" if png_bytes else ""
-    measured = (
-        f"the smallest latent is {lo:.3g}×–{hi:.3g}× the raw image's {image_bytes:.0f} bytes "
-        f"({len(ratios)} autoencoder(s), {how}){png}."
-    )
-    bar = reference / image_bytes
-    outcome = NOT_REPRODUCED if lo > bar else REPRODUCED if hi < bar else f"{INCONCLUSIVE} (depends on the autoencoder)"
-    effect = f"latent {lo:.3g}×–{hi:.3g}× the image's bytes" + (f" (PNG {bar:.2f}×)" if png_bytes else "")
-    return found(measured, outcome, effect=effect, decide="settled by bytes on the wire: the gap is not noise")
 
 
 def epoch_time(seconds: pd.Series, size: int, n_train: int, machine: str, low: float, high: float) -> Finding:

@@ -9,13 +9,15 @@ import math
 import pandas as pd
 
 from aecrypt import paths
+from aecrypt.compression import curves, wire
 from aecrypt.compression import record as compression_record
-from aecrypt.compression import wire
 from aecrypt.compression.equal_rate import GRID, ORIGINAL
 from aecrypt.files import read_json
+from aecrypt.paper import choices
+from aecrypt.paper.reported import PROPOSED_DEPTH
 from aecrypt.runs.results import Results
-from aecrypt.stats import formula
-from aecrypt.stats.findings import Finding
+from aecrypt.stats import compressed
+from aecrypt.stats.findings import ALPHA, Finding
 
 RUNS_COMMAND = "make book-compression"
 
@@ -24,26 +26,54 @@ def tables(results: Results) -> dict | None:
     return compression_record.load(results.profile, results.root)
 
 
-def _bytes_of(t: pd.DataFrame, method: str, size: int, depth: int = 0) -> float:
-    rows = t[(t["method"] == method) & (t["size"] == size) & (t["depth"] == depth) & (t["bottleneck"] == 0)]
-    return float(rows["bytes"].iloc[0]) if len(rows) and pd.notna(rows["bytes"].iloc[0]) else math.nan
+def comparisons(results: Results) -> dict[int, compressed.Comparison]:
+    """Each depth's latent against the cheapest codec at equal or better quality, per image (`stats.compressed`),
+    from the build's compression record; empty where the step has not run."""
+    t = tables(results)
+    if not t or t["per_image"].empty:
+        return {}
+    per_image = t["per_image"][t["per_image"]["size"] == results.settings.size]
+    latents = per_image[(per_image["kind"] == "autoencoder") & (per_image["bottleneck"] == 0)]
+    found = {int(d): compressed.compare(per_image, int(d)) for d in sorted(latents["depth"].unique())}
+    return {d: c for d, c in found.items() if c is not None}
 
 
 def finding(results: Results) -> Finding:
-    """The compression verdict: each depth's latent at its smallest way on the wire against the raw image. From
-    the compression record where it ran (uint8 + zstd, measured), else from the shapes (uint8)."""
+    """The compression verdict on the paper's proposed autoencoder (`stats.compressed`): per image against a
+    codec at equal quality where the compression step ran, else from the layer shapes."""
+    measured = compressed.finding(comparisons(results), PROPOSED_DEPTH)
+    if measured is not None:
+        return measured
     size = results.settings.size
-    t = tables(results)
-    if t and len(t["bytes"]):
-        b = t["bytes"]
-        depths = sorted(int(d) for d in b[(b["kind"] == "latent") & (b["size"] == size)]["depth"].unique())
-        smallest = {f"depth {d}": _bytes_of(b, "latent uint8 + zstd", size, d) for d in depths}
-        if smallest and not any(math.isnan(v) for v in smallest.values()):
-            png = _bytes_of(b, "PNG", size)
-            return formula.compression(smallest, size * size, png, "uint8 + zstd, measured on the test images")
-    ok = results.ok.drop_duplicates("depth")
-    smallest = {f"depth {int(r['depth'])}": r["latent_elements"] + wire.UINT8_SIDE_BYTES for _, r in ok.iterrows()}
-    return formula.compression(smallest, size * size, None, "uint8, from the layer shapes")
+    shapes = {
+        int(r["depth"]): r["latent_elements"] + wire.UINT8_SIDE_BYTES
+        for _, r in results.ok.drop_duplicates("depth").iterrows()
+    }
+    if PROPOSED_DEPTH not in shapes:  # a build without the proposed depth: its latent from the shape alone
+        shapes[PROPOSED_DEPTH] = wire.latent_payload_bytes(choices.latent_shape(size, PROPOSED_DEPTH), "uint8")
+    return compressed.from_shapes(shapes, size * size, PROPOSED_DEPTH)
+
+
+def comparison_table(results: Results) -> pd.DataFrame:
+    """One row per depth: the latent's bytes and quality, the codec it is held to, the per-image ratio with its
+    interval, and that depth's outcome (the proposed depth's is the claim's)."""
+    rows = []
+    for depth, c in comparisons(results).items():
+        rows.append(
+            {
+                "depth": f"{depth} (the paper's)" if depth == PROPOSED_DEPTH else str(depth),
+                "latent (uint8 + zstd)": f"{c.latent_bytes:,.0f} B",
+                "its PSNR / SSIM": f"{c.latent_psnr:.1f} dB / {c.latent_ssim:.3f}",
+                "held to": c.codec,
+                "codec bytes": f"{c.codec_bytes:,.0f} B",
+                "codec PSNR": "lossless" if math.isinf(c.codec_psnr) else f"{c.codec_psnr:.1f} dB",
+                "latent / codec, per image [95 %]": c.ratio.text(),
+                "latent / PNG [95 %]": c.png_ratio.text(),
+                "images": c.ratio.n,
+                "outcome": c.outcome,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def facts(results: Results) -> dict[str, str]:
@@ -51,19 +81,30 @@ def facts(results: Results) -> dict[str, str]:
     if not t:  # every name the page glues, so that a build without the step still builds
         names = ("rd_images", "test_images", "codecs", "imagecodecs", "machine", "seconds")
         names += ("ae_smallest", "codec_highest", "png_bpp")
-        return dict.fromkeys(names, "—") | {"verdict": finding(results).outcome}
+        return dict.fromkeys(names, "—") | {"verdict": finding(results).outcome} | _rule_facts(results)
     rec = t["record"]
     offered = [c["title"] + f" ({c['library']})" for c in rec["codecs"].values()]
     missing = [name for name, ok in rec["offered"].items() if not ok]
-    return _rate_facts(t, rec["sizes"][0]) | {
-        "rd_images": _images_per_size(t["rd"]),
-        "test_images": str(rec["test_images"]),
-        "codecs": ", ".join(offered) + (f"; not offered here: {', '.join(missing)}" if missing else ""),
-        "imagecodecs": str(rec["imagecodecs"]),
-        "machine": rec["cpu"],
-        "seconds": f"{rec['seconds']:.0f}",
-        "verdict": finding(results).outcome,
-    }
+    return (
+        _rate_facts(t, rec["sizes"][0])
+        | {
+            "rd_images": _images_per_size(t["rd"]),
+            "test_images": str(rec["test_images"]),
+            "codecs": ", ".join(offered) + (f"; not offered here: {', '.join(missing)}" if missing else ""),
+            "imagecodecs": str(rec["imagecodecs"]),
+            "machine": rec["cpu"],
+            "seconds": f"{rec['seconds']:.0f}",
+            "verdict": finding(results).outcome,
+        }
+        | _rule_facts(results)
+    )
+
+
+def _rule_facts(results: Results) -> dict[str, str]:
+    """The verdict rule's numbers: its interval's level and how many images it pairs."""
+    found = comparisons(results)
+    paired = next(iter(found.values())).ratio.n if found else curves.PAIRED
+    return {"level": f"{1 - ALPHA:.0%}", "paired_images": str(paired)}
 
 
 def _images_per_size(rd: pd.DataFrame) -> str:

@@ -1,0 +1,202 @@
+"""The compression claim's verdict: does the paper's autoencoder compress an image, as a codec would?
+
+The criterion, fixed before any build: the latent *compresses* if it needs fewer bytes on the wire than a
+standard codec needs for the same image at equal or better quality. The codec is the one of the build's
+rate–distortion record (PNG, JPEG, WebP, JPEG 2000, JPEG XL, JPEG-LS at every setting of their sweeps) with the
+fewest mean bytes among those whose mean PSNR on the same images is at least the latent's (PNG, lossless, always
+qualifies). The latent travels as the link would send it at its smallest: uint8 with its offset and scale, then
+zstd. Bytes are compared image by image on the same test images (`compression.curves.PAIRED`): the geometric
+mean of the per-image ratio latent / codec, with a 95 % t interval on the log scale (scipy). Where the latent's
+bytes are a mean over several runs (the training seeds of the depth's best combination), each image's bytes are
+the mean over them.
+
+The verdict is about the paper's proposed system, the three-layer encoder of its Sec. 3
+(`paper.reported.PROPOSED_DEPTH`); every other depth gets its own outcome beside it, by the same rule.
+
+Example
+-------
+>>> import numpy as np
+>>> ratio = paired_ratio(np.array([90.0, 110, 95, 105]), np.array([100.0, 100, 100, 100]))
+>>> ratio.outcome, round(ratio.estimate, 3)
+('inconclusive', 0.998)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from aecrypt.stats.findings import ALPHA, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Finding
+
+LATENT_WAY = "uint8 + zstd"  # the latent at its smallest on the wire (the rate–distortion record's setting)
+LOSSLESS = "PNG"  # the standard lossless codec: equal quality whatever the latent's
+CLAIM, PAPER = "the autoencoder compresses the image before encryption", "abstract; Sec. 1"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """The geometric mean of per-image byte ratios (a / b) with its interval, over `n` paired images."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def outcome(self) -> str:
+        """Fewer bytes where the whole interval is below 1, more where it is above; a near-tie otherwise."""
+        if self.high < 1:
+            return REPRODUCED
+        if self.low > 1:
+            return NOT_REPRODUCED
+        return INCONCLUSIVE
+
+    def text(self) -> str:
+        return f"{self.estimate:.3g}× [{self.low:.3g}, {self.high:.3g}]"
+
+
+def paired_ratio(a: np.ndarray, b: np.ndarray, level: float = 1 - ALPHA) -> Ratio:
+    """The geometric mean of a / b over paired images, with a t interval of the mean log ratio.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Bytes per image, the same images in the same order (positive).
+    level : float
+        The interval's coverage.
+
+    Returns
+    -------
+    Ratio
+        The estimate and its interval, back on the ratio scale; an exact tie of every image gives [r, r].
+    """
+    logs = np.log(np.asarray(a, float)) - np.log(np.asarray(b, float))
+    mean = float(logs.mean())
+    if len(logs) < 2 or np.ptp(logs) == 0:
+        return Ratio(math.exp(mean), math.exp(mean), math.exp(mean), len(logs))
+    low, high = stats.ttest_1samp(logs, 0.0).confidence_interval(level)
+    return Ratio(math.exp(mean), math.exp(low), math.exp(high), len(logs))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One depth's latent against the cheapest codec at equal or better quality, and against PNG."""
+
+    depth: int
+    latent_bytes: float
+    latent_psnr: float
+    latent_ssim: float
+    runs: int  # the runs (seeds) each image's bytes are a mean over
+    codec: str  # e.g. "WebP at 80", or "PNG"
+    codec_bytes: float
+    codec_psnr: float  # inf for PNG
+    ratio: Ratio  # latent / that codec, per image
+    png_ratio: Ratio  # latent / PNG, per image
+
+    @property
+    def outcome(self) -> str:
+        return self.ratio.outcome
+
+
+def compare(per_image: pd.DataFrame, depth: int) -> Comparison | None:
+    """The comparison at one depth from a build's per-image record (`paths.CompressionFiles.per_image`); None where
+    the record has no latent of that depth."""
+    ae = per_image[
+        (per_image["kind"] == "autoencoder")
+        & (per_image["depth"] == depth)
+        & (per_image["bottleneck"] == 0)
+        & (per_image["setting"] == LATENT_WAY)
+    ]
+    if ae.empty:
+        return None
+    latent = ae.groupby("image")[["bytes", "psnr", "ssim"]].mean()
+    codecs = per_image[(per_image["kind"] == "codec") & per_image["image"].isin(latent.index)]
+    means = codecs.groupby(["method", "setting"], sort=False)[["bytes", "psnr"]].mean()
+    lossless = means.index.get_level_values("method") == LOSSLESS
+    qualifying = means[lossless | (means["psnr"] >= latent["psnr"].mean())]
+    method, setting = qualifying["bytes"].idxmin()
+
+    def paired(m: str, s: str) -> pd.Series:
+        rows = codecs[(codecs["method"] == m) & (codecs["setting"] == s)].set_index("image")["bytes"]
+        return rows.reindex(latent.index)
+
+    png_setting = means[lossless].index[0][1]
+    name = method if method == LOSSLESS else f"{method} at {setting}"
+    return Comparison(
+        depth,
+        float(latent["bytes"].mean()),
+        float(latent["psnr"].mean()),
+        float(latent["ssim"].mean()),
+        int(ae["run_id"].nunique()) if "run_id" in ae else 1,
+        name,
+        float(paired(method, setting).mean()),
+        math.inf if method == LOSSLESS else float(means.loc[(method, setting), "psnr"]),
+        paired_ratio(latent["bytes"].to_numpy(), paired(method, setting).to_numpy()),
+        paired_ratio(latent["bytes"].to_numpy(), paired(LOSSLESS, png_setting).to_numpy()),
+    )
+
+
+#: What would decide, for each outcome of the rule: a decided outcome says the interval settled it, a near-tie
+#: names what would narrow it. The one place these sentences live, so a row's verdict and its "to decide" agree.
+DECIDE = {
+    REPRODUCED: "settled: the whole interval of the per-image ratio is below 1, so the gap is not noise",
+    NOT_REPRODUCED: "settled: the whole interval of the per-image ratio is above 1, so the gap is not noise",
+    INCONCLUSIVE: "a near-tie: the interval includes equal bytes; more paired test images would narrow it "
+    "(`aecrypt compression --all-images`)",
+}
+
+
+def _describe(c: Comparison) -> str:
+    quality = f"{c.latent_psnr:.1f} dB PSNR, SSIM {c.latent_ssim:.3f}"
+    against = "PNG (lossless)" if c.codec == LOSSLESS else f"{c.codec} ({c.codec_psnr:.1f} dB)"
+    return (
+        f"depth {c.depth}: {c.latent_bytes:,.0f} B at {quality}; {against} {c.codec_bytes:,.0f} B; ratio "
+        f"{c.ratio.text()}: {c.outcome}"
+    )
+
+
+def finding(comparisons: dict[int, Comparison], proposed: int) -> Finding | None:
+    """The claim's Finding: the proposed depth's outcome, with every other depth's beside it. None where the
+    record has no latent of the proposed depth."""
+    main = comparisons.get(proposed)
+    if main is None:
+        return None
+    n = main.ratio.n
+    test = (
+        f"bytes per image, paired on {n} test images: the depth-{proposed} latent ({LATENT_WAY}) against the "
+        "standard codec with the fewest bytes at equal or better PSNR (PNG always qualifies), 95 % interval"
+    )
+    others = [c for d, c in sorted(comparisons.items()) if d != proposed]
+    beside = (" Other depths, by the same rule: " + "; ".join(_describe(c) for c in others) + ".") if others else ""
+    measured = (
+        f"The paper's proposed autoencoder, {_describe(main)} (each image's bytes the mean over {main.runs} "
+        f"run(s)); against PNG alone the ratio is {main.png_ratio.text()}.{beside}"
+    )
+    effect = (
+        f"depth {proposed}: latent / {main.codec} {main.ratio.text()} per image, at {main.latent_psnr:.1f} dB "
+        f"(PNG: {main.png_ratio.text()})"
+    )
+    return Finding(CLAIM, PAPER, test, measured, main.outcome, effect=effect, decide=DECIDE[main.outcome])
+
+
+def from_shapes(latent_bytes: dict[int, float], image_bytes: float, proposed: int) -> Finding:
+    """Without the compression step's record: each depth's uint8 latent from its layer shapes (exact, no images
+    involved) against the raw 8-bit image. Larger than the raw image compresses nothing, whatever a codec does;
+    smaller, the codecs at equal quality are still to be measured."""
+    test = f"bytes per image from the layer shapes: the depth-{proposed} uint8 latent against the raw 8-bit image"
+    mine = latent_bytes[proposed]
+    others = "; ".join(f"depth {d} {b / image_bytes:.3g}×" for d, b in sorted(latent_bytes.items()) if d != proposed)
+    measured = (
+        f"The paper's proposed autoencoder's latent is {mine:,.0f} B, {mine / image_bytes:.3g}× the raw image's "
+        f"{image_bytes:,.0f} B (from the shapes: exact)." + (f" Other depths: {others}." if others else "")
+    )
+    effect = f"depth {proposed}: latent {mine / image_bytes:.3g}× the raw image (from the shapes)"
+    if mine > image_bytes:
+        decide = "settled by the layer shapes: the latent is larger than the raw image itself"
+        return Finding(CLAIM, PAPER, test, measured, NOT_REPRODUCED, effect=effect, decide=decide)
+    decide = "the compression step (`make book-compression`): codecs at equal quality, per image"
+    return Finding(CLAIM, PAPER, test, measured, f"{INCONCLUSIVE} (no codec measured)", effect=effect, decide=decide)
