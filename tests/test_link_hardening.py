@@ -228,6 +228,23 @@ def test_a_sender_killed_with_sigkill_and_restarted_writes_every_image_once(ends
     assert "20 acknowledged" in second.stdout and not list(box.glob("*.aecp"))
 
 
+def test_a_packet_of_an_old_key_in_the_outbox_is_set_aside_and_the_send_succeeds(ends, tmp_path):
+    """Before: after a key change, one packet the old key sealed was resent and never acknowledged, so every later
+    send ended unacknowledged (exit 1), forever."""
+    box, out = tmp_path / "outbox", tmp_path / "inbox"
+    old = endpoints.Sender(ends.run, keys.generate(tmp_path / "old.key"), name="s")
+    Outbox(box).put(old.seal(ends.images[:1])[0])
+    with brokers.EmbeddedBroker() as broker:
+        rx = receiving.LinkReceiver(endpoints.Receiver(ends.run, ends.key), out, broker.address(), "t").start()
+        try:
+            new = endpoints.Sender(ends.run, ends.key, name="s")
+            report = mqtt.send(new.seal(ends.images[:2]), broker.address(), "t", ends.key, 20, outbox=Outbox(box))
+        finally:
+            rx.stop()
+    assert (report.set_aside, report.sent, report.acknowledged) == (1, 2, 2)
+    assert len(list((box / "other-key").glob("*.aecp"))) == 1 and not list(box.glob("*.aecp"))  # kept, not sent
+
+
 def test_image_ids_follow_the_source_and_the_key_and_reveal_nothing_else(ends, tmp_path):
     sender = endpoints.Sender(ends.run, ends.key, name="ids")
     a = [packets.parse(p).header.image_id for p in sender.seal(ends.images[:2], ["a.png", "b.png"])]

@@ -24,11 +24,16 @@ def _client_tls(args):
 def cmd_send(args) -> int:
     from aecrypt.link import mqtt
     from aecrypt.link.addresses import parse_broker
-    from aecrypt.link.outbox import Outbox
+    from aecrypt.link.outbox import OTHER_KEY, Outbox
 
     address = parse_broker(args.broker, _client_tls(args))
     _, packets, sender = sealed(args)  # first: bad arguments leave no outbox behind
     outbox = Outbox(Path(args.outbox))
+    if aside := outbox.set_aside(sender.key.key_id):
+        log.warning(
+            f"{aside} packet(s) in {args.outbox} were sealed under another key than {args.key}: moved to "
+            f"{Path(args.outbox) / OTHER_KEY}, never sent with this key (send them with their own key, or delete them)"
+        )
     if outbox.restored:
         print(f"{outbox.restored} unacknowledged packet(s) left in {args.outbox} by an earlier send go first")
     report = mqtt.send(

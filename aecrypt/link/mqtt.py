@@ -107,6 +107,7 @@ class SendReport:
     interrupted: bool = False
     restored: int = 0  # packets found in the outbox at the start (a restarted sender)
     resealed: int = 0  # resends sealed again because they had waited past half the freshness window
+    set_aside: int = 0  # outbox packets sealed under another key, moved to the outbox's other-key/ folder
     refused_acks: dict[str, int] = field(default_factory=dict)  # acknowledgements ignored, by reason
 
 
@@ -126,8 +127,10 @@ def send(
     outbox first, and resend the unacknowledged ones every RESEND_S until all are acknowledged or `timeout_s`
     passes; packets a previous sender left in `outbox` go first. Only an acknowledgement that `key` proves
     removes a packet. `packets_out` may be a generator that seals each packet when it is due (a device taking
-    images as it goes). Ctrl-C stops it with what was acknowledged so far."""
+    images as it goes). Packets of the outbox sealed under another key are moved aside first (`Outbox.set_aside`).
+    Ctrl-C stops it with what was acknowledged so far."""
     box = outbox if outbox is not None else Outbox()
+    set_aside = box.set_aside(key.key_id)  # after a key change: they could block every send, forever
     acker = acks.Acknowledger(key)
     done: set[bytes] = set()
     refused: dict[str, int] = {}
@@ -194,4 +197,5 @@ def send(
         len(restored),
         resealed,
         dict(refused),
+        set_aside,
     )

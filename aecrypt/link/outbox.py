@@ -12,6 +12,8 @@ from aecrypt import AecryptError
 from aecrypt.link import packets
 
 SUFFIX = ".aecp"
+#: Where packets this sender can no longer send wait (sealed under another key): kept, never sent, never deleted.
+OTHER_KEY = "other-key"
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -76,6 +78,23 @@ class Outbox:
         if self.folder is not None:
             self._path(image_id).unlink(missing_ok=True)
         return True
+
+    def set_aside(self, key_id: bytes) -> int:
+        """Move the waiting packets sealed under another key than `key_id` out of the way, into OTHER_KEY/ (on
+        disk; forgotten in memory): no acknowledgement this sender can verify will ever remove them, and a
+        resend could not reseal them. Returns how many."""
+        other = [i for i, h in self._headers.items() if h.key_id != key_id]
+        for image_id in other:
+            if self.folder is not None:
+                aside = self.folder / OTHER_KEY
+                try:
+                    aside.mkdir(exist_ok=True)
+                    os.replace(self._path(image_id), aside / self._path(image_id).name)
+                except OSError as exc:
+                    raise AecryptError(f"cannot move a packet aside in the outbox {self.folder}: {exc}") from None
+            del self._packets[image_id], self._headers[image_id]
+        self.restored -= len(other)
+        return len(other)
 
     def ends(self, image_id: bytes) -> tuple[bytes, bytes] | None:
         """The sender and run id of the waiting packet with this image id (what its acknowledgement signs)."""
