@@ -5,11 +5,12 @@ is written."""
 import gzip
 import io
 import json
+import os
 import tarfile
 
 import pytest
 
-from aecrypt import paths
+from aecrypt import UsageError, paths
 from aecrypt.cli.main import main
 from aecrypt.runs import archive
 
@@ -250,3 +251,56 @@ def test_a_manifest_of_the_wrong_shape_is_one_line(tmp_path, capsys, manifest, s
         info.size = len(manifest)
         tar.addfile(info, io.BytesIO(manifest))
     _refused(path, tmp_path, says, capsys)
+
+
+@pytest.fixture
+def hostile_run(tiny_sweep, tmp_path):
+    """A copy of one tiny run with its models, in a results folder of its own, to damage as an archive might."""
+    import shutil
+
+    from aecrypt.runs import trained
+
+    root, _ = tiny_sweep
+    run_id = trained.list_runs("tiny", root)["run_id"].iloc[0]
+    copy = paths.runs_dir("tiny", tmp_path) / run_id
+    shutil.copytree(trained.find_run(run_id, "tiny", root), copy)
+    return copy
+
+
+def test_a_run_with_a_malformed_parameter_is_skipped_by_runs_with_a_warning(hostile_run, tmp_path, caplog):
+    from aecrypt.runs import trained
+
+    params = json.loads((hostile_run / paths.RUN_FILES.params).read_text())
+    (hostile_run / paths.RUN_FILES.params).write_text(json.dumps(params | {"bottleneck": "four"}))
+    with caplog.at_level("WARNING"):
+        assert trained.list_runs("tiny", tmp_path).empty
+    assert f"skipped run folder {hostile_run}" in caplog.text and "malformed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        ("size", "gives no image size from 8 to 4096 pixels"),
+        ("garbage", "encoder.keras does not load as a model"),
+        ("lambda", "encoder.keras does not load as a model"),
+    ],
+)
+def test_a_damaged_or_hostile_run_folder_is_one_line_and_runs_no_code(hostile_run, damage, says, tmp_path):
+    from aecrypt.runs import trained
+
+    if damage == "size":
+        config = json.loads((hostile_run / paths.RUN_FILES.config).read_text())
+        config["profile_settings"]["size"] = "1e9"
+        (hostile_run / paths.RUN_FILES.config).write_text(json.dumps(config))
+    elif damage == "garbage":
+        (hostile_run / "encoder.keras").write_bytes(b"PK\x03\x04 not a model")
+    else:  # a Lambda layer's Python code would run on load outside Keras's safe mode
+        import keras
+
+        x = keras.Input((32, 32, 1))
+        code = keras.layers.Lambda(lambda t: t + 0 * len(os.environ.setdefault("AECRYPT_LAMBDA_RAN", "yes")))
+        keras.Model(x, code(x)).save(hostile_run / "encoder.keras")
+        os.environ.pop("AECRYPT_LAMBDA_RAN")  # building the model ran it once, here
+    with pytest.raises(UsageError, match=says):
+        trained.TrainedRun.load(hostile_run)
+    assert "AECRYPT_LAMBDA_RAN" not in os.environ

@@ -3,6 +3,7 @@ link's sender and receiver and the cipher audit use."""
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,9 @@ from aecrypt.files import read_json
 from aecrypt.paths import RUN_FILES
 
 MODEL_FILES = RUN_FILES.models
+#: The image sides a run's config may give (the paper's is 200; no profile runs below 8 or above 4096).
+MIN_SIDE, MAX_SIDE = 8, 4096
+log = logging.getLogger(__name__)
 
 
 def list_runs(profile: str, results_root: Path | None = None) -> pd.DataFrame:
@@ -22,20 +26,25 @@ def list_runs(profile: str, results_root: Path | None = None) -> pd.DataFrame:
     runs_dir = paths.runs_dir(profile, results_root)
     rows = []
     for folder in sorted(p for p in runs_dir.glob("*") if p.is_dir()):
-        params = read_json(folder / RUN_FILES.params)
-        config = read_json(folder / RUN_FILES.config)
-        if not params or params.get("template", "experiment") == "baseline" or "loss" not in params:
-            continue
-        rows.append(
-            {
-                "run_id": folder.name,
-                "run_label": params.get("run_label", ""),
-                "size": config.get("profile_settings", {}).get("size"),
-                "models": all((folder / f).is_file() for f in MODEL_FILES.values()),
-                "with_cipher": bool(params.get("with_cipher", True)),  # False: a reference run's twin models
-                "bottleneck": int(params.get("bottleneck", 0)),  # > 0: the compression chapter's variant
-            }
-        )
+        try:
+            params = read_json(folder / RUN_FILES.params)
+            config = read_json(folder / RUN_FILES.config)
+            if not params or params.get("template", "experiment") == "baseline" or "loss" not in params:
+                continue
+            rows.append(
+                {
+                    "run_id": folder.name,
+                    "run_label": str(params.get("run_label", "")),
+                    "size": (config.get("profile_settings") or {}).get("size"),
+                    "models": all((folder / f).is_file() for f in MODEL_FILES.values()),
+                    "with_cipher": bool(params.get("with_cipher", True)),  # False: a reference run's twin models
+                    "bottleneck": int(params.get("bottleneck", 0)),  # > 0: the compression chapter's variant
+                }
+            )
+        except (TypeError, ValueError, AttributeError) as exc:  # an imported archive may hold anything
+            log.warning(
+                f"skipped run folder {folder}: its {RUN_FILES.params} or {RUN_FILES.config} is malformed ({exc})"
+            )
     return pd.DataFrame(rows, columns=["run_id", "run_label", "size", "models", "with_cipher", "bottleneck"])
 
 
@@ -51,6 +60,33 @@ def find_run(run: str, profile: str, results_root: Path | None = None) -> Path:
             "(give at least 4 characters of an id)"
         )
     return matches[0]
+
+
+def _image_size(folder: Path) -> int:
+    """The run's image side from its config.json, checked (an imported archive's may hold anything)."""
+    try:
+        size = read_json(folder / RUN_FILES.config)["profile_settings"]["size"]
+        if isinstance(size, bool) or int(size) != size or not MIN_SIDE <= size <= MAX_SIDE:
+            raise ValueError(size)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(
+            f"run {folder.name}: its {RUN_FILES.config} gives no image size from {MIN_SIDE} to {MAX_SIDE} pixels "
+            f"(profile_settings.size: {exc}); the run folder is damaged or not one this aecrypt wrote"
+        ) from None
+    return int(size)
+
+
+def _load_model(keras, path: Path):
+    """A saved model, in Keras's safe mode (a Lambda layer's Python code is refused, never run); a file that does
+    not load is one line naming it."""
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 — Keras raises many kinds for a damaged or hostile file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(
+            f"run {path.parent.name}: {path.name} does not load as a model ({first[:200]}); the file is damaged, "
+            "or holds code this aecrypt does not run"
+        ) from None
 
 
 @dataclass
@@ -73,13 +109,17 @@ class TrainedRun:
                 f"run {folder.name} kept no models ({', '.join(missing)} missing); rerun it with this aecrypt"
             )
         runtime.configure()
-        config = read_json(folder / RUN_FILES.config)
-        size = int(config["profile_settings"]["size"])
+        size = _image_size(folder)
         with runtime.stderr_to(os.devnull):
             import keras
 
-            loaded = {k: keras.saving.load_model(folder / f, compile=False) for k, f in MODEL_FILES.items()}
-            run = cls(folder.name, folder, size, config.get("label", ""), **loaded)
+            loaded = {k: _load_model(keras, folder / f) for k, f in MODEL_FILES.items()}
+            if tuple(loaded["encoder"].input_shape[1:3]) != (size, size):
+                raise UsageError(
+                    f"run {folder.name}: its encoder takes {loaded['encoder'].input_shape[1:3]} images, but its "
+                    f"{RUN_FILES.config} says {size}×{size}; the run folder is not one this aecrypt wrote"
+                )
+            run = cls(folder.name, folder, size, str(read_json(folder / RUN_FILES.config).get("label", "")), **loaded)
             run.score(run.decode(run.encode(np.zeros((1, size, size), np.float32))))  # the first call's start-up lines
         return run
 
