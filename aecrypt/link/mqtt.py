@@ -196,6 +196,6 @@ def send(
         interrupted,
         len(restored),
         resealed,
-        dict(refused),
-        set_aside,
+        refused_acks=dict(refused),
+        set_aside=set_aside,
     )
