@@ -438,3 +438,13 @@ def test_cli_data_summary_says_when_the_images_are_smaller(tmp_path):
     summary = json.loads(out.stdout)
     assert summary["size"] == 28 and "smaller than the profile's 64×64" in summary["notes"][0]
     assert "the file's own split: train 20, val 6, test 8" in summary["notes"]
+
+
+def test_a_medmnist_file_with_a_flipped_byte_inside_is_one_line(tmp_path):
+    """Before: the .npz opened, and reading its damaged array raised `BadZipFile: Bad CRC-32` as a traceback."""
+    npz = _medmnist(tmp_path / "pneumoniamnist.npz", 28)
+    data = bytearray(npz.read_bytes())
+    data[200] ^= 0xFF  # inside the first stored array, past its local header
+    npz.write_bytes(bytes(data))
+    with pytest.raises(AecryptError, match=r"pneumoniamnist.npz is damaged \(.*\); download it again"):
+        readers.read_medmnist(npz)

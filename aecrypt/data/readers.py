@@ -304,14 +304,19 @@ def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     except (OSError, ValueError) as exc:
         raise UsageError(f"MedMNIST file {path} cannot be read as .npz: {exc}") from None
     images, labels, splits = [], [], []
-    for split in ("train", "val", "test"):
-        if f"{split}_images" not in arrays:
-            continue
-        x = arrays[f"{split}_images"]
-        y = np.asarray(arrays[f"{split}_labels"]).reshape(len(x), -1)
-        images.append(x)
-        labels.append((y != 0).any(axis=1).astype(int))
-        splits += [split] * len(x)
+    try:  # each array is read (and its CRC checked) only here
+        for split in ("train", "val", "test"):
+            if f"{split}_images" not in arrays:
+                continue
+            x = arrays[f"{split}_images"]
+            y = np.asarray(arrays[f"{split}_labels"]).reshape(len(x), -1)
+            images.append(x)
+            labels.append((y != 0).any(axis=1).astype(int))
+            splits += [split] * len(x)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise UsageError(
+            f"MedMNIST file {path} is damaged ({exc}); download it again (aecrypt fetch medmnist NAME)"
+        ) from None
     if not images:
         raise UsageError(f"{path} has none of train_images/val_images/test_images; keys: {list(arrays.keys())}")
     return np.concatenate(images), np.concatenate(labels), splits
