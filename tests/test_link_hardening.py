@@ -288,6 +288,36 @@ def test_a_torn_last_row_of_received_csv_is_cut_with_a_warning_and_the_receiver_
     assert len(receiving.read_ledger(ledger)) == 3
 
 
+@pytest.mark.parametrize("damage", ["bad middle row", "byte-order mark", "missing column"])
+def test_a_damaged_received_csv_loses_nothing_and_starts_or_says_why(ends, tmp_path, caplog, damage):
+    """Before: each gave a traceback and the receiver could not start."""
+    rx, client = _receiver(ends, tmp_path)
+    sealed = _sealed(ends, 3)
+    for p in sealed[:2]:
+        _deliver(rx, client, p)
+    ledger = tmp_path / receiving.LEDGER
+    header, first, second = ledger.read_text().splitlines(keepends=True)
+    if damage == "missing column":
+        ledger.write_text(header.replace("image_id", "picture") + first + second)
+        with pytest.raises(UsageError, match=r"lacks the column\(s\) \['image_id'\]"):
+            _receiver(ends, tmp_path)
+        assert "picture" in ledger.read_text()  # left as it was
+        return
+    if damage == "bad middle row":
+        ledger.write_text(header + "zz-not-hex," + first.split(",", 1)[1] + second)
+    else:
+        ledger.write_bytes(b"\xef\xbb\xbf" + ledger.read_bytes())
+    before = ledger.read_bytes()
+    with caplog.at_level(logging.WARNING, "aecrypt"):
+        again, client = _receiver(ends, tmp_path)
+    assert ledger.read_bytes() == before
+    _deliver(again, client, sealed[1])  # named by a readable row: a duplicate
+    _deliver(again, client, sealed[2])
+    assert again.log.duplicates == 1 and len(again.log.accepted) == 1
+    if damage == "bad middle row":
+        assert "1 damaged row(s) kept but not read" in caplog.text
+
+
 def test_stale_and_future_packets_are_refused_by_their_timestamp(ends, tmp_path):
     rx, client = _receiver(ends, tmp_path)
     h = packets.parse(_sealed(ends, 1)[0]).header

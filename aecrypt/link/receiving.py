@@ -22,12 +22,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aecrypt import AecryptError
+from aecrypt import AecryptError, UsageError
 from aecrypt.link import acks, packets, pngfiles
 from aecrypt.link.addresses import Address
 from aecrypt.link.mqtt import PROGRESS_EVERY, client_id, connect
 
 LEDGER = "received.csv"
+LEDGER_KEYS = ("sender_id", "image_id")  # what a row must name for its image to count as received
 #: Errors of the receiver's own disk: no later packet can succeed, so they stop it instead of being refusals.
 FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
 MAX_REASONS = 20  # distinct refusal reasons kept; beyond them, refusals are counted under one line
@@ -67,7 +68,12 @@ def read_ledger(path: Path) -> list[dict]:
         return []
     data = path.read_bytes()
     keep = data if data.endswith(b"\n") else data[: data.rfind(b"\n") + 1]
-    rows = list(csv.DictReader(io.StringIO(keep.decode("utf-8", "replace"))))
+    rows = list(csv.DictReader(io.StringIO(keep.decode("utf-8-sig", "replace"))))  # -sig: a byte-order mark
+    if rows and (missing := [c for c in LEDGER_KEYS if c not in rows[0]]):
+        raise UsageError(
+            f"{path} lacks the column(s) {missing} every received.csv has: it is not one this receiver wrote, or "
+            "was edited; move it out of the folder (the images stay) and start again"
+        )
     if rows and (None in rows[-1].values() or None in rows[-1]):  # a row cut inside a field
         rows.pop()
         keep = keep[: keep[:-1].rfind(b"\n") + 1]
@@ -80,6 +86,20 @@ def read_ledger(path: Path) -> list[dict]:
             f.truncate(len(keep))
             os.fsync(f.fileno())
     return rows
+
+
+def _seen_images(rows: list[dict], path: Path) -> set[tuple[bytes, bytes]]:
+    """(sender id, image id) of every readable row; a damaged row is left in the file and counted in a warning
+    (its image, resent, is accepted again rather than dropped as a duplicate)."""
+    seen, damaged = set(), 0
+    for row in rows:
+        try:
+            seen.add((bytes.fromhex(row["sender_id"]), bytes.fromhex(row["image_id"])))
+        except (TypeError, ValueError):
+            damaged += 1
+    if damaged:
+        log.warning(f"{path}: {damaged} damaged row(s) kept but not read (an image they name is accepted again)")
+    return seen
 
 
 def _fsynced_write(path: Path, data: bytes, mode: str = "wb") -> None:
@@ -105,7 +125,7 @@ class LinkReceiver:
         self._acks = acks.Acknowledger(receiver.key)
         self._lock = threading.Lock()
         rows = read_ledger(self.out / LEDGER)
-        self._seen = {(bytes.fromhex(r["sender_id"]), bytes.fromhex(r["image_id"])) for r in rows}
+        self._seen = _seen_images(rows, self.out / LEDGER)
         self._fields = list(rows[0]) if rows else None
 
     def start(self) -> LinkReceiver:
