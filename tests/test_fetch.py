@@ -254,6 +254,15 @@ def test_nih_parts_are_downloaded_unpacked_recorded_and_load(nih_release, tmp_pa
     assert rc == 0 and len(nih_release.downloads("images_001.tar.gz")) == 1
 
 
+@pytest.mark.parametrize("record", [b"{not json", b'{"images_001.tar.gz": true}', b"\xff\xfe"])
+def test_a_damaged_record_of_unpacked_archives_is_one_line_and_downloads_nothing(nih_release, tmp_path, capsys, record):
+    """Before: a JSONDecodeError traceback."""
+    (tmp_path / fetch.UNPACKED).write_bytes(record)
+    rc, _, err = _fetch(capsys, "nih", "--parts", "1", "--to", str(tmp_path), "--mirror", nih_release.url, "--quiet")
+    assert rc != 0 and f"{tmp_path / fetch.UNPACKED} is damaged" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not nih_release.downloads("images_001.tar.gz")
+
+
 def test_nih_without_labels_says_the_one_step_left(nih_release, tmp_path, capsys):
     rc, _, err = _fetch(capsys, "nih", "--parts", "1", "--to", str(tmp_path), "--mirror", nih_release.url, "--quiet")
     assert rc == 0 and "one step left" in err and "Data_Entry_2017_v2020.csv" in err and catalogue.NIH_PAGE in err

@@ -33,6 +33,22 @@ CHECKSUMS = "SHA256SUMS"
 UNPACKED = ".aecrypt-unpacked.json"  # archives already unpacked (and deleted) here
 
 
+def _unpacked(path: Path) -> set[str]:
+    """The archives already unpacked (and deleted) in a folder, from its record; a damaged record is one line."""
+    if not path.is_file():
+        return set()
+    try:
+        names = json.loads(path.read_text())
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError("not a list of archive names")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"{path} is damaged ({exc}); it lists the archives already unpacked here: delete it and every archive is "
+            "downloaded and unpacked again, or write the names back, e.g. [\"images_001.tar.gz\"]"
+        ) from None
+    return set(names)
+
+
 def _hash(path: Path, algorithm: str) -> str:
     h = hashlib.new(algorithm, usedforsecurity=False) if algorithm == "md5" else hashlib.new(algorithm)
     with path.open("rb") as f:
@@ -244,7 +260,7 @@ def fetch_nih(
         raise UsageError(f"--labels {labels}: no such file (give the path or URL of Data_Entry_2017*.csv)")
     to.mkdir(parents=True, exist_ok=True)
     unpacked_path = to / UNPACKED
-    unpacked = set(json.loads(unpacked_path.read_text())) if unpacked_path.is_file() else set()
+    unpacked = _unpacked(unpacked_path)
     for part in parts:
         name = catalogue.nih_part_name(part)
         if name in unpacked:
