@@ -448,3 +448,15 @@ def test_a_medmnist_file_with_a_flipped_byte_inside_is_one_line(tmp_path):
     npz.write_bytes(bytes(data))
     with pytest.raises(AecryptError, match=r"pneumoniamnist.npz is damaged \(.*\); download it again"):
         readers.read_medmnist(npz)
+
+
+def test_a_bare_path_without_a_kind_gets_the_spec_to_write(tmp_path):
+    from aecrypt.data.specs import parse_spec
+
+    with pytest.raises(AecryptError, match=rf"has no kind; did you mean folder:{tmp_path} \(or nih:{tmp_path}\)\?"):
+        parse_spec(str(tmp_path))
+    npz = _medmnist(tmp_path / "chest.npz", 28)
+    with pytest.raises(AecryptError, match=rf"did you mean medmnist:{npz}\?"):
+        parse_spec(str(npz))
+    with pytest.raises(AecryptError, match="unknown data source 'nowhere'; valid:"):
+        parse_spec("nowhere")

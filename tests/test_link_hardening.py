@@ -391,6 +391,12 @@ def test_a_key_file_of_the_wrong_json_type_is_a_one_line_error(tmp_path, text):
         keys.load(path)
 
 
+def test_a_folder_given_as_the_key_is_named_as_a_folder(tmp_path):
+    keys.generate(tmp_path / "lab.key")
+    with pytest.raises(UsageError, match=rf"{tmp_path} is a folder, not a key file \(it holds lab.key\)"):
+        keys.load(tmp_path)
+
+
 def test_private_keys_are_created_owner_only_from_their_first_byte(tmp_path, monkeypatch):
     from aecrypt.link import certs
 

@@ -40,6 +40,11 @@ def parse_spec(spec: str) -> Spec:
     text = str(spec).strip()
     kind, _, rest = text.partition(":")
     if kind not in KINDS:
+        guess = Path(text).expanduser()
+        if guess.is_dir():  # a bare folder: the kind of source is not guessed, but named
+            raise UsageError(f"data source {text!r} has no kind; did you mean folder:{guess} (or nih:{guess})?")
+        if guess.suffix == ".npz" and guess.is_file():
+            raise UsageError(f"data source {text!r} has no kind; did you mean medmnist:{guess}?")
         raise UsageError(f"unknown data source {text!r}; valid: {SPEC_HELP}")
     if kind in BUILT_IN:
         if rest:

@@ -101,6 +101,10 @@ def generate(path: Path) -> KeyFile:
 def load(path: Path) -> KeyFile:
     """Read a key file; refuse one that others can read, or that is not a key file (without quoting it)."""
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.key"))[:3]
+        hint = f" (it holds {', '.join(found)})" if found else ""
+        raise UsageError(f"{path} is a folder, not a key file{hint}; give the key file itself, e.g. {path / 'lab.key'}")
     if not path.is_file():
         raise UsageError(f"key file {path} does not exist; make one with `aecrypt keygen -o {path}`")
     mode = path.stat().st_mode
