@@ -44,7 +44,7 @@ def _unpacked(path: Path) -> set[str]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise UsageError(
             f"{path} is damaged ({exc}); it lists the archives already unpacked here: delete it and every archive is "
-            "downloaded and unpacked again, or write the names back, e.g. [\"images_001.tar.gz\"]"
+            'downloaded and unpacked again, or write the names back, e.g. ["images_001.tar.gz"]'
         ) from None
     return set(names)
 

@@ -56,6 +56,12 @@ def profile_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _default_text(entry: dict) -> str:
+    if entry.get("optional") and not entry["default"]:
+        return "absent"
+    return "empty" if entry["default"] == "" else str(entry["default"])
+
+
 def parameter_table() -> pd.DataFrame:
     """Every run parameter (`paper.parameters`, the one definition): its default, who sets it, what it means."""
     who = {"build": "the build (one value for all its runs)", "combination": "a grid or --set", "run": "the sweep"}
@@ -64,7 +70,7 @@ def parameter_table() -> pd.DataFrame:
         rows.append(
             {
                 "parameter": name,
-                "default": "absent" if entry.get("optional") and not entry["default"] else repr(entry["default"]),
+                "default": _default_text(entry),
                 "notebooks": ", ".join(entry["templates"]),
                 "set by": who[entry["level"]],
                 "meaning": parameters.describe(name),
