@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -423,6 +424,47 @@ def test_the_per_key_packet_counter_warns_well_before_the_gcm_limit(ends, tmp_pa
     with caplog.at_level(logging.WARNING, "aecrypt"):
         sender.seal(ends.images[:1])
     assert "2^32 per key" in caplog.text and "make a new key" in caplog.text
+
+
+def test_a_key_on_a_read_only_folder_counts_in_the_state_folder(ends, tmp_path, monkeypatch):
+    """Before: the counter beside a key on a read-only mount made every encrypt and send fail."""
+    import errno
+
+    (tmp_path / "ro").mkdir()
+    key = keys.generate(tmp_path / "ro" / "c.key")
+    real = keys._add_to_counter
+
+    def read_only(path, count):
+        if path.parent == tmp_path / "ro":
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real(path, count)
+
+    monkeypatch.setattr(keys, "_add_to_counter", read_only)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    sender = endpoints.Sender(ends.run, key, name="ro")
+    assert len(sender.seal(ends.images[:2])) == 2 and key.count_sealed(1) == 3
+    counter = tmp_path / "state" / "aecrypt" / "keys" / f"{key.key_id.hex()}.count"
+    assert counter.read_text().strip() == "3" and not (tmp_path / "ro" / "c.key.count").exists()
+
+
+def _count_many(path: str, times: int) -> None:
+    key = keys.load(Path(path))
+    for _ in range(times):
+        key.count_sealed(1)
+
+
+def test_senders_sharing_a_key_lose_no_count(tmp_path):
+    import multiprocessing
+
+    key = keys.generate(tmp_path / "shared.key")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_count_many, args=(str(key.path), 150)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert [w.exitcode for w in workers] == [0] * 4
+    assert (tmp_path / "shared.key.count").read_text().strip() == "600"
 
 
 def test_client_ids_are_unique_per_end_and_stable_per_folder(tmp_path):

@@ -51,19 +51,26 @@ class KeyFile:
         return key_from_seed(height, width, int.from_bytes(seed, "big"))
 
     def count_sealed(self, count: int) -> int:
-        """Add `count` packets to this key's counter (`KEY.count` beside the key file, owner-only) and return the
-        total; from WARN_AT on, every call warns that the key is due for replacement."""
+        """Add `count` packets to this key's counter and return the total; from WARN_AT on, every call warns that
+        the key is due for replacement. The counter is `KEY.count` beside the key file (owner-only), or, where
+        that folder cannot be written (a key on a read-only mount), `<key id>.count` in the user's state folder
+        (`counter_folder`). Concurrent senders with one key each add their own packets: the update holds an
+        exclusive lock on the counter file."""
         if self.path is None:
             return 0
-        counter = self.path.with_name(self.path.name + ".count")
+        beside = self.path.with_name(self.path.name + ".count")
         try:
-            before = int(counter.read_text())
-        except (OSError, ValueError):
-            before = 0
-        total = before + count
-        fd = os.open(counter, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(f"{total}\n")
+            total = _add_to_counter(beside, count)
+        except OSError:
+            elsewhere = counter_folder() / f"{self.key_id.hex()}.count"
+            try:
+                elsewhere.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                total = _add_to_counter(elsewhere, count)
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot count the packets of key {self.path}: neither {beside} nor {elsewhere} can be written "
+                    f"({exc.strerror or exc}); set XDG_STATE_HOME to a folder you can write"
+                ) from None
         if total >= WARN_AT:
             log.warning(
                 f"key {self.key_id.hex()} has sealed {total} packets; AES-GCM allows 2^32 per key with random "
@@ -80,6 +87,33 @@ class KeyFile:
         so a restarted sender gives the same image the same id again, and the id tells an eavesdropper
         nothing but that two packets carry the same image."""
         return hmac.new(self.derived(IMAGE_ID_INFO), source, hashlib.sha256).digest()[:ID_BYTES]
+
+
+def counter_folder() -> Path:
+    """Where the packet counters of keys on read-only folders are kept: $XDG_STATE_HOME/aecrypt/keys (default
+    ~/.local/state/aecrypt/keys)."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "aecrypt" / "keys"
+
+
+def _add_to_counter(path: Path, count: int) -> int:
+    """Add to the number in `path` (absent or unreadable: 0) under an exclusive lock, durably; returns the sum."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes
+        try:
+            before = int(f.read().strip() or 0)
+        except ValueError:
+            before = 0
+        total = before + count
+        f.seek(0)
+        f.truncate()
+        f.write(f"{total}\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return total
 
 
 def generate(path: Path) -> KeyFile:
