@@ -304,3 +304,44 @@ def test_a_damaged_or_hostile_run_folder_is_one_line_and_runs_no_code(hostile_ru
     with pytest.raises(UsageError, match=says):
         trained.TrainedRun.load(hostile_run)
     assert "AECRYPT_LAMBDA_RAN" not in os.environ
+
+
+@pytest.mark.parametrize(
+    ("column", "planted", "says"),
+    [
+        ("label", "=cmd|' /C calc'!A0", "is text a spreadsheet would run as a formula"),
+        ("mse", "1e308", "is a number no build measures"),
+    ],
+)
+def test_a_table_with_a_formula_or_an_overflow_is_refused_even_with_its_hashes_recomputed(
+    exported, tmp_path, capsys, column, planted, says
+):
+    """Before: such an archive imported cleanly and the book was built from it."""
+    import pandas as pd
+
+    _, path = exported
+    summary = "results/tiny/summary.csv"
+
+    def planted_in(name, data):
+        if name == summary:
+            table = pd.read_csv(io.BytesIO(data))
+            table[column] = table[column].astype(object)
+            table.loc[0, column] = planted
+            return table.to_csv(index=False).encode()
+        return data
+
+    changed = planted_in(summary, _members(path)[summary])
+
+    def forged(name, data):
+        if name == archive.MANIFEST:
+            manifest = json.loads(data)
+            manifest["members"][summary] = {"sha256": archive._sha256(changed), "size": len(changed)}
+            return json.dumps(manifest).encode()
+        return planted_in(name, data)
+
+    _refused(_rewrite(path, tmp_path / "planted.tar.gz", forged), tmp_path, says, capsys)
+
+
+def _members(path) -> dict[str, bytes]:
+    with tarfile.open(path, "r:gz") as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}

@@ -55,6 +55,11 @@ def test_the_book_workflow_builds_checks_links_and_deploys_on_a_push_to_main():
     uses = [s.get("uses", "") for s in steps]
     assert any("make setup" in r for r in runs) and any('make book PROFILE="$PROFILE"' in r for r in runs)
     assert any("make book ARCHIVE=" in r for r in runs) and any("aecrypt.book.links _build/html" in r for r in runs)
+    # an archive from a URL is built and published only if it is the pinned file
+    archive = next(r for r in runs if "make book ARCHIVE=" in r)
+    assert "vars.BOOK_ARCHIVE_SHA256" in flow["env"]["ARCHIVE_SHA256"]
+    assert archive.index("sha256sum --check") < archive.index("make book ARCHIVE=")
+    assert archive.index('-z "$ARCHIVE_SHA256"') < archive.index("curl") and "exit 1" in archive
     assert any(u.startswith("actions/setup-python") for u in uses) and any(u.startswith("actions/cache") for u in uses)
     python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python"))["with"]
     assert python["python-version"] == "3.11" and python["cache-dependency-path"] == "requirements.lock"

@@ -58,6 +58,10 @@ PROFILE_FILES = tuple(
 _ORIGINALS = paths.compression_originals_csv()
 ROOT_FILES = (paths.bench_json().name, paths.memory_json().name, _ORIGINALS.name, _ORIGINALS.with_suffix(".json").name)
 _RUN_ID = r"[0-9a-f]{16}"
+#: A cell a spreadsheet runs as a formula when it starts with one of these (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: No value a build measures comes near this size: 1e308 in a table is a planted overflow, not a result.
+LARGEST_VALUE = 1e12
 #: Never in an archive, whatever a folder holds: key files and certificates' private halves.
 NEVER = (".key", ".pem", ".p12")
 
@@ -287,6 +291,32 @@ class Imported:
     unchanged: bool  # the same archive was imported here before: nothing written
 
 
+def check_tables(archive: Path, folder: Path) -> None:
+    """Every CSV table an archive brings (summary.csv, the compression tables) as the book will read it: it parses,
+    no number is larger than LARGEST_VALUE, and no text cell or column name is one a spreadsheet would run. The
+    manifest's hashes say only that the files are the ones its maker listed, not that they are sane."""
+    import pandas as pd
+
+    for path in sorted(folder.rglob("*.csv")):
+        where = f"{archive}: {path.relative_to(folder)}"
+        try:
+            table = pd.read_csv(path)
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise ArchiveError(f"{where} is not a table aecrypt wrote ({str(exc).splitlines()[0]})") from None
+        for column in table.columns:
+            values = table[column]
+            if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+                bad = values[values.abs().between(LARGEST_VALUE, float("inf"), inclusive="left")]
+                why = f"a number no build measures (over {LARGEST_VALUE:.0e})"
+            else:
+                text = pd.concat([pd.Series([str(column)], index=[-1]), values.dropna().astype(str)])
+                bad = text[text.str.startswith(FORMULA_STARTS) & pd.to_numeric(text, errors="coerce").isna()]
+                why = "text a spreadsheet would run as a formula"
+            if len(bad):
+                row = "the header" if bad.index[0] == -1 else f"row {bad.index[0] + 2}"
+                raise ArchiveError(f"{where}, {row}, column {str(column)[:40]!r}: {str(bad.iloc[0])[:40]!r} is {why}")
+
+
 def import_archive(archive: Path, root: Path | None = None, replace: bool = False) -> Imported:
     """Verify `archive`, then put its results under `root`. Existing results of the same profile (or other
     machine records) are never overwritten unless `replace`, which moves them aside first."""
@@ -295,6 +325,7 @@ def import_archive(archive: Path, root: Path | None = None, replace: bool = Fals
     with tempfile.TemporaryDirectory(dir=root, prefix=".import-") as tmp:
         staging = Path(tmp)
         manifest = read(archive, staging)  # verified as it is unpacked: nothing reaches the results before
+        check_tables(archive, staging / "results")
         profile, names = manifest["profile"], list(manifest["members"])
         here = paths.profile_dir(profile, root)
         previous = here / IMPORTED
