@@ -157,6 +157,7 @@ def test_acknowledgements_are_authenticated_and_written_after_the_image_is_on_di
     rx, client = _receiver(ends, tmp_path)
     client.publish = lambda topic, payload, qos=0: events.append(("ack", bytes(payload)))
     [p] = _sealed(ends, 1)
+    events.clear()  # the sender's packet counter is written durably too
     _deliver(rx, client, p)
     assert events[:2] == ["fsync", "fsync"] and events[2][0] == "ack"  # the PNG, the row, then the ack
     h = packets.parse(p).header

@@ -67,7 +67,11 @@ def test_the_learning_rate_reaches_the_optimizer_and_absent_is_kerass_default():
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [(-1, "learning_rate must be a number > 0, got -1.0"), ("fast", "learning_rate must be float, got 'fast'")],
+    [
+        (-1, "learning_rate must be a finite number > 0, got -1.0"),
+        ("inf", "learning_rate must be a finite number > 0, got inf"),
+        ("fast", "learning_rate must be float, got 'fast'"),
+    ],
 )
 def test_a_bad_learning_rate_says_what_is_valid(value, message):
     with pytest.raises(UsageError, match=message):
@@ -115,7 +119,7 @@ def test_a_malformed_set_is_one_line(items, message):
     [
         ({"seed": ["1"]}, r"--set seed: not a parameter a grid varies; valid: \['activation', 'bottleneck'"),
         ({"optimizer": ["adamax"]}, "--set optimizer: unknown optimizer 'adamax'; valid: adam, adagrad"),
-        ({"learning_rate": ["0"]}, "--set learning_rate: learning_rate must be a number > 0"),
+        ({"learning_rate": ["0"]}, "--set learning_rate: learning_rate must be a finite number > 0"),
     ],
 )
 def test_a_set_the_grid_cannot_take_names_what_it_can(settings, message):
@@ -128,3 +132,9 @@ def test_the_modules_examples_run():
 
     failed, tried = doctest.testmod(parameters)
     assert tried >= 2 and failed == 0
+
+
+def test_combinations_a_label_cannot_tell_apart_are_refused():
+    """The results aggregate by label: two key images of one combination would merge as if they were seeds."""
+    with pytest.raises(UsageError, match="several combinations are named 'MSE\\+Adam\\+ReLU\\+2'"):
+        grids.load_grid(paths.GRIDS / "tiny.yaml", {"key_image": ["a.png", "b.png"], "optimizer": ["adam"]})

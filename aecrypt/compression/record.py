@@ -60,8 +60,12 @@ def _test_images(results: Results, size: int, limit: int | None) -> tuple[np.nda
 
 
 def _autoencoder_runs(results: Results) -> pd.DataFrame:
-    """The best combination (lowest mean MSE) at each depth, every seed, with the cipher (not a reference run)."""
+    """The best combination (lowest mean MSE) at each depth, every seed, with the cipher (not a reference run):
+    the paper's autoencoders only (no bottleneck variant, the optimizer at its default learning rate)."""
     ok = results.ok
+    for variant in ("bottleneck", "learning_rate"):
+        if variant in ok:
+            ok = ok[ok[variant].isna() | (ok[variant] == 0)]
     rows = []
     for _, group in ok.groupby("depth"):
         best = group.groupby("label", sort=False)["mse"].mean().idxmin()

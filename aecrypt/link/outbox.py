@@ -93,6 +93,8 @@ class Outbox:
                 except OSError as exc:
                     raise AecryptError(f"cannot move a packet aside in the outbox {self.folder}: {exc}") from None
             del self._packets[image_id], self._headers[image_id]
+        if other and self.folder is not None:
+            _fsync_folder(self.folder)  # the moves are durable, as every other change here
         self.restored -= len(other)
         return len(other)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -141,7 +142,8 @@ PARAMETERS = {
     },
 }
 #: What a notebook takes besides the run's parameters: where it writes, its threads, and profile settings for
-#: one run (none of them in a run's id, which hashes the folder-independent parameters and the settings).
+#: one run. A run's id hashes none of the first two; of the overrides, a sweep passes only a smaller image size,
+#: which it hashes (`RunSpec.parameters`).
 EXECUTION = {
     "output_dir": {"experiment": "run-output", "baseline": "baseline-output"},
     "threads": "0: all cores; the sweep sets 1 per parallel run",
@@ -182,8 +184,8 @@ def coerce(name: str, value):
     if entry.get("optional") and value in (None, ""):
         return entry["default"]
     value = _typed(name, entry["type"], value)
-    if entry.get("positive") and not value > 0:
-        raise UsageError(f"{name} must be a number > 0, got {value!r}")
+    if entry.get("positive") and not (value > 0 and math.isfinite(value)):
+        raise UsageError(f"{name} must be a finite number > 0, got {value!r}")
     if table := entry.get("choices"):
         valid = getattr(choices, table)
         if isinstance(valid, dict):
@@ -199,13 +201,13 @@ def _typed(name: str, kind: str, value):
     want = TYPES[kind]
     if kind == "bool" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    if isinstance(value, bool) and kind != "bool":
+    if (isinstance(value, bool) and kind != "bool") or value is None:
         raise UsageError(f"{name} must be {kind}, got {value!r}")
     try:
         if kind == "int" and isinstance(value, float) and value != int(value):
             raise ValueError
         return want(value) if kind != "bool" else _strict_bool(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise UsageError(f"{name} must be {'a whole number' if kind == 'int' else kind}, got {value!r}") from None
 
 

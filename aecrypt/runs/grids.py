@@ -98,7 +98,7 @@ def load_grid(path: str | Path, settings: dict[str, list] | None = None) -> Grid
         if missing := COMBINATION_KEYS - set(grid):
             problems.append(f"grid: missing key(s) {sorted(missing)}")
         lists = {}
-        for key in sorted((COMBINATION_KEYS | OPTIONAL_KEYS) & set(grid)):
+        for key in [k for k in parameters.combination_names() if k in grid]:  # the definition's order
             if not _as_list(grid[key]):
                 problems.append(f"grid: {key} has no values")
             lists[key] = [_checked({key: v}, f"grid.{key}", problems).get(key) for v in _as_list(grid[key])]
@@ -132,6 +132,12 @@ def load_grid(path: str | Path, settings: dict[str, list] | None = None) -> Grid
         for setting in itertools.product(*settings.values()):
             combos.append(Combination.of(values | dict(zip(settings, setting, strict=True)), note, seeds))
     unique = list(dict.fromkeys(combos))
+    labels = [c.label for c in unique]
+    if twins := sorted({label for label in labels if labels.count(label) > 1}):
+        raise UsageError(
+            f"grid file {path}: several combinations are named {twins[0]!r} (they differ only in a parameter the "
+            "name leaves out, such as key_image): the results would merge them; give them one value each"
+        )
     return Grid(str(raw.get("name", path.stem)), str(raw.get("description", "")), unique)
 
 

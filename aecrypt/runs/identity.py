@@ -96,18 +96,21 @@ class Fingerprints:
 VOCABULARY = {"loss": "LOSSES", "optimizer": "OPTIMIZERS", "activation": "ACTIVATIONS"}
 BY_VALUE = {
     "aecrypt.profiles:PROFILES": "the run's profile's settings (Profile.run_settings: not its description)",
-    "aecrypt.paper.parameters:PARAMETERS": "the entries of the parameters the run passes (not their help)",
+    "aecrypt.paper.parameters:PARAMETERS": "how the run reads each parameter it passes (PARAMETER_BEHAVIOUR)",
     **{f"aecrypt.paper.choices:{table}": f"the run's {kind}'s entry" for kind, table in VOCABULARY.items()},
 }
+
+
+#: What of a passed parameter's entry changes how a run reads it (its default, notebooks, level and help do not:
+#: its value is passed).
+PARAMETER_BEHAVIOUR = ("type", "optional", "positive", "choices", "role", "label")
 
 
 def vocabulary_entries(spec: RunSpec) -> dict:
     """The run's own entries of the tables hashed by value (`BY_VALUE`): what it reads of them."""
     passed = spec.parameters()
     table = closure.literal("aecrypt.paper.parameters", "PARAMETERS")
-    entries: dict = {
-        "parameters": {n: {k: v for k, v in table[n].items() if k != "help"} for n in passed if n in table}
-    }
+    entries: dict = {"parameters": {n: {k: table[n].get(k) for k in PARAMETER_BEHAVIOUR} for n in passed if n in table}}
     for kind, name in VOCABULARY.items():
         if kind in passed:
             entries[kind] = closure.literal("aecrypt.paper.choices", name)[passed[kind]]

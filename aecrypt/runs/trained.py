@@ -41,7 +41,7 @@ def list_runs(profile: str, results_root: Path | None = None) -> pd.DataFrame:
                     "bottleneck": int(params.get("bottleneck", 0)),  # > 0: the compression chapter's variant
                 }
             )
-        except (TypeError, ValueError, AttributeError) as exc:  # an imported archive may hold anything
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # an imported archive may hold anything
             log.warning(
                 f"skipped run folder {folder}: its {RUN_FILES.params} or {RUN_FILES.config} is malformed ({exc})"
             )
@@ -68,7 +68,7 @@ def _image_size(folder: Path) -> int:
         size = read_json(folder / RUN_FILES.config)["profile_settings"]["size"]
         if isinstance(size, bool) or int(size) != size or not MIN_SIDE <= size <= MAX_SIDE:
             raise ValueError(size)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise UsageError(
             f"run {folder.name}: its {RUN_FILES.config} gives no image size from {MIN_SIDE} to {MAX_SIDE} pixels "
             f"(profile_settings.size: {exc}); the run folder is damaged or not one this aecrypt wrote"

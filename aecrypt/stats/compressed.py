@@ -72,11 +72,15 @@ def paired_ratio(a: np.ndarray, b: np.ndarray, level: float = 1 - ALPHA) -> Rati
     Returns
     -------
     Ratio
-        The estimate and its interval, back on the ratio scale; an exact tie of every image gives [r, r].
+        The estimate and its interval, back on the ratio scale, over the images both have bytes for; every
+        image at the same ratio gives [r, r]; fewer than two pairs give [0, inf] (no decision).
     """
     logs = np.log(np.asarray(a, float)) - np.log(np.asarray(b, float))
+    logs = logs[np.isfinite(logs)]  # an image one method has no bytes for is not a pair
+    if len(logs) < 2:  # no spread to judge noise by: no decision
+        return Ratio(math.nan if not len(logs) else math.exp(logs[0]), 0.0, math.inf, len(logs))
     mean = float(logs.mean())
-    if len(logs) < 2 or np.ptp(logs) == 0:
+    if np.ptp(logs) == 0:
         return Ratio(math.exp(mean), math.exp(mean), math.exp(mean), len(logs))
     low, high = stats.ttest_1samp(logs, 0.0).confidence_interval(level)
     return Ratio(math.exp(mean), math.exp(low), math.exp(high), len(logs))
@@ -145,8 +149,8 @@ def compare(per_image: pd.DataFrame, depth: int) -> Comparison | None:
 DECIDE = {
     REPRODUCED: "settled: the whole interval of the per-image ratio is below 1, so the gap is not noise",
     NOT_REPRODUCED: "settled: the whole interval of the per-image ratio is above 1, so the gap is not noise",
-    INCONCLUSIVE: "a near-tie: the interval includes equal bytes; more paired test images would narrow it "
-    "(`aecrypt compression --all-images`)",
+    INCONCLUSIVE: "a near-tie: the interval includes equal bytes; more paired test images "
+    "(`compression.wire.LOSSLESS_SAMPLE`) or more training seeds would narrow it",
 }
 
 

@@ -45,12 +45,8 @@ def finding(results: Results) -> Finding:
     if measured is not None:
         return measured
     size = results.settings.size
-    shapes = {
-        int(r["depth"]): r["latent_elements"] + wire.UINT8_SIDE_BYTES
-        for _, r in results.ok.drop_duplicates("depth").iterrows()
-    }
-    if PROPOSED_DEPTH not in shapes:  # a build without the proposed depth: its latent from the shape alone
-        shapes[PROPOSED_DEPTH] = wire.latent_payload_bytes(choices.latent_shape(size, PROPOSED_DEPTH), "uint8")
+    depths = {int(d) for d in results.ok["depth"].unique()} | {PROPOSED_DEPTH}  # the paper's latents, no variant
+    shapes = {d: wire.latent_payload_bytes(choices.latent_shape(size, d), "uint8") for d in depths}
     return compressed.from_shapes(shapes, size * size, PROPOSED_DEPTH)
 
 
