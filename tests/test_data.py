@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -186,6 +187,38 @@ def test_dicom_loader_normalises_and_inverts_monochrome1(tmp_path):
     assert ds.images[1, :, 0].mean() < 0.1 and ds.images[1, :, -1].mean() > 0.9
     assert ds.images[0, :, 0].mean() > 0.9  # MONOCHROME1: inverted
     assert ds.labels.tolist() == [1, 0] * 4
+
+
+@pytest.mark.parametrize(
+    ("labels", "expect"),
+    [
+        (["normal", "pneumonia"], [0, 1]),
+        (["0.0", "1.0"], [0, 1]),
+        (["1", "0"], [1, 0]),
+        (["normal", "covid", "pneumonia"], "are not two class names of which one is negative"),
+        (["nromal", "pneumonia"], "are no negative name"),
+        (["0", "2"], "are numbers other than 0 and 1"),
+    ],
+)
+def test_dicom_labels_are_read_as_written_or_refused_never_guessed(tmp_path, labels, expect):
+    """Before: "covid" and a misspelt "nromal" became positive, and 0.0/1.0 read as positive images only."""
+    values = [labels[i % len(labels)] for i in range(6)]
+    if isinstance(expect, list):
+        assert readers._binary_labels(values, tmp_path / "labels.csv") == [expect[i % len(labels)] for i in range(6)]
+    else:
+        with pytest.raises(AecryptError, match=expect):
+            readers._binary_labels(values, tmp_path / "labels.csv")
+
+
+def test_class_folders_one_level_too_deep_get_advice_that_works(tmp_path):
+    """Before: the advice was ?negative=NIH1000&positive=POSITIVE_FOLDER, which fails when followed."""
+    for name in ("NORMAL", "PNEUMONIA"):
+        (tmp_path / "NIH1000" / name).mkdir(parents=True)
+        Image.fromarray(np.full((8, 8), 128, np.uint8)).save(tmp_path / "NIH1000" / name / "a.png")
+    with pytest.raises(AecryptError, match=rf"give that folder, folder:{tmp_path / 'NIH1000'}$") as info:
+        readers.read_folder(tmp_path)
+    advice = str(info.value).rsplit("folder:", 1)[1]
+    assert readers.read_folder(Path(advice)).labels == [0, 1]  # following it works
 
 
 # --- bad input -------------------------------------------------------------------------------

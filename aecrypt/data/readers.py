@@ -182,6 +182,11 @@ def _classes(base: Path, root: Path, negative: list[str] | None, positive: list[
             raise UsageError(f"{base}: {sorted(c.name for c in set(neg) & set(pos))} named both negative and positive")
         return neg, pos, [c for c in classes if c not in neg and c not in pos]
     neg = [c for c in classes if _is_negative(c.name)]
+    if len(classes) == 1 and len(inner := _class_folders(classes[0])) >= 2:  # the class folders a level deeper
+        raise UsageError(
+            f"{base} holds one folder, {classes[0].name}/, and the class folders {[c.name for c in inner]} are inside "
+            f"it: give that folder, folder:{classes[0]}"
+        )
     if len(neg) != 1 or len(classes) < 2:
         example = names[0] if not neg else neg[0].name
         rest = ",".join(n for n in names if n != example) or "POSITIVE_FOLDER"
@@ -356,6 +361,34 @@ def image_side(path: Path) -> int | None:
         return None
 
 
+def _binary_labels(values: list[str], where: Path) -> list[int]:
+    """0/1 from a labels column: the numbers 0 and 1 (0.0 and 1.0 too), or two class names of which one is a
+    negative name (NEGATIVE_NAMES); anything else — a third class, a misspelt negative, another number — is an
+    error that lists the labels found, never a silent positive."""
+    distinct = sorted(set(values))
+
+    def number(v: str) -> float | None:
+        try:
+            return float(v)
+        except ValueError:
+            return None
+
+    numbers = {v: number(v) for v in distinct}
+    if all(n is not None for n in numbers.values()):
+        if set(numbers.values()) <= {0.0, 1.0}:
+            return [int(numbers[v]) for v in values]
+        problem = "numbers other than 0 and 1"
+    else:
+        negatives = [v for v in distinct if _is_negative(v)]
+        if len(distinct) == 2 and len(negatives) == 1:
+            return [0 if v == negatives[0] else 1 for v in values]
+        problem = "not two class names of which one is negative" if len(distinct) != 2 else "no negative name"
+    raise UsageError(
+        f"{where}: its labels ({', '.join(repr(v) for v in distinct[:8])}) are {problem}; write 0 (negative) and 1 "
+        f"(positive), or two names of which one is negative ({', '.join(NEGATIVE_NAMES[:4])}, ...)"
+    )
+
+
 def read_dicom(root: Path) -> Records:
     """DICOM files (*.dcm) under root, with labels.csv: `file` (relative path), `label` (0/1 or class
     name) and optionally `patient_id` (else each file is its own group)."""
@@ -372,7 +405,7 @@ def read_dicom(root: Path) -> Records:
     unknown = [f for f, p in zip(table["file"], paths, strict=True) if not p.is_file()]
     if unknown:
         raise UsageError(f"{labels_csv} names {len(unknown)} file(s) not found under {root}: {unknown[:5]}")
-    labels = [0 if _is_negative(str(v)) else 1 for v in table["label"]]
+    labels = _binary_labels(table["label"].fillna("").str.strip().tolist(), labels_csv)
     _check_two_classes(labels, f"DICOM folder {root}")
     groups = table["patient_id"].tolist() if "patient_id" in table.columns else [Path(f).stem for f in table["file"]]
     return Records(paths, labels, groups)
