@@ -586,3 +586,36 @@ def test_mosquitto_keeps_answering_after_many_connections():
     finally:
         broker.stop()
     assert unanswered is None, f"mosquitto stopped answering at connection {unanswered}"
+
+
+def test_the_receivers_broker_admits_only_holders_of_the_key(ends, tmp_path):
+    """Before: any local client connected anonymously — it could publish any size, or take the receiver's
+    client id every half second so that no image got through."""
+    import paho.mqtt.client as paho
+
+    login = ends.key.broker_login()
+    out = tmp_path / "inbox"
+    with brokers.EmbeddedBroker(login=login) as broker:
+        rx = receiving.LinkReceiver(endpoints.Receiver(ends.run, ends.key), out, broker.address(), "t").start()
+        try:
+            refused = []
+            for who in (None, (login[0], "guess"), keys.generate(tmp_path / "other.key").broker_login()):
+                neighbour = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=rx.client_id)  # the takeover
+                if who:
+                    neighbour.username_pw_set(*who)
+                answer = []
+                neighbour.on_connect = lambda c, u, f, reason, p, answer=answer: answer.append(reason)
+                neighbour.connect("127.0.0.1", broker.port)
+                neighbour.loop_start()
+                deadline = time.perf_counter() + 5
+                while not answer and time.perf_counter() < deadline:
+                    time.sleep(0.02)
+                neighbour.loop_stop()
+                refused.append(bool(answer) and answer[0].is_failure)
+            sender = endpoints.Sender(ends.run, ends.key, name="s")
+            report = mqtt.send(sender.seal(ends.images[:3]), broker.address(), "t", ends.key, 20)
+            with pytest.raises(AecryptError, match="admits only the holders of its key"):
+                mqtt.send([], broker.address().__class__("127.0.0.1", broker.port, None, ("x", "y")), "t", ends.key, 1)
+        finally:
+            rx.stop()
+    assert refused == [True, True, True] and (report.sent, report.acknowledged) == (3, 3)

@@ -4,6 +4,7 @@ decrypts, decodes and classifies what arrives; `certs` makes a throwaway CA to t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -26,8 +27,9 @@ def cmd_send(args) -> int:
     from aecrypt.link.addresses import parse_broker
     from aecrypt.link.outbox import OTHER_KEY, Outbox
 
-    address = parse_broker(args.broker, _client_tls(args))
     _, packets, sender = sealed(args)  # first: bad arguments leave no outbox behind
+    # the key's login: an aecrypt receiver's embedded broker admits only it; other brokers may ignore it
+    address = dataclasses.replace(parse_broker(args.broker, _client_tls(args)), login=sender.key.broker_login())
     outbox = Outbox(Path(args.outbox))
     if aside := outbox.set_aside(sender.key.key_id):
         log.warning(
@@ -61,8 +63,9 @@ def cmd_send(args) -> int:
     return 0 if report.acknowledged == report.sent else 1
 
 
-def _embedded_broker(args):
-    """receive without --broker: the embedded broker, on TLS where --broker-cert/--broker-key are given."""
+def _embedded_broker(args, login: tuple[str, str]):
+    """receive without --broker: the embedded broker, on TLS where --broker-cert/--broker-key are given, admitting
+    only clients that log in with the key's login (`link.brokerlogin`)."""
     from aecrypt.link.addresses import DEFAULT_PORTS, BrokerTLS
     from aecrypt.link.brokers import EmbeddedBroker
 
@@ -74,7 +77,7 @@ def _embedded_broker(args):
             raise UsageError("the receiver reaches its own TLS broker too: give --tls-ca (the CA of --broker-cert)")
         tls = BrokerTLS(args.broker_cert, args.broker_key, args.broker_client_ca)
     port = DEFAULT_PORTS["mqtts" if tls else "mqtt"] if args.port is None else args.port  # 0: any free port
-    return EmbeddedBroker(port, tls)
+    return EmbeddedBroker(port, tls, login)
 
 
 def cmd_receive(args) -> int:
@@ -94,9 +97,9 @@ def cmd_receive(args) -> int:
     rx_ends = receiver(args)
     with contextlib.ExitStack() as stack:
         if args.broker:
-            address = parse_broker(args.broker, tls)
+            address = dataclasses.replace(parse_broker(args.broker, tls), login=rx_ends.key.broker_login())
         else:
-            broker = stack.enter_context(_embedded_broker(args))
+            broker = stack.enter_context(_embedded_broker(args, rx_ends.key.broker_login()))
             address = broker.address(tls)
             print(f"embedded broker on {broker.url} (loopback only)", flush=True)
         rx = LinkReceiver(rx_ends, Path(args.output), address, args.topic, progress=True).start()

@@ -4,7 +4,7 @@ client and of a broker, and the bytes one QoS 1 message puts on the wire."""
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,6 +59,7 @@ class Address:
     host: str
     port: int
     tls: ClientTLS | None = None
+    login: tuple[str, str] | None = field(default=None, repr=False)  # (user, password); never printed
 
     @property
     def url(self) -> str:

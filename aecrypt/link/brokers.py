@@ -26,10 +26,11 @@ class _LoopbackBroker:
         return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def address(self, tls: ClientTLS | None = None) -> Address:
-        """This broker as a client reaches it; a TLS broker needs the client's TLS (at least its CA)."""
+        """This broker as a client reaches it (with its login, where it has one); a TLS broker needs the client's
+        TLS (at least its CA)."""
         if self.tls and tls is None:
             raise UsageError(f"{self.url} speaks TLS: give the client's TLS (the CA that signed the broker)")
-        return Address("127.0.0.1", self.port, tls if self.tls else None)
+        return Address("127.0.0.1", self.port, tls if self.tls else None, getattr(self, "login", None))
 
     def start(self):
         raise NotImplementedError
@@ -49,6 +50,9 @@ def _amqtt_broker_class():
     not asked for where none is. amqtt 0.12 always asks and accepts a client without one (CERT_OPTIONAL), so a
     CA it was not given fails a client that does present one, and a client CA does not make it required."""
     from amqtt.broker import Broker
+    from amqtt.errors import MQTTError
+    from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+    from amqtt.utils import gen_client_id
 
     class RequiringBroker(Broker):
         @staticmethod
@@ -56,6 +60,42 @@ def _amqtt_broker_class():
             context = Broker._create_ssl_context(listener)
             context.verify_mode = ssl.CERT_REQUIRED if listener.get("cafile") else ssl.CERT_NONE
             return context
+
+        async def _initialize_client_session(self, reader, writer, remote_address, remote_port):
+            """amqtt 0.12.1's own, but a client is authenticated before its CONNECT touches any session: amqtt
+            deletes or takes over the session of the CONNECT's client id first and authenticates after, so a client
+            that fails its login could still push the receiver off (or delete its subscriptions) by reusing its id."""
+            handler, session = await BrokerProtocolHandler.init_from_connect(reader, writer, self.plugins_manager)
+            if not await self._authenticate(session, None):
+                handler.attach(session, reader, writer)
+                await handler.mqtt_connack_authorize(False)
+                await writer.close()
+                raise MQTTError(f"refused {remote_address}:{remote_port}: not authorized")
+            if session.clean_session:
+                if session.client_id:
+                    await self._delete_session(session.client_id)
+                else:
+                    session.client_id = gen_client_id()
+                session.parent = 0
+            elif session.client_id in self._sessions:
+                existing, _ = self._sessions[session.client_id]
+                for name in (
+                    "will_flag",
+                    "will_message",
+                    "will_topic",
+                    "will_qos",
+                    "keep_alive",
+                    "username",
+                    "password",
+                ):
+                    setattr(existing, name, getattr(session, name))
+                session, session.parent = existing, 1
+            else:
+                session.parent = 0
+            delay = self.config.get("timeout-disconnect-delay", 0)
+            if session.keep_alive > 0 and isinstance(delay, int):
+                session.keep_alive += delay
+            return handler, session
 
     return RequiringBroker
 
@@ -69,8 +109,11 @@ GRACE_S = 0.5
 class EmbeddedBroker(_LoopbackBroker):
     """An amqtt broker in a thread of this process, listening on 127.0.0.1 only; TLS where given."""
 
-    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None):
+    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None, login: tuple[str, str] | None = None):
+        """`login` (user, password; `keys.KeyFile.broker_login`): admit only clients that log in with it; None:
+        any local client (tests, benchmarks)."""
         super().__init__(port, tls)
+        self.login = login
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="aecrypt-broker")
         self._broker = None
@@ -86,12 +129,16 @@ class EmbeddedBroker(_LoopbackBroker):
             listener |= {"ssl": True, "certfile": str(self.tls.cert), "keyfile": str(self.tls.key)}
             if self.tls.client_ca:
                 listener["cafile"] = str(self.tls.client_ca)
-        config = {
-            "listeners": {"default": listener},
-            "sys_interval": 0,
-            "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
-            "topic-check": {"enabled": False},
-        }
+        config = {"listeners": {"default": listener}, "sys_interval": 0}
+        if self.login:
+            from aecrypt.link.brokerlogin import plugin_config
+
+            config["plugins"] = plugin_config(self.login)
+        else:
+            config |= {
+                "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
+                "topic-check": {"enabled": False},
+            }
         self._thread.start()
         broker_class = _amqtt_broker_class()
 

@@ -28,6 +28,8 @@ PAPER_KEY_INFO = b"aecrypt paper-cipher key image v1"
 #: image ids from a source's identity: each use its own key, none of them the AEAD key itself.
 ACK_KEY_INFO = b"aecrypt acknowledgement key v1"
 IMAGE_ID_INFO = b"aecrypt image id key v1"
+#: HKDF's `info` for the embedded broker's login (`link.brokerlogin`): who holds the key may connect.
+BROKER_LOGIN_INFO = b"aecrypt broker login v1"
 #: Random 96-bit nonces keep AES-GCM's guarantees for at most 2^32 packets per key (NIST SP 800-38D, 8.3); a
 #: sender warns from a quarter of that on, well before.
 PACKET_LIMIT = 2**32
@@ -81,6 +83,11 @@ class KeyFile:
     def derived(self, info: bytes, length: int = 32) -> bytes:
         """A key for one other use, from the AEAD key by HKDF-SHA256 under that use's `info`."""
         return HKDF(hashes.SHA256(), length, salt=None, info=info).derive(self.key)
+
+    def broker_login(self) -> tuple[str, str]:
+        """(user name, password) for the embedded broker, from this key: the key id names the user, a key derived
+        under BROKER_LOGIN_INFO is the password (it gives nothing of the AEAD key back)."""
+        return f"aecrypt-{self.key_id.hex()}", base64.urlsafe_b64encode(self.derived(BROKER_LOGIN_INFO, 24)).decode()
 
     def image_id(self, source: bytes) -> bytes:
         """The image id of one source (its name and content): an HMAC under a key derived from this key file,

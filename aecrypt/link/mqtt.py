@@ -48,6 +48,8 @@ def connect(name: str, address: Address, clean: bool, subscribe: str, on_message
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=name, clean_session=clean)
     client.max_inflight_messages_set(MAX_INFLIGHT)
     client.reconnect_delay_set(min_delay=0.2, max_delay=2)
+    if address.login:
+        client.username_pw_set(*address.login)
     if address.tls:
         tls = address.tls
         client.tls_set(
@@ -94,6 +96,8 @@ def connect(name: str, address: Address, clean: bool, subscribe: str, on_message
             else ""
         )
         why = failures[0] if failures else f"no answer within {CONNECT_TIMEOUT_S:.0f} s"
+        if address.login and any("authori" in f.lower() or "password" in f.lower() for f in failures):
+            hint += "; an aecrypt receiver's broker admits only the holders of its key: is --key the receiver's?"
         raise AecryptError(f"the broker at {address.url} did not accept this client: {why}{hint}")
     return client
 
