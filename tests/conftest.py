@@ -17,8 +17,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Each test session gets its own array cache and machine records, so tests never read a developer's."""
+    """Each test session gets its own array cache, machine records and state folder (key counters, the packets
+    receivers accepted), so tests never read or write a developer's."""
     monkeypatch.setenv("AECRYPT_CACHE", str(tmp_path_factory.getbasetemp() / "data-cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "state"))
     monkeypatch.setenv("AECRYPT_MACHINE_RECORDS", str(tmp_path_factory.getbasetemp() / "machine-records"))
 
 

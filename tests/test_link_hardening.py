@@ -159,9 +159,9 @@ def test_acknowledgements_are_authenticated_and_written_after_the_image_is_on_di
     [p] = _sealed(ends, 1)
     events.clear()  # the sender's packet counter is written durably too
     _deliver(rx, client, p)
-    assert events[:2] == ["fsync", "fsync"] and events[2][0] == "ack"  # the PNG, the row, then the ack
+    assert events[:3] == ["fsync"] * 3 and events[3][0] == "ack"  # the PNG, the row, the replay record, the ack
     h = packets.parse(p).header
-    ack = events[2][1]
+    ack = events[3][1]
     acker = acks.Acknowledger(ends.key)
     assert acker.check(ack, lambda i: (h.sender_id, h.run_id)) == h.image_id
     with pytest.raises(acks.AckError, match="unauthenticated acknowledgement"):
@@ -318,6 +318,19 @@ def test_a_damaged_received_csv_loses_nothing_and_starts_or_says_why(ends, tmp_p
     assert again.log.duplicates == 1 and len(again.log.accepted) == 1
     if damage == "bad middle row":
         assert "1 damaged row(s) kept but not read" in caplog.text
+
+
+def test_a_packet_replayed_into_a_new_receiver_folder_is_a_duplicate_there_too(ends, tmp_path):
+    """Before: a captured packet replayed within the freshness window into a new folder was written again."""
+    rx, client = _receiver(ends, tmp_path / "first")
+    sealed = _sealed(ends, 2)
+    _deliver(rx, client, sealed[0])
+    again, client = _receiver(ends, tmp_path / "new")  # another folder, the same key, this machine
+    _deliver(again, client, sealed[0])  # the replay
+    _deliver(again, client, sealed[1])  # a new image
+    assert (again.log.duplicates, again.log.elsewhere, len(again.log.accepted)) == (1, 1, 1)
+    assert len(receiving.read_ledger(tmp_path / "new" / receiving.LEDGER)) == 1
+    assert client.published[-2][0] == "t/ack"  # the replay is acknowledged, so a resending sender stops
 
 
 def test_stale_and_future_packets_are_refused_by_their_timestamp(ends, tmp_path):

@@ -6,7 +6,9 @@ Each shows what the user sees, that nothing is lost and nothing is written twice
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
+import functools
 import logging
 import tempfile
 import threading
@@ -14,7 +16,7 @@ import time
 from pathlib import Path
 
 from aecrypt import AecryptError
-from aecrypt.link import acks, addresses, brokers, endpoints, mqtt, packets, receiving
+from aecrypt.link import acks, addresses, brokers, endpoints, keys, mqtt, packets, receiving
 from aecrypt.link.faults import PACKET_DRILLS, STREAM_TIMEOUT_S, TOPIC, DrillResult, Ends, _result, _sealed
 from aecrypt.link.outbox import Outbox
 
@@ -301,7 +303,22 @@ def forged_ack(ends: Ends, kind: str, out: Path) -> DrillResult:
 
 
 CRASH_DRILLS = (receiver_restart, broker_restart, sender_restart, disk_full, torn_ledger, forged_ack)
-DRILLS = PACKET_DRILLS + CRASH_DRILLS
+
+
+def _own_deployment(drill):
+    """The drill with a key of its own (in its folder): each drill is one deployment, and receivers that share a
+    key on one machine treat a packet another folder accepted as a replay (`link.replays`)."""
+
+    @functools.wraps(drill)
+    def run(ends: Ends, kind: str, out: Path) -> DrillResult:
+        key_path = out / "drill.key"
+        key = keys.load(key_path) if key_path.is_file() else keys.generate(key_path)
+        return drill(dataclasses.replace(ends, key=key), kind, out)
+
+    return run
+
+
+DRILLS = tuple(_own_deployment(d) for d in PACKET_DRILLS + CRASH_DRILLS)
 
 
 def run_drills(ends: Ends, kinds: tuple[str, ...] = ("embedded",)) -> list[DrillResult]:

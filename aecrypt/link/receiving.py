@@ -26,6 +26,7 @@ from aecrypt import AecryptError, UsageError
 from aecrypt.link import acks, packets, pngfiles
 from aecrypt.link.addresses import Address
 from aecrypt.link.mqtt import PROGRESS_EVERY, client_id, connect
+from aecrypt.link.replays import RecentPackets
 
 LEDGER = "received.csv"
 LEDGER_KEYS = ("sender_id", "image_id")  # what a row must name for its image to count as received
@@ -42,6 +43,7 @@ class ReceiveLog:
     accepted: list[dict] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
+    elsewhere: int = 0  # of the duplicates, those another receiver folder on this machine accepted (a replay)
     fatal: str | None = None
 
     @property
@@ -126,6 +128,7 @@ class LinkReceiver:
         self._lock = threading.Lock()
         rows = read_ledger(self.out / LEDGER)
         self._seen = _seen_images(rows, self.out / LEDGER)
+        self._recent = RecentPackets(receiver.key.key_id)  # what receivers in other folders accepted
         self._fields = list(rows[0]) if rows else None
 
     def start(self) -> LinkReceiver:
@@ -177,8 +180,12 @@ class LinkReceiver:
         t_open = time.perf_counter() - t0
         ack = self._acks.make(header.sender_id, header.run_id, header.image_id)
         with self._lock:
-            if (header.sender_id, header.image_id) in self._seen:  # a resend or a replay: never written twice
+            elsewhere = (header.sender_id, header.image_id) not in self._seen and self._recent.seen(
+                header.sender_id, header.image_id
+            )
+            if (header.sender_id, header.image_id) in self._seen or elsewhere:  # a resend or a replay: never twice
                 self.log.duplicates += 1
+                self.log.elsewhere += elsewhere
                 client.publish(f"{self.topic}/ack", ack, qos=1)
                 return
         t0 = time.perf_counter()
@@ -212,6 +219,7 @@ class LinkReceiver:
             writer.writerow(row)
             _fsynced_write(self.out / LEDGER, text.getvalue().encode(), "ab")
             self._seen.add((header.sender_id, header.image_id))
+            self._recent.add(header.sender_id, header.image_id, header.timestamp_ns)
             self.log.accepted.append(row)
             count = len(self.log.accepted)
         if self.progress and count % PROGRESS_EVERY == 0:
