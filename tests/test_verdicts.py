@@ -430,6 +430,20 @@ def test_the_latent_is_held_to_the_cheapest_codec_at_equal_or_better_quality():
     assert compressed.compare(_per_image(latent, only_png, depth=5), 3) is None
 
 
+def test_the_codec_is_chosen_on_test_images_the_comparison_does_not_use():
+    """A codec that reaches the latent's quality on the paired images by chance, but not on the others, is not the
+    one the latent is held to: choosing and judging on the same images would favour the codec."""
+    latent = np.r_[np.full(40, 100.0) * np.exp(np.random.default_rng(6).normal(0, 0.05, 40)), np.full(20, np.nan)]
+    lucky = np.r_[np.full(40, 31.0), np.full(20, 29.0)]  # at the latent's 30 dB on the paired images only
+    codecs = {
+        ("PNG", ""): (np.full(60, 800.0), 99.0),
+        ("JPEG", "10"): (np.full(60, 60.0), lucky),
+        ("JPEG", "50"): (np.full(60, 150.0), 32.0),
+    }
+    found = compressed.compare(_per_image(latent, codecs), 3)
+    assert found.held_out and found.codec == "JPEG at 50" and found.ratio.n == 40 and found.outcome == REPRODUCED
+
+
 def test_the_verdict_is_the_papers_depth_with_the_others_beside_it():
     rng = np.random.default_rng(3)
     png = {("PNG", ""): (np.full(100, 780.0), 99.0)}

@@ -1,11 +1,10 @@
-"""Rate–distortion points, as learned-compression papers draw them: for each method and setting, every test
-image's bits per pixel, PSNR and SSIM (`paper.metrics.per_image_quality`, the same code for every method),
-then their means with standard errors over images; for the first `PAIRED` images, the bytes and quality of each
-image too (`Curves.per_image`: what the compression verdict compares, paired). A codec's points come from its
-settings; an
-autoencoder's from its latent at each quantisation (decoded as the link's receiver decodes it: AEAD, no
-paper cipher), with the rate of the quantised latent alone and after a lossless coder. `matched_setting`
-finds the setting of a codec whose mean rate sits at or just below a target."""
+"""Rate–distortion points, as learned-compression papers draw them: for each method and setting, every test image's
+bits per pixel, PSNR and SSIM (`paper.metrics.per_image_quality`, the same code for every method), then their means
+with standard errors over images; and each image's bytes and quality (`Curves.per_image`: what the compression
+verdict compares, paired on the first `PAIRED`, where every method's bytes are measured). A codec's points come
+from its settings; an autoencoder's from its latent at each quantisation (decoded as the link's receiver decodes
+it: AEAD, no paper cipher), with the rate of the quantised latent alone and after a lossless coder.
+`matched_setting` finds the setting of a codec whose mean rate sits at or just below a target."""
 
 from __future__ import annotations
 
@@ -36,14 +35,19 @@ PAIRED = wire.LOSSLESS_SAMPLE
 @dataclass(frozen=True)
 class Curves:
     """Rate–distortion points (one row per method and setting: means and standard errors over images) and, per
-    image of the first `PAIRED`, its bytes, PSNR and SSIM under each method and setting."""
+    image, its PSNR and SSIM under each method and setting, with its bytes where measured (a latent's lossless
+    coding: the first `PAIRED` images)."""
 
     points: pd.DataFrame
     per_image: pd.DataFrame
 
 
 def _per_image(method: str, kind: str, setting, size: int, nbytes: np.ndarray, quality: dict) -> pd.DataFrame:
-    n = min(PAIRED, len(nbytes))
+    """Every image's quality, and its bytes where measured (a lossless coder's, on the first PAIRED only: NaN
+    beyond)."""
+    n = len(quality["psnr"])
+    measured = np.full(n, np.nan)
+    measured[: min(n, len(nbytes))] = np.asarray(nbytes, float)[:n]
     return pd.DataFrame(
         {
             "method": method,
@@ -51,9 +55,9 @@ def _per_image(method: str, kind: str, setting, size: int, nbytes: np.ndarray, q
             "setting": "" if setting is None else str(setting),
             "size": size,
             "image": np.arange(n),
-            "bytes": np.asarray(nbytes[:n], float),
-            "psnr": quality["psnr"][:n],
-            "ssim": quality["ssim"][:n],
+            "bytes": measured,
+            "psnr": quality["psnr"],
+            "ssim": quality["ssim"],
         }
     )
 

@@ -1,14 +1,15 @@
 """The compression claim's verdict: does the paper's autoencoder compress an image, as a codec would?
 
-The criterion, fixed before any build: the latent *compresses* if it needs fewer bytes on the wire than a
-standard codec needs for the same image at equal or better quality. The codec is the one of the build's
-rate–distortion record (PNG, JPEG, WebP, JPEG 2000, JPEG XL, JPEG-LS at every setting of their sweeps) with the
-fewest mean bytes among those whose mean PSNR on the same images is at least the latent's (PNG, lossless, always
-qualifies). The latent travels as the link would send it at its smallest: uint8 with its offset and scale, then
-zstd. Bytes are compared image by image on the same test images (`compression.curves.PAIRED`): the geometric
-mean of the per-image ratio latent / codec, with a 95 % t interval on the log scale (scipy). Where the latent's
-bytes are a mean over several runs (the training seeds of the depth's best combination), each image's bytes are
-the mean over them.
+The criterion, fixed before any build: the latent *compresses* if it needs fewer bytes on the wire than a standard
+codec needs for the same image at equal or better quality. The codec is the one of the build's rate–distortion
+record (PNG, JPEG, WebP, JPEG 2000, JPEG XL, JPEG-LS at every setting of their sweeps) with the fewest mean bytes
+among those whose mean PSNR is at least the latent's (PNG, lossless, always qualifies). The latent travels as the
+link would send it at its smallest: uint8 with its offset and scale, then zstd. The codec is chosen on the test
+images that are not paired, then bytes are compared image by image on the paired ones
+(`compression.curves.PAIRED`), so the images that pick the codec do not also judge it: the geometric mean of the
+per-image ratio latent / codec, with a 95 % t interval on the log scale (scipy). Where the latent's bytes are a
+mean over several runs (the training seeds of the depth's best combination), each image's bytes are the mean over
+them.
 
 The verdict is about the paper's proposed system, the three-layer encoder of its Sec. 3
 (`paper.reported.PROPOSED_DEPTH`); every other depth gets its own outcome beside it, by the same rule.
@@ -100,6 +101,7 @@ class Comparison:
     codec_psnr: float  # inf for PNG
     ratio: Ratio  # latent / that codec, per image
     png_ratio: Ratio  # latent / PNG, per image
+    held_out: bool = True  # the codec was chosen on test images other than the paired ones
 
     @property
     def outcome(self) -> str:
@@ -108,7 +110,10 @@ class Comparison:
 
 def compare(per_image: pd.DataFrame, depth: int) -> Comparison | None:
     """The comparison at one depth from a build's per-image record (`paths.CompressionFiles.per_image`); None where
-    the record has no latent of that depth."""
+    the record has no latent of that depth. The codec is chosen on the test images that are *not* paired (where the
+    latent's quality is known but its coded bytes are not), and the bytes are compared on the paired ones, so the
+    images that choose the codec are not those that judge it; with too few test images to hold any out (fewer
+    than two), it is chosen on the paired ones."""
     ae = per_image[
         (per_image["kind"] == "autoencoder")
         & (per_image["depth"] == depth)
@@ -118,29 +123,34 @@ def compare(per_image: pd.DataFrame, depth: int) -> Comparison | None:
     if ae.empty:
         return None
     latent = ae.groupby("image")[["bytes", "psnr", "ssim"]].mean()
-    codecs = per_image[(per_image["kind"] == "codec") & per_image["image"].isin(latent.index)]
-    means = codecs.groupby(["method", "setting"], sort=False)[["bytes", "psnr"]].mean()
-    lossless = means.index.get_level_values("method") == LOSSLESS
-    qualifying = means[lossless | (means["psnr"] >= latent["psnr"].mean())]
+    paired_images = latent.index[latent["bytes"].notna()]
+    held_out = latent.index[latent["bytes"].isna()]
+    choosing = held_out if len(held_out) >= 2 else paired_images
+    codecs = per_image[per_image["kind"] == "codec"]
+    at = codecs[codecs["image"].isin(choosing)].groupby(["method", "setting"], sort=False)[["bytes", "psnr"]].mean()
+    lossless = at.index.get_level_values("method") == LOSSLESS
+    qualifying = at[lossless | (at["psnr"] >= latent.loc[choosing, "psnr"].mean())]
     method, setting = qualifying["bytes"].idxmin()
+    png_setting = at[lossless].index[0][1]
+    latent = latent.loc[paired_images]
 
-    def paired(m: str, s: str) -> pd.Series:
-        rows = codecs[(codecs["method"] == m) & (codecs["setting"] == s)].set_index("image")["bytes"]
+    def on_paired(m: str, s: str) -> pd.DataFrame:
+        rows = codecs[(codecs["method"] == m) & (codecs["setting"] == s)].set_index("image")
         return rows.reindex(latent.index)
 
-    png_setting = means[lossless].index[0][1]
-    name = method if method == LOSSLESS else f"{method} at {setting}"
+    chosen = on_paired(method, setting)
     return Comparison(
         depth,
         float(latent["bytes"].mean()),
         float(latent["psnr"].mean()),
         float(latent["ssim"].mean()),
         int(ae["run_id"].nunique()) if "run_id" in ae else 1,
-        name,
-        float(paired(method, setting).mean()),
-        math.inf if method == LOSSLESS else float(means.loc[(method, setting), "psnr"]),
-        paired_ratio(latent["bytes"].to_numpy(), paired(method, setting).to_numpy()),
-        paired_ratio(latent["bytes"].to_numpy(), paired(LOSSLESS, png_setting).to_numpy()),
+        method if method == LOSSLESS else f"{method} at {setting}",
+        float(chosen["bytes"].mean()),
+        math.inf if method == LOSSLESS else float(chosen["psnr"].mean()),
+        paired_ratio(latent["bytes"].to_numpy(), chosen["bytes"].to_numpy()),
+        paired_ratio(latent["bytes"].to_numpy(), on_paired(LOSSLESS, png_setting)["bytes"].to_numpy()),
+        len(held_out) >= 2,
     )
 
 
