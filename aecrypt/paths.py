@@ -148,7 +148,7 @@ class CompressionFiles:
     record: str = "record.json"  # what it read, which codecs were offered, timings, notes
     bytes: str = "bytes.csv"  # bytes on the wire per image, every way an image or latent travels
     rd: str = "rd.csv"  # rate–distortion points: every method and setting, means over the same images
-    per_image: str = "per_image.csv"  # bytes and quality of each paired test image, every method and setting
+    per_image: str = "per_image.csv"  # each test image's quality (and bytes where measured), every method and setting
     latency: str = "latency.csv"  # encode/decode seconds per image and seconds on the wire
     keeps_up: str = "keeps_up.csv"  # which method keeps up with which link at 1 and 10 images/s
     matches: str = "matches.csv"  # the codec settings matched to each bottleneck's rate

@@ -193,6 +193,7 @@ def test_dicom_loader_normalises_and_inverts_monochrome1(tmp_path):
     ("labels", "expect"),
     [
         (["normal", "pneumonia"], [0, 1]),
+        (["Normal", "normal", "PNEUMONIA"], [0, 0, 1]),
         (["0.0", "1.0"], [0, 1]),
         (["1", "0"], [1, 0]),
         (["normal", "covid", "pneumonia"], "are not two class names of which one is negative"),

@@ -159,7 +159,7 @@ def test_acknowledgements_are_authenticated_and_written_after_the_image_is_on_di
     [p] = _sealed(ends, 1)
     events.clear()  # the sender's packet counter is written durably too
     _deliver(rx, client, p)
-    assert events[:3] == ["fsync"] * 3 and events[3][0] == "ack"  # the PNG, the row, the replay record, the ack
+    assert events[:3] == ["fsync"] * 3 and events[3][0] == "ack"  # the replay claim, the PNG, the row, the ack
     h = packets.parse(p).header
     ack = events[3][1]
     acker = acks.Acknowledger(ends.key)
@@ -321,10 +321,16 @@ def test_a_damaged_received_csv_loses_nothing_and_starts_or_says_why(ends, tmp_p
 
 
 def test_a_packet_replayed_into_a_new_receiver_folder_is_a_duplicate_there_too(ends, tmp_path):
-    """Before: a captured packet replayed within the freshness window into a new folder was written again."""
+    """Before: a captured packet replayed within the freshness window into a new folder was written again. The
+    same images sealed again (a second `aecrypt send`) are new packets, written."""
     rx, client = _receiver(ends, tmp_path / "first")
-    sealed = _sealed(ends, 2)
+    sender = endpoints.Sender(ends.run, ends.key, name="replayed")
+    sealed = sender.seal(ends.images[:2], ["a.png", "b.png"])
     _deliver(rx, client, sealed[0])
+    [resent] = sender.seal(ends.images[:1], ["a.png"])  # the same image id, sealed anew
+    other, other_client = _receiver(ends, tmp_path / "other")
+    _deliver(other, other_client, resent)
+    assert len(other.log.accepted) == 1 and other.log.elsewhere == 0
     again, client = _receiver(ends, tmp_path / "new")  # another folder, the same key, this machine
     _deliver(again, client, sealed[0])  # the replay
     _deliver(again, client, sealed[1])  # a new image

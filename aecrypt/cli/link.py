@@ -22,14 +22,19 @@ def _client_tls(args):
     return ClientTLS(*given) if any(given) else None
 
 
+def _with_login(address, key):
+    """The key's login (`link.brokerlogin`) for a broker on this machine, where an aecrypt receiver's embedded broker
+    admits only it; none for a broker elsewhere, which has its own accounts (and would see the password)."""
+    return dataclasses.replace(address, login=key.broker_login()) if address.is_loopback else address
+
+
 def cmd_send(args) -> int:
     from aecrypt.link import mqtt
     from aecrypt.link.addresses import parse_broker
     from aecrypt.link.outbox import OTHER_KEY, Outbox
 
     _, packets, sender = sealed(args)  # first: bad arguments leave no outbox behind
-    # the key's login: an aecrypt receiver's embedded broker admits only it; other brokers may ignore it
-    address = dataclasses.replace(parse_broker(args.broker, _client_tls(args)), login=sender.key.broker_login())
+    address = _with_login(parse_broker(args.broker, _client_tls(args)), sender.key)
     outbox = Outbox(Path(args.outbox))
     if aside := outbox.set_aside(sender.key.key_id):
         log.warning(
@@ -97,7 +102,7 @@ def cmd_receive(args) -> int:
     rx_ends = receiver(args)
     with contextlib.ExitStack() as stack:
         if args.broker:
-            address = dataclasses.replace(parse_broker(args.broker, tls), login=rx_ends.key.broker_login())
+            address = _with_login(parse_broker(args.broker, tls), rx_ends.key)
         else:
             broker = stack.enter_context(_embedded_broker(args, rx_ends.key.broker_login()))
             address = broker.address(tls)

@@ -379,10 +379,11 @@ def _binary_labels(values: list[str], where: Path) -> list[int]:
             return [int(numbers[v]) for v in values]
         problem = "numbers other than 0 and 1"
     else:
-        negatives = [v for v in distinct if _is_negative(v)]
-        if len(distinct) == 2 and len(negatives) == 1:
-            return [0 if v == negatives[0] else 1 for v in values]
-        problem = "not two class names of which one is negative" if len(distinct) != 2 else "no negative name"
+        classes = sorted({folder_key(v) for v in distinct})  # "Normal" and "normal" are one class
+        negatives = [c for c in classes if _is_negative(c)]
+        if len(classes) == 2 and len(negatives) == 1:
+            return [0 if folder_key(v) == negatives[0] else 1 for v in values]
+        problem = "not two class names of which one is negative" if len(classes) != 2 else "no negative name"
     raise UsageError(
         f"{where}: its labels ({', '.join(repr(v) for v in distinct[:8])}) are {problem}; write 0 (negative) and 1 "
         f"(positive), or two names of which one is negative ({', '.join(NEGATIVE_NAMES[:4])}, ...)"

@@ -62,6 +62,11 @@ class Address:
     login: tuple[str, str] | None = field(default=None, repr=False)  # (user, password); never printed
 
     @property
+    def is_loopback(self) -> bool:
+        """On this machine: where an aecrypt receiver's embedded broker listens."""
+        return self.host in ("localhost", "127.0.0.1", "::1") or self.host.startswith("127.")
+
+    @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"

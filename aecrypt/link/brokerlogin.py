@@ -25,12 +25,13 @@ class KeyLogin(BaseAuthPlugin):
         password_sha256: str = ""
 
     async def authenticate(self, *, session) -> bool:
-        user, password = session.username or "", session.password or ""
-        if isinstance(password, bytes):
-            password = password.decode("utf-8", "replace")
-        digest = hashlib.sha256(password.encode()).hexdigest()
-        return bool(self.config.username) and (
-            hmac.compare_digest(user, self.config.username) & hmac.compare_digest(digest, self.config.password_sha256)
+        user, password = (
+            v.encode() if isinstance(v, str) else bytes(v or b"") for v in (session.username, session.password)
+        )
+        digest = hashlib.sha256(password).hexdigest().encode()
+        return bool(self.config.username) and (  # bytes: compare_digest refuses non-ASCII text
+            hmac.compare_digest(user, self.config.username.encode())
+            & hmac.compare_digest(digest, self.config.password_sha256.encode())
         )
 
 

@@ -65,7 +65,11 @@ def _amqtt_broker_class():
             """amqtt 0.12.1's own, but a client is authenticated before its CONNECT touches any session: amqtt
             deletes or takes over the session of the CONNECT's client id first and authenticates after, so a client
             that fails its login could still push the receiver off (or delete its subscriptions) by reusing its id."""
-            handler, session = await BrokerProtocolHandler.init_from_connect(reader, writer, self.plugins_manager)
+            try:
+                handler, session = await BrokerProtocolHandler.init_from_connect(reader, writer, self.plugins_manager)
+            except MQTTError:
+                await writer.close()  # as amqtt's own does for a malformed CONNECT
+                raise
             if not await self._authenticate(session, None):
                 handler.attach(session, reader, writer)
                 await handler.mqtt_connack_authorize(False)

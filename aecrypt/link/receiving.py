@@ -128,7 +128,7 @@ class LinkReceiver:
         self._lock = threading.Lock()
         rows = read_ledger(self.out / LEDGER)
         self._seen = _seen_images(rows, self.out / LEDGER)
-        self._recent = RecentPackets(receiver.key.key_id)  # what receivers in other folders accepted
+        self._recent = RecentPackets(receiver.key.key_id, self.out)  # what receivers in other folders took
         self._fields = list(rows[0]) if rows else None
 
     def start(self) -> LinkReceiver:
@@ -180,13 +180,17 @@ class LinkReceiver:
         t_open = time.perf_counter() - t0
         ack = self._acks.make(header.sender_id, header.run_id, header.image_id)
         with self._lock:
-            elsewhere = (header.sender_id, header.image_id) not in self._seen and self._recent.seen(
-                header.sender_id, header.image_id
-            )
-            if (header.sender_id, header.image_id) in self._seen or elsewhere:  # a resend or a replay: never twice
+            here = (header.sender_id, header.image_id) in self._seen
+            elsewhere = not here and not self._recent.claim(header.sender_id, header.image_id, header.timestamp_ns)
+            if here or elsewhere:  # a resend or a replay: never written twice
                 self.log.duplicates += 1
                 self.log.elsewhere += elsewhere
                 client.publish(f"{self.topic}/ack", ack, qos=1)
+                if elsewhere and self.log.elsewhere == 1:
+                    log.warning(
+                        "a packet another receiver folder on this machine already accepted arrived again (a replay, "
+                        "or a resend after a receiver restart in a new folder): acknowledged, not written"
+                    )
                 return
         t0 = time.perf_counter()
         image = self.receiver.image(header, payload)
@@ -219,7 +223,6 @@ class LinkReceiver:
             writer.writerow(row)
             _fsynced_write(self.out / LEDGER, text.getvalue().encode(), "ab")
             self._seen.add((header.sender_id, header.image_id))
-            self._recent.add(header.sender_id, header.image_id, header.timestamp_ns)
             self.log.accepted.append(row)
             count = len(self.log.accepted)
         if self.progress and count % PROGRESS_EVERY == 0:

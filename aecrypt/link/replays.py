@@ -3,17 +3,23 @@ any receiver's folder. A receiver folder remembers its own images (received.csv)
 replayed into a *new* folder within the window (`packets.FRESH_S`) was accepted again; with this record it is a
 duplicate there too: acknowledged, never written a second time.
 
-One file per key, `$XDG_STATE_HOME/aecrypt/seen/<key id>.seen` (`keys.counter_folder`'s parent): a line per
-accepted packet, `sender id, image id, sealed at (ns)`, appended under an exclusive lock and fsynced; lines older
-than the window are dropped when a receiver starts (a packet that old is refused as stale anyway)."""
+A packet is named by its sender, image id and the time it was sealed: a replay carries the original seal, while
+a new `aecrypt send` of the same images seals them again, so sending a folder twice is never mistaken for a
+replay. One file per key, `$XDG_STATE_HOME/aecrypt/seen/<key id>.seen` (`keys.counter_folder`'s parent): a line
+per packet, `sender, image, sealed at (ns), receiver folder`, claimed under an exclusive lock *before* the image
+is decoded and written (two receivers cannot both take one packet), fsynced; a folder's own lines never make it
+refuse anything (its received.csv decides there). Lines older than twice the window are dropped when a receiver
+starts (a packet that old is refused as stale anyway); a running receiver reads only what was appended since."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import time
 from pathlib import Path
 
+from aecrypt import UsageError
 from aecrypt.link import keys, packets
 
 
@@ -21,54 +27,81 @@ def record_path(key_id: bytes) -> Path:
     return keys.counter_folder().parent / "seen" / f"{key_id.hex()}.seen"
 
 
+Packet = tuple[str, str, int]  # sender id, image id (hex), sealed at (ns)
+
+
 class RecentPackets:
-    """(sender id, image id) of the packets accepted under one key in the last freshness window, on this machine."""
+    """Claims on the packets accepted under one key by the receivers of this machine, per receiver folder."""
 
-    def __init__(self, key_id: bytes):
+    def __init__(self, key_id: bytes, folder: Path):
         self.path = record_path(key_id)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._known: set[tuple[bytes, bytes]] = set()
-        self._prune()
-
-    def _lines(self) -> list[tuple[bytes, bytes, int]]:
-        found = []
+        self.folder = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:16]
+        self._others: set[Packet] = set()  # claimed by other folders
+        self._offset = 0
         try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            return found
-        for line in text.splitlines():
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._prune()
+        except OSError as exc:
+            raise UsageError(self._unwritable(exc)) from None
+
+    def _unwritable(self, exc: OSError) -> str:
+        return (
+            f"cannot keep the record of received packets {self.path} ({exc.strerror or exc}); set XDG_STATE_HOME to "
+            "a folder you can write"
+        )
+
+    def _open(self, lock: int):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        f = os.fdopen(fd, "r+b")
+        fcntl.flock(f, lock)  # released when the file closes
+        return f
+
+    def _read_new(self, f) -> None:
+        """Take in the lines appended since the last read (a torn or damaged line names nothing)."""
+        f.seek(self._offset)
+        data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        for line in complete.decode("ascii", "replace").splitlines():
             try:
-                sender, image, sealed = line.split(",")
-                found.append((bytes.fromhex(sender), bytes.fromhex(image), int(sealed)))
-            except ValueError:  # a torn or damaged line: it names nothing
+                sender, image, sealed, folder = line.split(",")
+                if folder != self.folder:
+                    self._others.add((sender, image, int(sealed)))
+            except ValueError:
                 continue
-        return found
 
     def _prune(self) -> None:
         horizon = time.time_ns() - int(2 * packets.FRESH_S * 1e9)
-        with self._locked("a+") as f:
+        with self._open(fcntl.LOCK_EX) as f:
             f.seek(0)
-            keep = [entry for entry in self._lines() if entry[2] >= horizon]
+            lines = f.read().decode("ascii", "replace").splitlines()
+            keep = [line for line in lines if _sealed(line) >= horizon]
             f.seek(0)
             f.truncate()
-            f.writelines(f"{s.hex()},{i.hex()},{t}\n" for s, i, t in keep)
-        self._known = {(s, i) for s, i, _ in keep}
-
-    def _locked(self, mode: str):
-        f = self.path.open(mode)
-        os.chmod(self.path, 0o600)
-        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes
-        return f
-
-    def seen(self, sender_id: bytes, image_id: bytes) -> bool:
-        """Accepted under this key by a receiver on this machine (another folder's included) within the window."""
-        if (sender_id, image_id) not in self._known:
-            self._known |= {(s, i) for s, i, _ in self._lines()}  # what receivers beside this one accepted since
-        return (sender_id, image_id) in self._known
-
-    def add(self, sender_id: bytes, image_id: bytes, sealed_ns: int) -> None:
-        with self._locked("a") as f:
-            f.write(f"{sender_id.hex()},{image_id.hex()},{sealed_ns}\n")
+            f.write("".join(f"{line}\n" for line in keep).encode())
             f.flush()
-            os.fsync(f.fileno())
-        self._known.add((sender_id, image_id))
+            self._offset = 0
+            self._read_new(f)
+
+    def claim(self, sender_id: bytes, image_id: bytes, sealed_ns: int) -> bool:
+        """Claim a packet for this folder; False where a receiver in another folder has claimed it (a replay)."""
+        packet = (sender_id.hex(), image_id.hex(), sealed_ns)
+        try:
+            with self._open(fcntl.LOCK_EX) as f:
+                self._read_new(f)
+                if packet in self._others:
+                    return False
+                f.write(f"{packet[0]},{packet[1]},{packet[2]},{self.folder}\n".encode())
+                f.flush()
+                os.fsync(f.fileno())
+                self._offset = f.tell()
+        except OSError as exc:
+            raise UsageError(self._unwritable(exc)) from None
+        return True
+
+
+def _sealed(line: str) -> int:
+    try:
+        return int(line.split(",")[2])
+    except (IndexError, ValueError):
+        return -1

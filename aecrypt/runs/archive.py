@@ -60,8 +60,9 @@ ROOT_FILES = (paths.bench_json().name, paths.memory_json().name, _ORIGINALS.name
 _RUN_ID = r"[0-9a-f]{16}"
 #: A cell a spreadsheet runs as a formula when it starts with one of these (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-#: No value a build measures comes near this size: 1e308 in a table is a planted overflow, not a result.
-LARGEST_VALUE = 1e12
+#: No value a build keeps comes near this size (a diverged loss is stopped at inf): 1e308 in a table is a planted
+#: overflow, not a result.
+LARGEST_VALUE = 1e300
 #: Never in an archive, whatever a folder holds: key files and certificates' private halves.
 NEVER = (".key", ".pem", ".p12")
 
@@ -301,20 +302,28 @@ def check_tables(archive: Path, folder: Path) -> None:
         where = f"{archive}: {path.relative_to(folder)}"
         try:
             table = pd.read_csv(path)
+        except pd.errors.EmptyDataError:  # a table with no rows and no columns, as a build writes some
+            continue
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise ArchiveError(f"{where} is not a table aecrypt wrote ({str(exc).splitlines()[0]})") from None
+        header = pd.Series([str(c) for c in table.columns])
+        if len(bad := header[header.str.startswith(FORMULA_STARTS) & pd.to_numeric(header, errors="coerce").isna()]):
+            raise ArchiveError(
+                f"{where}, the header: {bad.iloc[0][:40]!r} is text a spreadsheet would run as a formula"
+            )
         for column in table.columns:
             values = table[column]
             if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
                 bad = values[values.abs().between(LARGEST_VALUE, float("inf"), inclusive="left")]
                 why = f"a number no build measures (over {LARGEST_VALUE:.0e})"
             else:
-                text = pd.concat([pd.Series([str(column)], index=[-1]), values.dropna().astype(str)])
+                text = values.dropna().astype(str)
                 bad = text[text.str.startswith(FORMULA_STARTS) & pd.to_numeric(text, errors="coerce").isna()]
                 why = "text a spreadsheet would run as a formula"
             if len(bad):
-                row = "the header" if bad.index[0] == -1 else f"row {bad.index[0] + 2}"
-                raise ArchiveError(f"{where}, {row}, column {str(column)[:40]!r}: {str(bad.iloc[0])[:40]!r} is {why}")
+                raise ArchiveError(
+                    f"{where}, row {bad.index[0] + 2}, column {str(column)[:40]!r}: {str(bad.iloc[0])[:40]!r} is {why}"
+                )
 
 
 def import_archive(archive: Path, root: Path | None = None, replace: bool = False) -> Imported:

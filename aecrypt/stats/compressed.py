@@ -186,9 +186,10 @@ def finding(comparisons: dict[int, Comparison], proposed: int) -> Finding | None
     )
     others = [c for d, c in sorted(comparisons.items()) if d != proposed]
     beside = (" Other depths, by the same rule: " + "; ".join(_describe(c) for c in others) + ".") if others else ""
+    chosen = "" if main.held_out else " The codec was chosen on the paired images: too few test images to hold any out."
     measured = (
         f"The paper's proposed autoencoder, {_describe(main)} (each image's bytes the mean over {main.runs} "
-        f"run(s)); against PNG alone the ratio is {main.png_ratio.text()}.{beside}"
+        f"run(s)); against PNG alone the ratio is {main.png_ratio.text()}.{beside}{chosen}"
     )
     effect = (
         f"depth {proposed}: latent / {main.codec} {main.ratio.text()} per image, at {main.latent_psnr:.1f} dB "
