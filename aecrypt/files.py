@@ -1,5 +1,6 @@
-"""Small files the project reads and writes whole: JSON records that may not exist yet, and text written
-atomically (a temporary file, then one rename), so a reader never sees half a file."""
+"""Small files the project reads and writes whole: JSON records that may not exist yet, text written
+atomically (a temporary file, then one rename), so a reader never sees half a file, and owner-only files that
+several processes update under a lock."""
 
 from __future__ import annotations
 
@@ -23,6 +24,17 @@ def write_atomic(path: Path, text: str) -> Path:
     tmp.write_text(text)
     os.replace(tmp, path)
     return path
+
+
+def locked(path: Path, append: bool = False):
+    """`path` opened for reading and writing in binary (created owner-only, 0600, if absent; every write at its
+    end with `append`), under an exclusive lock that the file's closing releases: use it as a context manager."""
+    import fcntl
+
+    flags = os.O_RDWR | os.O_CREAT | (os.O_APPEND if append else 0)
+    f = os.fdopen(os.open(path, flags, 0o600), "r+b")
+    fcntl.flock(f, fcntl.LOCK_EX)
+    return f
 
 
 def write_json(path: Path, record) -> Path:

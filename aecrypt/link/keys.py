@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from aecrypt import UsageError
+from aecrypt.files import locked
 from aecrypt.link.packets import ID_BYTES
 
 FORMAT = "aecrypt-key-1"
@@ -105,11 +106,7 @@ def counter_folder() -> Path:
 
 def _add_to_counter(path: Path, count: int) -> int:
     """Add to the number in `path` (absent or unreadable: 0) under an exclusive lock, durably; returns the sum."""
-    import fcntl
-
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "r+") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes
+    with locked(path) as f:
         try:
             before = int(f.read().strip() or 0)
         except ValueError:
@@ -117,7 +114,7 @@ def _add_to_counter(path: Path, count: int) -> int:
         total = before + count
         f.seek(0)
         f.truncate()
-        f.write(f"{total}\n")
+        f.write(f"{total}\n".encode())
         f.flush()
         os.fsync(f.fileno())
     return total

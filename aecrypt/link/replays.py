@@ -13,13 +13,13 @@ starts (a packet that old is refused as stale anyway); a running receiver reads 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import time
 from pathlib import Path
 
 from aecrypt import UsageError
+from aecrypt.files import locked
 from aecrypt.link import keys, packets
 
 
@@ -50,12 +50,6 @@ class RecentPackets:
             "a folder you can write"
         )
 
-    def _open(self, lock: int):
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        f = os.fdopen(fd, "r+b")
-        fcntl.flock(f, lock)  # released when the file closes
-        return f
-
     def _read_new(self, f) -> None:
         """Take in the lines appended since the last read (a torn or damaged line names nothing)."""
         f.seek(self._offset)
@@ -72,7 +66,7 @@ class RecentPackets:
 
     def _prune(self) -> None:
         horizon = time.time_ns() - int(2 * packets.FRESH_S * 1e9)
-        with self._open(fcntl.LOCK_EX) as f:
+        with locked(self.path, append=True) as f:
             f.seek(0)
             lines = f.read().decode("ascii", "replace").splitlines()
             keep = [line for line in lines if _sealed(line) >= horizon]
@@ -87,7 +81,7 @@ class RecentPackets:
         """Claim a packet for this folder; False where a receiver in another folder has claimed it (a replay)."""
         packet = (sender_id.hex(), image_id.hex(), sealed_ns)
         try:
-            with self._open(fcntl.LOCK_EX) as f:
+            with locked(self.path, append=True) as f:
                 self._read_new(f)
                 if packet in self._others:
                     return False

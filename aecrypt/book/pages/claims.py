@@ -15,7 +15,7 @@ from aecrypt.book.page import machine_name, md
 from aecrypt.book.pages import budget, calibration, compression
 from aecrypt.book.pages.audit import cipher_finding
 from aecrypt.book.pages.link import link_finding
-from aecrypt.paper.reported import PAPER_EPOCH_SECONDS, PROPOSED_DEPTH
+from aecrypt.paper.reported import PAPER_EPOCH_SECONDS
 from aecrypt.runs.results import Results
 from aecrypt.stats import formula, longruns, trends
 from aecrypt.stats.components import Build
@@ -65,12 +65,7 @@ def findings(results: Results) -> list[Finding]:
             if long_root is not None:
                 finding = longruns.decide(finding, rule.label, rule.named_test(), long_root)
         out.append((rule.kind, finding))
-    compressing = compression.finding(results)
-    if PROPOSED_DEPTH in compression.comparisons(results):  # measured on trained latents: a budget, and data
-        compressing.budget = projected.line()
-        if results.is_synthetic:
-            compressing.on_phantoms()
-    out += [("cipher", cipher_finding(results)), ("compression", compressing)]
+    out += [("cipher", cipher_finding(results)), ("compression", compression.finding(results))]
     lo, hi = PAPER_EPOCH_SECONDS
     seconds = results.ok["seconds_per_epoch"]
     n_train = int(results.ok["n_train"].iloc[0])

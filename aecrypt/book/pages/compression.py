@@ -9,6 +9,7 @@ import math
 import pandas as pd
 
 from aecrypt import paths
+from aecrypt.book.pages import budget
 from aecrypt.compression import curves, wire
 from aecrypt.compression import record as compression_record
 from aecrypt.compression.equal_rate import GRID, ORIGINAL
@@ -22,13 +23,30 @@ from aecrypt.stats.findings import ALPHA, Finding
 RUNS_COMMAND = "make book-compression"
 
 
+def _once(results: Results) -> dict:
+    """A build's compression tables and comparisons, read and computed once per `Results` (a page, the scorecard
+    and the facts all ask; the per-image table is megabytes), kept in its instance dictionary as its
+    cached_property values are."""
+    return vars(results).setdefault("_compression", {})
+
+
 def tables(results: Results) -> dict | None:
-    return compression_record.load(results.profile, results.root)
+    once = _once(results)
+    if "tables" not in once:
+        once["tables"] = compression_record.load(results.profile, results.root)
+    return once["tables"]
 
 
 def comparisons(results: Results) -> dict[int, compressed.Comparison]:
     """Each depth's latent against the cheapest codec at equal or better quality, per image (`stats.compressed`),
     from the build's compression record; empty where the step has not run."""
+    once = _once(results)
+    if "comparisons" not in once:
+        once["comparisons"] = _comparisons(results)
+    return once["comparisons"]
+
+
+def _comparisons(results: Results) -> dict[int, compressed.Comparison]:
     t = tables(results)
     if not t or t["per_image"].empty:
         return {}
@@ -40,10 +58,12 @@ def comparisons(results: Results) -> dict[int, compressed.Comparison]:
 
 def finding(results: Results) -> Finding:
     """The compression verdict on the paper's proposed autoencoder (`stats.compressed`): per image against a
-    codec at equal quality where the compression step ran, else from the layer shapes."""
+    codec at equal quality where the compression step ran — trained latents, so with the build's training budget,
+    and not a verdict on phantoms — else from the layer shapes."""
     measured = compressed.finding(comparisons(results), PROPOSED_DEPTH)
     if measured is not None:
-        return measured
+        measured.budget = budget.gate(results).line()
+        return measured.on_phantoms() if results.is_synthetic else measured
     size = results.settings.size
     depths = {int(d) for d in results.ok["depth"].unique()} | {PROPOSED_DEPTH}  # the paper's latents, no variant
     shapes = {d: wire.latent_payload_bytes(choices.latent_shape(size, d), "uint8") for d in depths}
