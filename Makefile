@@ -83,13 +83,16 @@ results: setup
 # the link and performance records are kept in this user's machine records, so another clone, profile or data set
 # on the same machine and libraries takes them from there. The calibration (no timings in it) runs beside the
 # cipher audit; the steps that time something (compression's latencies, the link, the performance record) run alone.
-BOOK_STEPS = $(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
-	$(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) & calibration=$$!; \
-	$(BIN)/aecrypt audit --profile $(PROFILE) || status=1; \
+# CLOCK="python benchmarks/clock.py FILE" times each step into FILE (benchmarks/coldbook.py does).
+clock = $(if $(CLOCK),$(CLOCK) $(1) --)
+BOOK_STEPS = $(call clock,sweep) $(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
+	$(call clock,calibration) $(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) & calibration=$$!; \
+	$(call clock,audit) $(BIN)/aecrypt audit --profile $(PROFILE) || status=1; \
 	wait $$calibration || { echo "aecrypt: warning: the quick calibration of the verdicts failed"; status=1; }; \
-	$(BIN)/aecrypt compression --profile $(PROFILE) $(COMPRESSION_ARGS) || status=1; \
-	$(BIN)/python benchmarks/run.py --book || { echo "aecrypt: warning: the quick performance record failed"; status=1; }; \
-	$(BIN)/python benchmarks/link.py --book --profile $(PROFILE) || \
+	$(call clock,compression) $(BIN)/aecrypt compression --profile $(PROFILE) $(COMPRESSION_ARGS) || status=1; \
+	$(call clock,performance-record) $(BIN)/python benchmarks/run.py --book || \
+		{ echo "aecrypt: warning: the quick performance record failed"; status=1; }; \
+	$(call clock,link-record) $(BIN)/python benchmarks/link.py --book --profile $(PROFILE) || \
 		{ echo "aecrypt: warning: the quick link record failed"; status=1; }
 
 # make book ARCHIVE=FILE: the book from a results archive (aecrypt archive export) instead, without a sweep
@@ -99,7 +102,7 @@ book: setup
 else
 book: setup
 	@$(BOOK_STEPS); \
-	$(BIN)/aecrypt book --profile $(PROFILE) && exit $$status
+	$(call clock,pages) $(BIN)/aecrypt book --profile $(PROFILE) && exit $$status
 endif
 
 # The book with the chapter "Is it compressed?" complete: also the bottleneck grid (grids/bottleneck.yaml) and the
@@ -137,6 +140,16 @@ bench-packets: setup
 # (about 8 minutes on 2 cores); STAGES_ARGS="--source DIR" also times another checkout's code.
 bench-stages: setup
 	$(BIN)/python benchmarks/stages.py $(STAGES_ARGS)
+
+# A cold make book as a new user meets it (a fresh clone of HEAD, no results, no machine records), timed step by
+# step into results/coldbook.json (as long as make book takes: 15-25 minutes on 2 cores; COLD_ARGS="--rev REV")
+bench-cold: setup
+	$(BIN)/python benchmarks/coldbook.py --profile $(PROFILE) $(COLD_ARGS)
+
+# What the default can afford here: the cold make book of each candidate design, predicted from the stages record
+# and the last cold build (make bench-stages, make bench-cold), into results/sizing.json (seconds)
+bench-size: setup
+	$(BIN)/python benchmarks/sizing.py --profile $(PROFILE)
 
 bench-link: setup
 	$(BIN)/python benchmarks/link.py --profile $(PROFILE)

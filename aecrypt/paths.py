@@ -186,6 +186,16 @@ def stages_json(root: Path | None = None) -> Path:
     return (root or results_root()) / "stages.json"
 
 
+def coldbook_json(root: Path | None = None) -> Path:
+    """The cold `make book`s timed step by step from a fresh clone (`make bench-cold`), one per commit and profile."""
+    return (root or results_root()) / "coldbook.json"
+
+
+def sizing_json(root: Path | None = None) -> Path:
+    """The last `make bench-size`: each candidate design of the default and its predicted cold `make book`."""
+    return (root or results_root()) / "sizing.json"
+
+
 def memory_json(root: Path | None = None) -> Path:
     """The last `make bench-memory` record."""
     return (root or results_root()) / "memory.json"

@@ -52,8 +52,6 @@ def peak_one_thread() -> float:
 
 def sweep(variant: str, source: str | None, profile: str, workers: int, scratch: Path) -> tuple[float, pd.DataFrame]:
     """Sweep the grid in `scratch` with this variant's code and kernels; the wall seconds and the runs' table."""
-    from aecrypt.runs.table import collect
-
     results = scratch / variant.replace("/", "_") / "results"
     grid = scratch / "stages.yaml"
     grid.write_text(GRID)
@@ -70,12 +68,32 @@ def sweep(variant: str, source: str | None, profile: str, workers: int, scratch:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, cwd=source or HERE.parent)
     wall = time.perf_counter() - started
+    return wall, runs_table(results, profile)
+
+
+def runs_table(results: Path, profile: str) -> pd.DataFrame:
+    """A build's finished runs with their stage clocks and the autoencoder's epochs, and its baselines (depth 0)."""
+    from aecrypt.runs.table import collect
+
     runs = collect(profile, results)
-    baselines = sorted((results / profile / "runs").glob("*/metrics.json"))
-    base = [json.loads(p.read_text()) for p in baselines if "ae_steps" not in json.loads(p.read_text())]
-    rows = [dict(r) for _, r in runs[runs["status"] == "ok"].iterrows()]
+    runs = runs[runs["status"] == "ok"].copy()
+    epochs = [_epochs(results / profile / "runs" / rid) for rid in runs["run_id"]]
+    runs["ae_first_epoch"], runs["ae_epoch"], runs["ae_epochs"] = zip(*epochs, strict=True)
+    metrics = [json.loads(p.read_text()) for p in sorted((results / profile / "runs").glob("*/metrics.json"))]
+    base = [m for m in metrics if "ae_steps" not in m]
+    rows = [dict(r) for _, r in runs.iterrows()]
     rows += [b | {"depth": 0, "label": "baseline"} for b in base]
-    return wall, pd.DataFrame(rows)
+    return pd.DataFrame(rows)
+
+
+def _epochs(folder: Path) -> tuple[float, float, int]:
+    """The autoencoder's first epoch in seconds (it traces the training step), the median of the others, and how
+    many epochs it trained."""
+    history = folder / "history.csv"
+    seconds = pd.read_csv(history).query("model == 'autoencoder'")["seconds"] if history.is_file() else pd.Series()
+    if len(seconds) < 2:
+        return float("nan"), float("nan"), len(seconds)
+    return float(seconds.iloc[0]), float(seconds.iloc[1:].median()), len(seconds)
 
 
 def stage_rows(variant: str, runs: pd.DataFrame, peak: float) -> list[dict]:
@@ -98,6 +116,11 @@ def stage_rows(variant: str, runs: pd.DataFrame, peak: float) -> list[dict]:
             flops = cost.train_flops(size, int(depth), 1) * group["ae_images_seen"]
             row["ae steps per core-second"] = round(float((group["ae_steps"] / seconds).median()), 2)
             row["arithmetic share"] = round(float((flops / seconds / 1e9 / peak).median()), 2)
+            # what aecrypt.runs.sizing scales to other designs: the trace, an epoch, the images retrieved
+            row["ae first epoch"] = round(float(group["ae_first_epoch"].median()), 3)
+            row["ae epoch"] = round(float(group["ae_epoch"].median()), 3)
+            row["ae steps per epoch"] = int(round(float((group["ae_steps"] / group["ae_epochs"]).median())))
+            row["images retrieved"] = int((group["n_train"] + group["n_val"] + group["n_test"]).median())
         rows.append(row)
     return rows
 
@@ -110,6 +133,7 @@ def main() -> None:
     parser.add_argument("--variants", default="warm kernels,fresh kernels", help="comma-separated")
     args = parser.parse_args()
     from aecrypt import paths, runtime
+    from aecrypt.profiles import get_profile
 
     variants = [(v.strip(), None) for v in args.variants.split(",") if v.strip()]
     if args.source:  # named by its commit, as a reader of the record can look it up
@@ -128,6 +152,8 @@ def main() -> None:
         "profile": args.profile,
         "peak_one_thread_gflops": round(peak, 1),
         "sweep_seconds": walls,
+        # the design the stages were measured at, which aecrypt.runs.sizing scales from
+        "design": get_profile(args.profile).run_settings(),
         "stages": rows,
         "when": time.strftime("%Y-%m-%d %H:%M"),
     }

@@ -57,6 +57,7 @@ PROFILE_FILES = tuple(
 #: The machine's records (results/…), shared by the profiles; the 200² codec curve's JSON sits beside its CSV.
 _ORIGINALS = paths.compression_originals_csv()
 ROOT_FILES = (paths.bench_json().name, paths.memory_json().name, _ORIGINALS.name, _ORIGINALS.with_suffix(".json").name)
+ROOT_FILES += tuple(f().name for f in (paths.stages_json, paths.coldbook_json, paths.sizing_json))
 _RUN_ID = r"[0-9a-f]{16}"
 #: A cell a spreadsheet runs as a formula when it starts with one of these (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -90,8 +90,22 @@ def plan_sweep(
     data_spec = resolve_data(data or p.default_data)
     size, size_note = fit_size(p.size, data_spec)
     smaller = size if size != p.size else 0  # a RunSpec carries a size only when it is not the profile's
+    specs, skipped, baseline_specs = expand(p, grid, data_spec, seeds, data_seed, size)
     fingerprints = Fingerprints.now(template)
     data_fp = data_fingerprint(RunSpec(p, data_spec, data_seed=data_seed, size=smaller))
+    planned = [(spec, run_id(spec, fingerprints, data_fp)) for spec in specs]
+    baselines = [(spec, run_id(spec, fingerprints, data_fp)) for spec in baseline_specs]
+    return Plan(
+        p, data_spec, grid, planned, skipped, baselines, seeds, data_seed, [], size, size_note, fingerprints, data_fp
+    )
+
+
+def expand(
+    p: Profile, grid: Grid, data_spec: str, seeds: tuple[int, ...], data_seed: int, size: int
+) -> tuple[list[RunSpec], list[tuple[Combination, str]], list[RunSpec]]:
+    """The grid's runs at `size` (every combination at each of its training seeds, in grid order), the combinations
+    that size cannot hold with the reason, and one baseline per training seed used: the specs, without ids."""
+    smaller = size if size != p.size else 0
     planned, skipped = [], []
     used_seeds: set[int] = set()
     for c in grid.combinations:
@@ -104,15 +118,10 @@ def plan_sweep(
             values["key_image"] = str(Path(values["key_image"]).resolve())
         for run_seed in c.seeds or seeds:
             spec = RunSpec(p, data_spec, **values, seed=run_seed, data_seed=data_seed, size=smaller, note=c.note)
-            planned.append((spec, run_id(spec, fingerprints, data_fp)))
+            planned.append(spec)
             used_seeds.add(run_seed)
-    baselines = []
-    for run_seed in sorted(used_seeds):
-        spec = RunSpec.baseline(p, data_spec, run_seed, data_seed, smaller)
-        baselines.append((spec, run_id(spec, fingerprints, data_fp)))
-    return Plan(
-        p, data_spec, grid, planned, skipped, baselines, seeds, data_seed, [], size, size_note, fingerprints, data_fp
-    )
+    baselines = [RunSpec.baseline(p, data_spec, s, data_seed, smaller) for s in sorted(used_seeds)]
+    return planned, skipped, baselines
 
 
 def plan_references(plan: Plan, summary: pd.DataFrame) -> list[tuple[RunSpec, str]]:

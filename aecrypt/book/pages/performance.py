@@ -159,6 +159,10 @@ STAGE_COLUMNS = {
     "run": "whole run",
     "ae steps per core-second": "AE steps / core-s",
     "arithmetic share": "arithmetic share",
+    "ae first epoch": "AE first epoch",
+    "ae epoch": "AE epoch",
+    "ae steps per epoch": "steps / epoch",
+    "images retrieved": "images retrieved",
 }
 
 
@@ -246,3 +250,53 @@ def default_profile_sentence(results: Results) -> str:
         "findings span a pixel or two, and results at this scale say less about the paper's 200² X-rays than the "
         "`paper` profile would."
     )
+
+
+# --- the default's budget -------------------------------------------------------------------------------------
+
+#: How many of the designs that fit, and that do not, the sizing table shows (the rest are in the record).
+SIZING_ROWS = 6
+
+
+def budget_section(results: Results) -> list:
+    """The default's training budget and what it costs: the last cold `make book` of the default, step by step
+    (`make bench-cold`), and the candidate designs with their predicted cold builds (`make bench-size`)."""
+    from aecrypt.budget import budget_line
+    from aecrypt.profiles import PROFILES
+    from aecrypt.runs.sizing import last_cold_build
+
+    d = PROFILES["default"]
+    parts = [page.md(f"Each autoencoder of the `default` profile is {budget_line(d.budget(d.n_train).steps)}.")]
+    cold = last_cold_build("default", results.root)
+    if cold is None:
+        return parts + [page.md("No cold build of the default timed here yet: `make bench-cold` (as long as one).")]
+    steps = pd.DataFrame([{"step": k, "seconds": v} for k, v in cold["steps"].items()])
+    total = cold["total_s"]
+    parts += [
+        page.md(
+            f"A cold `make book` of commit `{cold['commit'][:10]}` from a fresh clone, {cold['when'][:10]}, on "
+            f"**{cold['cpu']}**: **{total / 60:.1f} min** (the calibration runs beside the audit; the steps after the "
+            f"sweep took {cold['around_sweep_s']:.0f} s together)."
+        ),
+        page.html(steps),
+    ]
+    sizing = read_json(paths.sizing_json(results.root))
+    if not sizing:
+        return parts + [page.md("No sizing record here yet: `make bench-size` (seconds, after `make bench-stages`).")]
+    designs = pd.DataFrame(sizing["designs"])
+    fits = designs[designs["fits"]].head(SIZING_ROWS)
+    over = designs[~designs["fits"]].sort_values("cold book s").head(SIZING_ROWS)
+    check = sizing["check"]
+    parts += [
+        page.md(
+            f"Each candidate design's cold `make book`, predicted from the stages record and that cold build's "
+            f"set-up and steps around the sweep ({sizing['cpu']}, {sizing['workers']} workers; "
+            f"`aecrypt.runs.sizing` says what scales with what). At the commit timed above the model predicted "
+            f"a sweep of {check['predicted_sweep_s']} s, measured {check['measured_sweep_s']:.0f} s. The designs "
+            f"with the most steps that fit {sizing['target_s'] // 60} minutes:"
+        ),
+        page.wide_table(record_table(fits.to_dict("records"))),
+        page.md("and the cheapest that do not:"),
+        page.wide_table(record_table(over.to_dict("records"))),
+    ]
+    return parts

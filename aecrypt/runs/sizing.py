@@ -1,0 +1,192 @@
+"""How long a sweep takes before it runs: every planned run's seconds, scaled from the stages record
+(`make bench-stages`: per depth, each stage of a run as the sweep runs it, at the design it was measured at) to
+the design asked for, and the runs laid on the workers in the sweep's own order. It sizes the default profile
+(`make bench-size`, the Performance page's *The default's budget*).
+
+What scales, and with what:
+
+* the autoencoder: its first epoch (which traces the training step) is fixed; every later epoch costs the
+  measured epoch times the ratio of optimizer steps per epoch;
+* retrieval: the measured seconds times the ratio of images it passes (every split);
+* the classifier: the measured seconds times the ratio of its training images × epochs (scoring the test split
+  is a small part of it at the default's size);
+* start-up, loading the data, the metrics and writing the run's files: fixed.
+
+The image size cannot change (convolutions' cost is not linear in it): a design at another size needs a stages
+record measured at that size. The reference runs (no cipher), planned once the best combination is known, are
+counted at the paper's depth and laid after the sweep's runs, as the sweep runs them.
+
+>>> costs = StageCosts.from_record(EXAMPLE_RECORD)
+>>> round(costs.run_seconds(3, steps_per_epoch=6, epochs=10, images=1903, classifier_work=1.0), 1)
+28.9
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+from aecrypt import UsageError
+from aecrypt.paper.reported import PROPOSED_DEPTH
+from aecrypt.profiles import Profile
+
+#: The stages record's variant that the sweep runs as (warm kernels).
+VARIANT = "warm kernels"
+_FIXED = ("startup", "data", "metrics", "files and hand-back")
+
+
+@dataclass(frozen=True)
+class StageCosts:
+    """Per depth (0: the baseline) the stages record's row, and the design it was measured at."""
+
+    rows: dict[int, dict]
+    design: dict
+    cpu: dict
+
+    @classmethod
+    def from_record(cls, record: dict, variant: str = VARIANT) -> StageCosts:
+        """From a `make bench-stages` record (results/stages.json); one that predates the fields sizing needs
+        is refused with what to run."""
+        rows = {}
+        for row in record.get("stages", []):
+            if row["variant"] == variant:
+                rows[0 if row["depth"] == "baseline" else int(row["depth"])] = row
+        needed = ("ae first epoch", "ae epoch", "ae steps per epoch", "images retrieved")
+        trained = [row for depth, row in rows.items() if depth]
+        if "design" not in record or not trained or any(k not in row for row in trained for k in needed):
+            raise UsageError("the stages record has no per-epoch costs or no design: run `make bench-stages` first")
+        return cls(rows, record["design"], record.get("cpu", {}))
+
+    def _row(self, depth: int) -> dict:
+        if depth not in self.rows:
+            measured = ", ".join(str(d) for d in sorted(self.rows) if d)
+            raise UsageError(f"depth {depth} is not in the stages record (measured: {measured}); add it to its grid")
+        return self.rows[depth]
+
+    def run_seconds(self, depth: int, steps_per_epoch: int, epochs: int, images: int, classifier_work: float) -> float:
+        """One run's seconds: an autoencoder of `depth` trained `epochs` epochs of `steps_per_epoch` steps,
+        `images` retrieved, and the classifier's training work as a ratio of the measured one (depth 0: the
+        baseline, the classifier alone)."""
+        row = self._row(depth)
+        fixed = sum(row.get(k) or 0.0 for k in _FIXED)
+        classifier = row["classifier"] * classifier_work
+        if depth == 0:
+            return fixed + classifier
+        step_ratio = steps_per_epoch / row["ae steps per epoch"]
+        autoencoder = row["ae first epoch"] * step_ratio + max(epochs - 1, 0) * row["ae epoch"] * step_ratio
+        retrieve = row["retrieve"] * images / row["images retrieved"]
+        return fixed + autoencoder + retrieve + classifier
+
+
+def last_cold_build(profile: str, root=None) -> dict | None:
+    """The last cold `make book` of `profile` timed step by step (`make bench-cold`, results/coldbook.json)."""
+    from aecrypt import paths
+    from aecrypt.files import read_json
+
+    builds = (read_json(paths.coldbook_json(root)) or {}).get("builds", [])
+    return next((b for b in reversed(builds) if b["profile"] == profile), None)
+
+
+def schedule(seconds: list[float], workers: int) -> float:
+    """Wall seconds of runs handed, in this order, each to the first worker free (as a process pool does)."""
+    if not seconds:
+        return 0.0
+    free = [0.0] * max(1, workers)
+    for s in seconds:
+        heapq.heappush(free, heapq.heappop(free) + s)
+    return max(free)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    profile: Profile
+    runs: int
+    steps: int  # the autoencoder's optimizer steps per run
+    test_images: int
+    sweep_s: float
+    core_s: float  # every run's seconds added up
+
+    def as_row(self) -> dict:
+        p = self.profile
+        return {
+            "epochs": p.ae_epochs,
+            "training images": p.n_train,
+            "test images": self.test_images,
+            "steps": self.steps,
+            "runs": self.runs,
+            "sweep s": round(self.sweep_s),
+        }
+
+
+def predict(profile: Profile, grid: str, data: str, costs: StageCosts, workers: int) -> Prediction:
+    """The sweep of `grid` at `profile` on `data`, as `aecrypt sweep` would run it on `workers` workers (at the
+    profile's image size: data whose images are smaller would be run smaller, which the stages cannot scale to)."""
+    from aecrypt.runs.grids import load_grid
+    from aecrypt.runs.plan import expand, resolve_data
+    from aecrypt.runs.sweep import costliest_first
+
+    if profile.size != costs.design["size"]:
+        raise UsageError(
+            f"the stages record was measured at {costs.design['size']}², not {profile.size}²: "
+            "run `make bench-stages` at that size first"
+        )
+    specs, _, baselines = expand(profile, load_grid(grid), resolve_data(data), profile.training_seeds, 0, profile.size)
+    if profile.n_train is None or costs.design.get("n_train") is None:
+        raise UsageError("sizing needs exact split sizes (n_train, n_val) in the profile and in the stages record")
+    train_val = profile.n_train + profile.n_val
+    if profile.n_test is not None:
+        images = train_val + profile.n_test
+    elif costs.design.get("n_test") is None:  # every image, as measured: the data set's size
+        images = costs.rows[min(d for d in costs.rows if d)]["images retrieved"]
+    else:
+        raise UsageError("the stages record was measured on part of the data: give the design's test images")
+    test_images = images - train_val
+    steps_per_epoch = math.ceil(profile.n_train / profile.batch_size)
+    classifier_work = (profile.n_train * profile.clf_epochs) / (costs.design["n_train"] * costs.design["clf_epochs"])
+    if profile.batch_size != costs.design["batch_size"]:
+        raise UsageError("the stages record was measured at another batch size: run `make bench-stages` first")
+
+    def seconds(spec) -> float:
+        depth = 0 if spec.is_baseline else spec.depth
+        return costs.run_seconds(depth, steps_per_epoch, profile.ae_epochs, images, classifier_work)
+
+    ordered = [seconds(spec) for spec, _ in costliest_first([(s, "") for s in baselines + specs])]
+    references = [seconds_at(costs, profile, steps_per_epoch, images, classifier_work)] * len(baselines)
+    sweep = schedule(ordered, workers) + schedule(references, workers)
+    return Prediction(
+        profile,
+        len(ordered) + len(references),
+        steps_per_epoch * profile.ae_epochs,
+        test_images,
+        sweep,
+        sum(ordered) + sum(references),
+    )
+
+
+def seconds_at(costs: StageCosts, profile: Profile, steps_per_epoch: int, images: int, work: float) -> float:
+    """A reference run's seconds: its combination is the build's best, unknown before the sweep; the paper's depth."""
+    return costs.run_seconds(PROPOSED_DEPTH, steps_per_epoch, profile.ae_epochs, images, work)
+
+
+#: A stages record's shape, for the docstring's example (one depth; the numbers are illustrative).
+EXAMPLE_RECORD = {
+    "design": {"size": 32, "n_train": 192, "n_val": 48, "clf_epochs": 20, "batch_size": 32},
+    "stages": [
+        {
+            "variant": VARIANT,
+            "depth": 3,
+            "startup": 1.22,
+            "data": 0.02,
+            "autoencoder": 14.87,
+            "retrieve": 5.34,
+            "classifier": 6.32,
+            "metrics": 0.34,
+            "files and hand-back": 0.76,
+            "ae first epoch": 3.53,
+            "ae epoch": 1.26,
+            "ae steps per epoch": 6,
+            "images retrieved": 1903,
+        }
+    ],
+}

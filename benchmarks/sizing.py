@@ -1,0 +1,102 @@
+"""`make bench-size`: what the default profile can afford on this machine. For each candidate design (the
+autoencoder's epochs, the training images, the test images, depth 5 at every seed or at one) the sweep's wall
+time is predicted from the stages record (`make bench-stages`, `aecrypt.runs.sizing`) and the cold `make book`
+from it plus the set-up and the steps around the sweep as the last cold build measured them (`make bench-cold`).
+The prediction is checked against that cold build's own sweep. Writes results/sizing.json (the Performance
+page's *The default's budget*) and prints the table.
+
+    make bench-stages && make bench-cold && make bench-size
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+#: The cold `make book` target on a 2-core laptop without AVX-512 (issue: the README's first command).
+TARGET_S = 15 * 60
+EPOCHS = (5, 10, 15, 20, 30)
+TRAINING_IMAGES = (192, 384)
+TEST_IMAGES = (None, 800, 400)  # None: every image not used to train or validate
+
+
+#: The profile's settings a cold build's design may give (its record also names derived ones: checkpoints).
+SETTINGS = {"size", "n_images", "ae_epochs", "clf_epochs", "batch_size", "n_train", "n_val", "n_test"}
+
+
+def one_seed_depth5(grid_path: Path, out: Path) -> Path:
+    """The grid with its depth-5 combinations at training seed 0 only (the trade of depth 5's cost)."""
+    grid = yaml.safe_load(grid_path.read_text())
+    for entry in grid.get("extra", []):
+        if entry.get("depth") == 5:
+            entry["seeds"] = [0]
+    out.write_text(yaml.safe_dump(grid, sort_keys=False))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="default")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    from aecrypt import UsageError, paths, runtime
+    from aecrypt.profiles import get_profile
+    from aecrypt.runs import sizing
+
+    profile = get_profile(args.profile)
+    cold = sizing.last_cold_build(args.profile)
+    if cold is None:
+        print("bench-size: no cold build of this profile measured yet: run `make bench-cold`", file=sys.stderr)
+        return 1
+    # the cold build's own sweep (every run of the default) where it has its stage rows, else make bench-stages' six
+    try:
+        if "stages" in cold:
+            costs = sizing.StageCosts.from_record(cold, variant=cold["stages"][0]["variant"])
+        else:
+            costs = sizing.StageCosts.from_record(json.loads(paths.stages_json().read_text()))
+    except (FileNotFoundError, UsageError) as e:
+        print(f"bench-size: {e}", file=sys.stderr)
+        return 1
+    around = cold["around_sweep_s"] + cold["steps"]["setup"]
+    grid = paths.GRIDS / profile.default_grid
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        grids = {"every seed": grid, "seed 0 only": one_seed_depth5(grid, Path(tmp) / "grid.yaml")}
+        for (d5, g), epochs, n_train, n_test in itertools.product(grids.items(), EPOCHS, TRAINING_IMAGES, TEST_IMAGES):
+            design = replace(profile, ae_epochs=epochs, n_train=n_train, n_test=n_test, n_images=None)
+            p = sizing.predict(design, g, profile.default_data, costs, args.workers)
+            total = around + p.sweep_s
+            rows.append(p.as_row() | {"depth 5": d5, "cold book s": round(total), "fits": total <= TARGET_S})
+        timed = replace(profile, **{k: v for k, v in cold["design"].items() if k in SETTINGS})
+        now = sizing.predict(timed, grid, profile.default_data, costs, args.workers)
+    table = pd.DataFrame(rows).sort_values(["fits", "steps", "test images"], ascending=[False, False, False])
+    record = {
+        "cpu": runtime.cpu_line(runtime.cpu_info()),
+        "workers": args.workers,
+        "target_s": TARGET_S,
+        "cold_build": {k: cold[k] for k in ("commit", "around_sweep_s")} | {"setup_s": cold["steps"]["setup"]},
+        "costs_from": f"the cold build of {cold['commit'][:10]}" if "stages" in cold else "make bench-stages",
+        "check": {"predicted_sweep_s": round(now.sweep_s), "measured_sweep_s": cold["steps"].get("sweep")},
+        "designs": table.to_dict("records"),
+    }
+    out = paths.sizing_json()
+    out.write_text(json.dumps(record, indent=1, default=lambda v: None if v != v else v))
+    print(f"{record['cpu']}, {args.workers} workers; set-up and steps around the sweep {around:.0f} s", end=" ")
+    print(f"(cold build of {cold['commit'][:10]})")
+    print(f"check at the design timed: predicted sweep {now.sweep_s:.0f} s, measured {cold['steps'].get('sweep')} s")
+    print(table.to_string(index=False))
+    print(f"record: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
