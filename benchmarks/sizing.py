@@ -84,7 +84,11 @@ def main() -> int:
         "workers": args.workers,
         "target_s": TARGET_S,
         "cold_build": {k: cold[k] for k in ("commit", "around_sweep_s")} | {"setup_s": cold["steps"]["setup"]},
-        "costs_from": f"the cold build of {cold['commit'][:10]}" if "stages" in cold else "make bench-stages",
+        "costs_from": (
+            f"the {sum(r['runs'] for r in cold['stages'])} runs of the cold build of {cold['commit'][:10]}"
+            if "stages" in cold
+            else "the runs of make bench-stages"
+        ),
         "check": {"predicted_sweep_s": round(now.sweep_s), "measured_sweep_s": cold["steps"].get("sweep")},
         "designs": table.to_dict("records"),
     }

@@ -5,8 +5,9 @@ the design asked for, and the runs laid on the workers in the sweep's own order.
 
 What scales, and with what:
 
-* the autoencoder: its first epoch (which traces the training step) is fixed; every later epoch costs the
-  measured epoch times the ratio of optimizer steps per epoch;
+* the autoencoder: its first epoch (which traces the training step) is fixed; every later epoch costs what the
+  measured ones cost on average (the stage's time after the first epoch), times the ratio of optimizer steps per
+  epoch;
 * retrieval: the measured seconds times the ratio of images it passes (every split);
 * the classifier: the measured seconds times the ratio of its training images × epochs (scoring the test split
   is a small part of it at the default's size);
@@ -69,12 +70,15 @@ class StageCosts:
         `images` retrieved, and the classifier's training work as a ratio of the measured one (depth 0: the
         baseline, the classifier alone)."""
         row = self._row(depth)
-        fixed = sum(row.get(k) or 0.0 for k in _FIXED)
+        # the baseline's row has no metrics or files (NaN)
+        fixed = sum(v for k in _FIXED if (v := row.get(k)) is not None and math.isfinite(v))
         classifier = row["classifier"] * classifier_work
         if depth == 0:
             return fixed + classifier
+        # the measured stage, not first + epochs × the median epoch: it holds building the model and slow epochs too
         step_ratio = steps_per_epoch / row["ae steps per epoch"]
-        autoencoder = row["ae first epoch"] * step_ratio + max(epochs - 1, 0) * row["ae epoch"] * step_ratio
+        later = (row["autoencoder"] - row["ae first epoch"]) / max(self.design["ae_epochs"] - 1, 1)
+        autoencoder = (row["ae first epoch"] + max(epochs - 1, 0) * later) * step_ratio
         retrieve = row["retrieve"] * images / row["images retrieved"]
         return fixed + autoencoder + retrieve + classifier
 
@@ -171,7 +175,7 @@ def seconds_at(costs: StageCosts, profile: Profile, steps_per_epoch: int, images
 
 #: A stages record's shape, for the docstring's example (one depth; the numbers are illustrative).
 EXAMPLE_RECORD = {
-    "design": {"size": 32, "n_train": 192, "n_val": 48, "clf_epochs": 20, "batch_size": 32},
+    "design": {"size": 32, "n_train": 192, "n_val": 48, "ae_epochs": 10, "clf_epochs": 20, "batch_size": 32},
     "stages": [
         {
             "variant": VARIANT,
