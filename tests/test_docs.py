@@ -1,21 +1,28 @@
 """The public functions of the documented modules say what they take and give, as scikit-image documents its
-metrics (Parameters, Returns, a short example), and every example runs and prints what it says. Modules join
-DOCUMENTED as their functions are written up (issue 31 lists paper/, data/ and stats/)."""
+metrics (Parameters, Returns, a short example), and every example runs and prints what it says: every module of
+paper/, data/ and stats/ but those NOT_YET names (a new module is documented from the start)."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
 import inspect
+import pkgutil
 
 import pytest
 
+#: The packages whose public functions are documented, and the modules of theirs not written up yet (each says why).
+PACKAGES = ("aecrypt.paper", "aecrypt.data", "aecrypt.stats")
+NOT_YET = {
+    "aecrypt.paper.experiment": "the run's own steps (Keras models and their training): issue 31, item 5, left",
+    "aecrypt.paper.models": "the Keras builders: issue 31, item 5, left",
+    "aecrypt.paper.runplots": "the run notebook's figures: issue 31, item 5, left",
+}
 DOCUMENTED = [
-    "aecrypt.paper.cipher",
-    "aecrypt.paper.metrics",
-    "aecrypt.stats.intervals",
-    "aecrypt.stats.multiplicity",
-    "aecrypt.stats.power",
+    f"{package}.{m.name}"
+    for package in PACKAGES
+    for m in pkgutil.iter_modules(importlib.import_module(package).__path__)
+    if f"{package}.{m.name}" not in NOT_YET
 ]
 
 

@@ -86,11 +86,52 @@ NIH_CITATION = "Wang et al., ChestX-ray8, CVPR 2017; provided by the NIH Clinica
 
 
 def nih_part_name(part: int) -> str:
+    """The file name of one NIH ChestX-ray14 image archive, as NIH's batch_download_zips.py names it.
+
+    Parameters
+    ----------
+    part : int
+        The archive's number, 1 to 12 (`NIH_PARTS`, in order).
+
+    Returns
+    -------
+    str
+        `images_NNN.tar.gz`, the number zero-padded to three digits.
+
+    Examples
+    --------
+    >>> nih_part_name(3)
+    'images_003.tar.gz'
+    """
     return f"images_{part:03d}.tar.gz"
 
 
 def medmnist_set(name: str, size: int) -> MedmnistSet:
-    """The named set, checked with its size; errors list what is valid."""
+    """The named set, checked with its size; errors list what is valid.
+
+    Parameters
+    ----------
+    name : str
+        A key of `MEDMNIST` (`pneumoniamnist` or `chestmnist`), in any case.
+    size : int
+        The image side, one of `MEDMNIST_SIZES` (28, 64, 128, 224).
+
+    Returns
+    -------
+    MedmnistSet
+        The set: its name, its published MD5 per size and how its labels become two classes.
+
+    Raises
+    ------
+    UsageError
+        For a set not offered or a size MedMNIST does not publish.
+
+    Examples
+    --------
+    >>> s = medmnist_set("PneumoniaMNIST", 64)
+    >>> s.name, s.file_name(64), s.md5[64]
+    ('pneumoniamnist', 'pneumoniamnist_64.npz', '8f4eceb4ccffa70c672198ea285246c6')
+    """
     key = str(name).lower()
     if key not in MEDMNIST:
         raise UsageError(f"unknown MedMNIST set {name!r}; valid: {', '.join(MEDMNIST)} ({MEDMNIST_OTHERS})")
@@ -100,7 +141,30 @@ def medmnist_set(name: str, size: int) -> MedmnistSet:
 
 
 def parse_parts(text: str) -> list[int]:
-    """`--parts`: `1,2`, `1-3`, or `all` (the twelve archives, about 45 GB)."""
+    """`--parts`: `1,2`, `1-3`, or `all` (the twelve archives, about 45 GB).
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated archive numbers and ranges (`1,3-5`), or `all`, in any case; each number in 1..12.
+
+    Returns
+    -------
+    list of int
+        The archive numbers, sorted, each once.
+
+    Raises
+    ------
+    UsageError
+        For text that is not such a list, names no archive, or names a number outside 1..12.
+
+    Examples
+    --------
+    >>> parse_parts("5,1-3,2")
+    [1, 2, 3, 5]
+    >>> len(parse_parts("all"))
+    12
+    """
     n = len(NIH_PARTS)
     valid = f"numbers 1..{n} as a list (1,2), a range (1-3) or 'all'"
     text = str(text).strip().lower()

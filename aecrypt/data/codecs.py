@@ -20,7 +20,23 @@ from aecrypt import UsageError
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """[0, 1] floats → 0–255, rounded to nearest (values outside [0, 1] are clipped)."""
+    """[0, 1] floats → 0–255, rounded to nearest (values outside [0, 1] are clipped).
+
+    Parameters
+    ----------
+    image : array_like of float
+        Pixel values meant to lie in [0, 1], any shape.
+
+    Returns
+    -------
+    ndarray of uint8
+        The same shape, each value ×255 and rounded half up, so 0.5 maps to 128.
+
+    Examples
+    --------
+    >>> to_uint8([0.0, 0.5, 1.0, 1.2, -0.1]).tolist()
+    [0, 128, 255, 255, 0]
+    """
     return np.clip(np.asarray(image, np.float32) * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -197,7 +213,28 @@ _IMAGECODECS_NAMES = {"jpegxl": "JPEGXL", "jpegls": "JPEGLS"}
 
 
 def offered() -> dict[str, bool]:
-    """Every codec this module knows and whether it works here (imagecodecs builds may lack some)."""
+    """Every codec this module knows and whether it works here (imagecodecs builds may lack some).
+
+    Pillow's codecs always count as working; JPEG XL and JPEG-LS only where imagecodecs imports and reports
+    them available.
+
+    Parameters
+    ----------
+    None
+        It takes no arguments; the answer depends on the imagecodecs installed.
+
+    Returns
+    -------
+    dict of str to bool
+        Codec name → usable here, in the module's order (png, jpeg, webp, jpeg2000, jpegxl, jpegls).
+
+    Examples
+    --------
+    >>> list(offered())
+    ['png', 'jpeg', 'webp', 'jpeg2000', 'jpegxl', 'jpegls']
+    >>> offered()["webp"]
+    True
+    """
     out = {}
     for name in _CODECS:
         if name in _IMAGECODECS_NAMES:
@@ -213,6 +250,29 @@ def offered() -> dict[str, bool]:
 
 
 def get_codec(name: str) -> Codec:
+    """The codec of a name, refusing one that is unknown or not available here.
+
+    Parameters
+    ----------
+    name : str
+        A codec name, lower case: png, jpeg, webp, jpeg2000, jpegxl or jpegls.
+
+    Returns
+    -------
+    Codec
+        Its encoder, decoder, payload counter and knob ranges.
+
+    Raises
+    ------
+    UsageError
+        For an unknown name, or a codec this imagecodecs build lacks; the message lists the valid ones.
+
+    Examples
+    --------
+    >>> codec = get_codec("webp")
+    >>> codec.title, codec.knob, codec.search[0], codec.search[-1]
+    ('WebP', 'quality 0–100', 0, 100)
+    """
     if name not in _CODECS:
         raise UsageError(f"unknown codec {name!r}; valid: {', '.join(_CODECS)}")
     if not offered()[name]:
@@ -224,11 +284,57 @@ def get_codec(name: str) -> Codec:
 
 
 def available_codecs() -> list[Codec]:
+    """The codecs that work here (`offered`), in the module's order.
+
+    Parameters
+    ----------
+    None
+        It takes no arguments.
+
+    Returns
+    -------
+    list of Codec
+        Pillow's four always, then JPEG XL and JPEG-LS where imagecodecs provides them.
+
+    Examples
+    --------
+    >>> [c.name for c in available_codecs()][:4]
+    ['png', 'jpeg', 'webp', 'jpeg2000']
+    """
     return [_CODECS[n] for n, ok in offered().items() if ok]
 
 
 def parse_codec(spec: str) -> tuple[Codec, object]:
-    """'webp:37' → (the WebP codec, 37); 'png' → (PNG, None). The setting must lie in the codec's range."""
+    """'webp:37' → (the WebP codec, 37); 'png' → (PNG, None). The setting must lie in the codec's range.
+
+    Parameters
+    ----------
+    spec : str
+        ``NAME:SETTING``, the name in any case; SETTING is the codec's knob (an int, or a float for jpeg2000
+        and jpegxl) within the range its `Codec.search` spans. A lossless codec (png) takes no setting.
+
+    Returns
+    -------
+    codec : Codec
+        The named codec.
+    knob : int, float or None
+        The setting, of the codec's knob type; None for png.
+
+    Raises
+    ------
+    UsageError
+        For an unknown or unavailable codec, a missing or out-of-range setting, or a setting given to png.
+
+    Examples
+    --------
+    >>> codec, knob = parse_codec("WebP:37")
+    >>> codec.name, knob
+    ('webp', 37)
+    >>> parse_codec("jpeg2000:30.5")[1]
+    30.5
+    >>> parse_codec("png")[1] is None
+    True
+    """
     name, _, value = str(spec).partition(":")
     codec = get_codec(name.strip().lower())
     if codec.search == (None,):
@@ -248,7 +354,37 @@ def parse_codec(spec: str) -> tuple[Codec, object]:
 
 
 def round_trip_images(images: np.ndarray, spec: str) -> tuple[np.ndarray, np.ndarray]:
-    """N × H × W floats in [0, 1] through a codec spec: (decoded floats in [0, 1], bytes per file)."""
+    """N × H × W floats in [0, 1] through a codec spec: (decoded floats in [0, 1], bytes per file).
+
+    Each image is rounded to 8 bits (`to_uint8`), encoded to a file and decoded back, as a codec run of the
+    classifier sees it.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, H, W)
+        Grayscale images, values in [0, 1].
+    spec : str
+        A codec and its setting, as `parse_codec` reads it (e.g. "webp:37", "png").
+
+    Returns
+    -------
+    decoded : ndarray of float32, shape (N, H, W)
+        The decoded images, scaled back to [0, 1].
+    sizes : ndarray of int64, shape (N,)
+        Each image's whole file in bytes, header included.
+
+    Examples
+    --------
+    >>> ramp = np.tile(np.linspace(0, 1, 16, dtype=np.float32), (16, 1))
+    >>> images = np.stack([ramp, ramp.T])
+    >>> decoded, sizes = round_trip_images(images, "png")
+    >>> decoded.shape, decoded.dtype
+    ((2, 16, 16), dtype('float32'))
+    >>> bool(np.abs(decoded - images).max() < 1 / 255)  # PNG is lossless: only the 8-bit rounding is lost
+    True
+    >>> len(sizes), bool((sizes > 0).all())
+    (2, True)
+    """
     codec, knob = parse_codec(spec)
     out = np.empty(images.shape, np.float32)
     sizes = np.empty(len(images), np.int64)

@@ -158,7 +158,37 @@ def _records(spec: Spec) -> readers.Records:
 
 def smallest_side(spec: str) -> tuple[int, str] | None:
     """The shortest image side behind a spec and a file that has it, from headers only (no decoding);
-    None for the phantoms, which are drawn at any size."""
+    None for the phantoms, which are drawn at any size.
+
+    Parameters
+    ----------
+    spec : str
+        A data spec (`data.specs.parse_spec`): synthetic, nih-embedded, nih:DIR, folder:DIR, dicom:DIR or
+        medmnist:FILE.
+
+    Returns
+    -------
+    (int, str) or None
+        The smallest side in pixels and where it was found (a file, or the embedded set); None for the
+        phantoms, or when no image header could be read (decoding then names the files).
+
+    Examples
+    --------
+    >>> smallest_side("synthetic") is None
+    True
+    >>> smallest_side("nih-embedded")
+    (64, 'the embedded set nih-cxr-2k-64.npz')
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name, shape in (("NORMAL/n1.png", (40, 30)), ("PNEUMONIA/p1.png", (50, 48))):
+    ...         (Path(tmp) / name).parent.mkdir()
+    ...         Image.new("L", shape).save(Path(tmp) / name)
+    ...     side, where = smallest_side(f"folder:{tmp}")
+    >>> side, Path(where).name
+    (30, 'n1.png')
+    """
     parsed = parse_spec(spec)
     if parsed.kind == "synthetic":
         return None
@@ -173,7 +203,38 @@ def smallest_side(spec: str) -> tuple[int, str] | None:
 def fit_size(profile_size: int, spec: str) -> tuple[int, str]:
     """The image size a build runs at, and a note when it is not the profile's: images smaller than the
     profile's size run at the largest size they all allow, for every combination of the build (one size,
-    so depth comparisons stay fair; depths that size cannot hold are skipped by the sweep)."""
+    so depth comparisons stay fair; depths that size cannot hold are skipped by the sweep).
+
+    Parameters
+    ----------
+    profile_size : int
+        The profile's image side in pixels.
+    spec : str
+        The data spec, as `smallest_side` takes it.
+
+    Returns
+    -------
+    size : int
+        `profile_size`, or the source's smallest side where that is smaller.
+    note : str
+        Empty at the profile's size; else which images forced the smaller size.
+
+    Raises
+    ------
+    UsageError
+        Where the smallest image is under `MIN_SIZE` (11) pixels on a side.
+
+    Examples
+    --------
+    >>> fit_size(64, "synthetic")
+    (64, '')
+    >>> size, note = fit_size(128, "nih-embedded")
+    >>> size
+    64
+    >>> print(note)
+    images as small as 64×64 (the embedded set nih-cxr-2k-64.npz), smaller than the profile's 128×128:
+    every run of this build is at 64×64
+    """
     found = smallest_side(spec)
     if found is None or found[0] >= profile_size:
         return profile_size, ""
@@ -209,7 +270,49 @@ def load_dataset(
     spec: str, size: int, n_images: int | None = None, seed: int = 0, on_error: str = "skip", cache: bool = True
 ) -> Dataset:
     """Load a data source at size × size; `n_images` caps it (stratified). Cached on disk by
-    spec + size + count + seed + the source files' stamp."""
+    spec + size + count + seed + the source files' stamp.
+
+    Parameters
+    ----------
+    spec : str
+        A data spec (`data.specs.parse_spec`), e.g. "synthetic", "nih-embedded" or "folder:/data/xrays".
+    size : int
+        The side every image is centre-cropped and area-resized to, at least `MIN_SIZE` (11).
+    n_images : int or None, optional
+        At least 2: for the phantoms, how many are drawn; for other sources, a stratified subsample (class
+        ratio kept) when the source holds more. None: every image (900 phantoms).
+    seed : int, optional
+        At least 0: the phantoms' generator, else the subsample's draw.
+    on_error : {"skip", "raise"}, optional
+        For an image that cannot be decoded: "skip" leaves it out, warns (`readers.UnreadableImageWarning`)
+        and lists it in `Dataset.skipped`; "raise" stops with a UsageError.
+    cache : bool, optional
+        Read and write the arrays in `paths.data_cache()` (AECRYPT_CACHE overrides where). Phantoms are
+        never cached: drawing them is faster than reading them back.
+
+    Returns
+    -------
+    Dataset
+        float32 images in [0, 1], labels (1 = positive), patient groups, keys naming each image, the
+        source's own splits if it has them, and notes on how it was read.
+
+    Raises
+    ------
+    UsageError
+        For an invalid argument or spec, a source that cannot be read, or one class only.
+
+    Examples
+    --------
+    >>> ds = load_dataset("nih-embedded", 32, n_images=100, cache=False)
+    >>> ds.images.shape, ds.images.dtype
+    ((100, 32, 32), dtype('float32'))
+    >>> ds.summary()["classes"], ds.summary()["patients"]
+    ({'negative': 52, 'positive': 48}, 80)
+    >>> ds.notes[-1]
+    'stratified subsample of 100 images'
+    >>> load_dataset("synthetic", 16, n_images=4).keys.tolist()
+    ['phantom0', 'phantom1', 'phantom2', 'phantom3']
+    """
     if on_error not in ("skip", "raise"):
         raise UsageError(f"on_error={on_error!r}; valid: 'skip' (warn and count) or 'raise'")
     if not isinstance(size, int) or size < MIN_SIZE:

@@ -42,7 +42,32 @@ def _sha256(path: Path) -> str:
 
 def load(path: Path | None = None) -> EmbeddedSet:
     """The embedded set (FILE, unless another copy is given), after its checksum: a changed or missing file is
-    a one-line error naming it."""
+    a one-line error naming it.
+
+    Parameters
+    ----------
+    path : Path, optional
+        A copy of the file; `FILE`, beside this module, where None. It must match `SHA256`.
+
+    Returns
+    -------
+    EmbeddedSet
+        The images (N × 64 × 64 uint8), the labels (int64, 1 = any NIH finding) and, per image, its patient id,
+        file name as released, NIH's finding labels and view position.
+
+    Raises
+    ------
+    AecryptError
+        Where the file is missing or its SHA-256 is not `SHA256`.
+
+    Examples
+    --------
+    >>> data = load()
+    >>> data.images.shape, data.images.dtype, int(data.labels.sum()), len(np.unique(data.patients))
+    ((1903, 64, 64), dtype('uint8'), 904, 875)
+    >>> str(data.files[0]), str(data.views[0])
+    ('ABNORMAL/00000001_000.png', 'PA')
+    """
     path = Path(path or FILE)
     if not path.is_file():
         raise AecryptError(f"the embedded NIH set {path} is missing; reinstall aecrypt (or git checkout {path.name})")
@@ -58,7 +83,39 @@ def load(path: Path | None = None) -> EmbeddedSet:
 
 
 def build(source: Path, out: Path = FILE) -> str:
-    """Write the embedded file from the shared folder (labels.csv and one PNG per row); return its SHA-256."""
+    """Write the embedded file from the shared folder (labels.csv and one PNG per row); return its SHA-256.
+
+    Parameters
+    ----------
+    source : Path
+        The folder: a labels.csv with columns file (a PNG's path relative to the folder), label (1 = any
+        finding), patient_id, nih_finding_labels and view_position, and the PNGs it names.
+    out : Path, optional
+        Where to write the compressed .npz; `FILE` by default, which replaces the embedded set.
+
+    Returns
+    -------
+    str
+        The written file's SHA-256, in hex: what `SHA256` must be for `load` to accept it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from PIL import Image
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     source = Path(tmp)
+    ...     (source / "NORMAL").mkdir()
+    ...     Image.fromarray(np.zeros((64, 64), np.uint8)).save(source / "NORMAL" / "00000001_000.png")
+    ...     pd.DataFrame({"file": ["NORMAL/00000001_000.png"], "label": [0], "patient_id": ["00000001"],
+    ...                   "nih_finding_labels": ["No Finding"], "view_position": ["PA"]}).to_csv(
+    ...         source / "labels.csv", index=False)
+    ...     digest = build(source, source / "tiny.npz")
+    ...     with np.load(source / "tiny.npz") as z:
+    ...         shapes = {k: z[k].shape for k in ("images", "labels")}
+    >>> len(digest), shapes
+    (64, {'images': (1, 64, 64), 'labels': (1,)})
+    """
     import pandas as pd
     from PIL import Image
 

@@ -58,7 +58,28 @@ def _hash(path: Path, algorithm: str) -> str:
 
 
 def recorded_sha256(folder: Path) -> dict[str, str]:
-    """File name -> SHA-256 from the folder's SHA256SUMS (the `sha256sum` format)."""
+    """File name -> SHA-256 from the folder's SHA256SUMS (the `sha256sum` format).
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The download folder.
+
+    Returns
+    -------
+    dict of str to str
+        File name → hex digest, as recorded on each file's first complete download; empty without the file.
+        A line that is not ``DIGEST  NAME`` (or ``DIGEST *NAME``) is logged and ignored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / CHECKSUMS).write_text("ab12  images_001.tar.gz\\ncd34 *chestmnist.npz\\n")
+    ...     found = recorded_sha256(Path(tmp))
+    >>> found
+    {'images_001.tar.gz': 'ab12', 'chestmnist.npz': 'cd34'}
+    """
     path = folder / CHECKSUMS
     if not path.is_file():
         return {}
@@ -81,7 +102,44 @@ def verify(path: Path, md5: str | None, record: bool = True) -> str:
     """Check a downloaded file: against the published MD5 if there is one, else against the SHA-256 recorded
     on its first download (recording it now if this is the first and `record`: a download whose length no
     server stated is checked, never trusted as the reference). Returns the SHA-256; a mismatch deletes the
-    file and says so."""
+    file and says so.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file; a ``.part`` suffix is dropped from the name it is recorded under.
+    md5 : str or None
+        The MD5 its publisher gives, lower-case hex; None where none is published.
+    record : bool, optional
+        Record the SHA-256 in the folder's SHA256SUMS (a file already recorded keeps its entry).
+
+    Returns
+    -------
+    str
+        The file's SHA-256, hex.
+
+    Raises
+    ------
+    AecryptError
+        On a mismatch with the MD5 or the recorded SHA-256; the file has been deleted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "hello.txt"
+    ...     _ = path.write_bytes(b"hello")
+    ...     digest = verify(path, "5d41402abc4b2a76b9719d911017c592")
+    ...     recorded = recorded_sha256(Path(tmp))
+    ...     _ = path.write_bytes(b"hello?")  # changed since its first download
+    ...     try:
+    ...         verify(path, None)
+    ...     except AecryptError as exc:
+    ...         print(str(exc).split(":")[0], "- still there:", path.exists())
+    hello.txt is corrupt or changed - still there: False
+    >>> digest[:16], recorded == {"hello.txt": digest}
+    ('2cf24dba5fb0a30e', True)
+    """
     name = path.name.removesuffix(".part")
     sha256 = _hash(path, "sha256")
     problem = None
@@ -126,7 +184,44 @@ def _session():
 
 def download(url: str, dest: Path, md5: str | None = None, quiet: bool = False, session=None) -> Path:
     """Download `url` to `dest`, resuming a `.part` left by an interrupted run, and verify it. A `dest` that
-    is already here and passes its check is not downloaded again."""
+    is already here and passes its check is not downloaded again.
+
+    Parameters
+    ----------
+    url : str
+        Where the file is (http or https).
+    dest : pathlib.Path
+        Where it goes; its folder is created. ``DEST.part`` and ``DEST.part.json`` hold an unfinished download.
+    md5 : str, optional
+        The publisher's MD5; None: the SHA-256 of the first complete download is recorded and checked (`verify`).
+    quiet : bool, optional
+        No progress bar and no info lines in the log (warnings are still logged).
+    session : requests.Session, optional
+        The HTTP session; None: a new one that asks for the file's own bytes (no gzip encoding).
+
+    Returns
+    -------
+    pathlib.Path
+        `dest`, complete and verified.
+
+    Raises
+    ------
+    AecryptError
+        When the server cannot be reached, answers with an error or an inconsistent range, the connection
+        breaks (the ``.part`` is kept for the next try), or the file fails its check (it is deleted).
+
+    Examples
+    --------
+    A file already here is only checked (the URL is never contacted):
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     dest = Path(tmp) / "hello.txt"
+    ...     _ = dest.write_bytes(b"hello")
+    ...     got = download("https://example.org/hello.txt", dest, "5d41402abc4b2a76b9719d911017c592", quiet=True)
+    ...     print(got == dest, got.read_bytes())
+    True b'hello'
+    """
     import requests
     import urllib3
     from tqdm import tqdm
@@ -240,7 +335,53 @@ def _folder(to: Path) -> Path:
 
 
 def fetch_medmnist(name: str, size: int, to: Path, mirror: str | None = None, quiet: bool = False) -> str:
-    """Download one MedMNIST file; returns the data spec that reads it."""
+    """Download one MedMNIST file; returns the data spec that reads it.
+
+    Parameters
+    ----------
+    name : str
+        A chest X-ray set of `catalogue.MEDMNIST`: "pneumoniamnist" or "chestmnist" (any case).
+    size : int
+        The image side: 28, 64, 128 or 224.
+    to : pathlib.Path or str
+        The folder to download into (created if missing; not a file).
+    mirror : str, optional
+        A base URL that serves the same file name instead of Zenodo (an institutional copy).
+    quiet : bool, optional
+        No progress bar and no info lines in the log (warnings are still logged).
+
+    Returns
+    -------
+    str
+        ``medmnist:ABSOLUTE_PATH`` of the file.
+
+    Raises
+    ------
+    UsageError
+        For an unknown set or size, or a `to` that is a file.
+    AecryptError
+        When the download fails, or the file fails MedMNIST's published MD5 (it is deleted).
+
+    Examples
+    --------
+    A file already in `to` is checked against MedMNIST's MD5, never downloaded again; this one fails and is
+    deleted:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     damaged = Path(tmp) / "pneumoniamnist.npz"
+    ...     _ = damaged.write_bytes(b"not the file")
+    ...     try:
+    ...         fetch_medmnist("pneumoniamnist", 28, tmp, quiet=True)
+    ...     except AecryptError as exc:
+    ...         print(str(exc).split(":")[0], "- still there:", damaged.exists())
+    pneumoniamnist.npz is corrupt or changed - still there: False
+    >>> try:
+    ...     fetch_medmnist("pneumoniamnist", 32, "unused")
+    ... except UsageError as exc:
+    ...     print(exc)
+    MedMNIST has no size 32; valid sizes: 28, 64, 128, 224
+    """
     found = catalogue.medmnist_set(name, size)
     to = _folder(Path(to))
     file_name = found.file_name(size)
@@ -253,7 +394,55 @@ def fetch_nih(
 ) -> tuple[str, str | None]:
     """Download NIH ChestX-ray14 image archives and unpack them into TO/images/ (each archive is deleted once
     unpacked); the labels file from `labels` (a path or URL) when given. Returns the data spec and, when the
-    labels file is still missing, what to do about it."""
+    labels file is still missing, what to do about it.
+
+    Archives unpacked before (listed in TO/.aecrypt-unpacked.json) are skipped, so a fetch that stopped
+    resumes where it was. Only images/*.png members are extracted, never a path outside `to`.
+
+    Parameters
+    ----------
+    parts : list of int
+        Archive numbers, 1 to 12 (`catalogue.parse_parts` reads ``--parts``); empty: none.
+    to : pathlib.Path or str
+        The folder to download into (created if missing; not a file).
+    labels : str, optional
+        Data_Entry_2017*.csv as a local path (copied) or an http(s) URL (downloaded), saved as
+        TO/Data_Entry_2017.csv. A missing local file is refused before any download.
+    mirror : str, optional
+        A base URL that serves the archives under their names (images_001.tar.gz, ...) instead of NIH's.
+    quiet : bool, optional
+        No progress bars and no info lines in the log (warnings are still logged).
+
+    Returns
+    -------
+    spec : str
+        ``nih:ABSOLUTE_FOLDER``.
+    missing : str or None
+        What to do when no labels file is in `to` yet; None when one is.
+
+    Raises
+    ------
+    UsageError
+        For a `to` that is a file, or a local `labels` that does not exist.
+    AecryptError
+        When a download fails or an archive cannot be unpacked (it is deleted).
+
+    Examples
+    --------
+    No archives, and a local labels file (nothing is downloaded):
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     labels = Path(tmp) / "Data_Entry_2017_v2020.csv"
+    ...     _ = labels.write_text("Image Index,Finding Labels,Patient ID\\n")
+    ...     spec, missing = fetch_nih([], Path(tmp) / "nih", labels=str(labels), quiet=True)
+    ...     copied = (Path(tmp) / "nih" / "Data_Entry_2017.csv").is_file()
+    ...     _, still_missing = fetch_nih([], Path(tmp) / "empty", quiet=True)
+    >>> spec.startswith("nih:/"), spec.endswith("/nih"), missing, copied
+    (True, True, None, True)
+    >>> still_missing.split(":")[0]
+    'the labels file is not here yet'
+    """
     to = _folder(Path(to))
     local_labels = labels and urlsplit(labels).scheme not in ("http", "https")
     if local_labels and not Path(labels).is_file():  # before any download, not after an hour of them

@@ -63,7 +63,29 @@ def _check_two_classes(labels: list[int], source: str) -> None:
 
 
 def to_unit_gray(img: Image.Image) -> np.ndarray:
-    """Any Pillow image (8/16-bit, float, RGB, RGBA, palette) → float32 grayscale in [0, 1]."""
+    """Any Pillow image (8/16-bit, float, RGB, RGBA, palette) → float32 grayscale in [0, 1].
+
+    16-bit images are divided by 65535; 32-bit integer and float images by 65535, 255 or 1, whichever their
+    largest value calls for (then clipped); transparent pixels are composited on black, since they carry no
+    density; colour goes through Pillow's luma conversion.
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+        An image in any mode Pillow decodes.
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W)
+        Gray levels in [0, 1].
+
+    Examples
+    --------
+    >>> to_unit_gray(Image.fromarray(np.array([[0, 32768, 65535]], np.uint16))).round(3).tolist()
+    [[0.0, 0.5, 1.0]]
+    >>> to_unit_gray(Image.new("RGBA", (2, 1), (255, 255, 255, 0))).tolist()  # transparent white: black
+    [[0.0, 0.0]]
+    """
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(img, dtype=np.float32) / 65535.0
     if img.mode in ("I", "F"):
@@ -79,7 +101,33 @@ def to_unit_gray(img: Image.Image) -> np.ndarray:
 
 
 def fit_square(arr: np.ndarray, size: int, source: str) -> np.ndarray:
-    """Centre-crop to a square, then area-resize to size × size."""
+    """Centre-crop to a square, then area-resize to size × size.
+
+    Parameters
+    ----------
+    arr : ndarray, shape (H, W)
+        A grayscale image, both sides at least `size`.
+    size : int
+        The output side in pixels.
+    source : str
+        What the image is (a file name), for the error message.
+
+    Returns
+    -------
+    ndarray of float32, shape (size, size)
+        The square's box-filter (area) average on the new grid, so no pixel is dropped or invented.
+
+    Raises
+    ------
+    UsageError
+        Where the image's shorter side is below `size`: images are never upscaled.
+
+    Examples
+    --------
+    >>> image = np.arange(24, dtype=np.float32).reshape(4, 6)  # a 4 × 6 image: columns 1-4 are kept
+    >>> fit_square(image, 2, "example").tolist()
+    [[4.5, 6.5], [16.5, 18.5]]
+    """
     h, w = arr.shape
     if min(h, w) < size:
         raise UsageError(
@@ -98,6 +146,39 @@ TOO_LARGE = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 
 def read_image(path: Path, size: int) -> np.ndarray:
+    """One image file (PNG, JPEG, BMP, TIFF, ...) as a size × size float32 gray image in [0, 1].
+
+    The file is decoded in full here, so a truncated one fails now rather than later; one that declares more
+    pixels than Pillow decodes without warning (a decompression bomb) is refused before any is decoded.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The image file.
+    size : int
+        The output side, as `fit_square` takes it.
+
+    Returns
+    -------
+    ndarray of float32, shape (size, size)
+        `to_unit_gray`, then `fit_square`.
+
+    Raises
+    ------
+    UnreadableImage
+        Where Pillow cannot open or decode the file (`decode_all` skips or reports it).
+    UsageError
+        Where the image is smaller than `size`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     Image.new("L", (12, 8), 255).save(Path(tmp) / "white.png")
+    ...     image = read_image(Path(tmp) / "white.png", 4)
+    >>> image.shape, image.dtype, float(image.min())
+    ((4, 4), dtype('float32'), 1.0)
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)  # raised by open, before decoding
@@ -116,7 +197,46 @@ class UnreadableImage(Exception):
 def decode_all(
     paths: list[Path], size: int, reader=read_image, on_error: str = "skip"
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Decode every path; return images, a mask of the ones kept, and the skipped files' messages."""
+    """Decode every path; return images, a mask of the ones kept, and the skipped files' messages.
+
+    Parameters
+    ----------
+    paths : list of pathlib.Path
+        The image files.
+    size : int
+        The output side, as `fit_square` takes it.
+    reader : callable, optional
+        ``reader(path, size)`` → one image, raising `UnreadableImage` for a file it cannot decode
+        (`read_image`, or `read_dicom_image`).
+    on_error : {"skip", "raise"}, optional
+        "skip" leaves unreadable files out and warns once with `UnreadableImageWarning`; "raise" stops at the
+        first.
+
+    Returns
+    -------
+    images : ndarray of float32, shape (K, size, size)
+        The K images decoded, in the order of `paths`.
+    keep : ndarray of bool, shape (len(paths),)
+        Which paths were decoded.
+    skipped : list of str
+        One message per file left out.
+
+    Raises
+    ------
+    UsageError
+        With "raise", at the first unreadable file; in either mode, when none could be decoded.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     Image.new("L", (8, 8)).save(Path(tmp) / "good.png")
+    ...     _ = (Path(tmp) / "bad.png").write_bytes(b"not a png")
+    ...     images, keep, skipped = decode_all([Path(tmp) / "good.png", Path(tmp) / "bad.png"], 4)
+    >>> images.shape, keep.tolist(), len(skipped), caught[0].category.__name__
+    ((1, 4, 4), [True, False], 1, 'UnreadableImageWarning')
+    """
     images = np.zeros((len(paths), size, size), np.float32)
     keep = np.ones(len(paths), bool)
     skipped: list[str] = []
@@ -141,7 +261,23 @@ def decode_all(
 
 def folder_key(name: str) -> str:
     """A folder name as layouts are matched: lower case, `_ - space` alike, without a numeric prefix
-    (`0_normal`, `1-Pneumonia`) or a plural s (`normals`, `negatives`)."""
+    (`0_normal`, `1-Pneumonia`) or a plural s (`normals`, `negatives`).
+
+    Parameters
+    ----------
+    name : str
+        A folder or class name.
+
+    Returns
+    -------
+    str
+        Its key; a final s is kept after "ss" and in names of three letters or fewer.
+
+    Examples
+    --------
+    >>> [folder_key(n) for n in ("0_Normal", "1-Pneumonia", "Negatives", "no finding", "glass")]
+    ['normal', 'pneumonia', 'negative', 'no_finding', 'glass']
+    """
     key = _NUMERIC_PREFIX.sub("", name.strip().lower())
     key = re.sub(r"[ _\-]+", "_", key)
     return key[:-1] if len(key) > 3 and key.endswith("s") and not key.endswith("ss") else key
@@ -211,7 +347,45 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
     test). Which folder is negative is guessed from its name (NEGATIVE_NAMES) unless `negative` and/or
     `positive` name the folders (the other class is then every folder not named; with both, folders named in
     neither are left out). The notes say which folder went to which class and split. An optional labels.csv
-    with a `file` column (relative path) and `patient_id` gives patient ids."""
+    with a `file` column (relative path) and `patient_id` gives patient ids.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The folder: class folders, or split folders each holding the class folders. Images (`IMAGE_SUFFIXES`)
+        may sit at any depth inside a class folder.
+    negative, positive : list of str, optional
+        Class folder names, matched as `folder_key` matches them. None: guessed (exactly one folder must
+        look negative).
+
+    Returns
+    -------
+    Records
+        Paths, labels (1 = positive), groups (the NIH patient number of a name like 00000001_000.png, else
+        the file's stem, unless labels.csv gives one), splits (None without split folders) and notes.
+
+    Raises
+    ------
+    UsageError
+        Where the layout, the class folders or labels.csv cannot be read as said above, or one class is empty.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("train/NORMAL/00000001_000.png", "train/PNEUMONIA/00000002_000.png",
+    ...                  "test/NORMAL/00000003_000.png", "test/PNEUMONIA/00000003_001.png"):
+    ...         (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
+    ...         Image.new("L", (8, 8)).save(Path(tmp) / name)
+    ...     found = read_folder(Path(tmp))
+    >>> found.labels, found.groups, found.splits
+    ([0, 1, 0, 1], ['00000003', '00000003', '00000001', '00000002'], ['test', 'test', 'train', 'train'])
+    >>> print(*found.notes, sep="\\n")
+    test/NORMAL/ → negative, split test (1 images)
+    test/PNEUMONIA/ → positive, split test (1 images)
+    train/NORMAL/ → negative, split train (1 images)
+    train/PNEUMONIA/ → positive, split train (1 images)
+    """
     _require_dir(root, "image folder")
     top = _class_folders(root)
     if not top:
@@ -263,7 +437,46 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
 
 def read_nih(root: Path, finding: str | None = None) -> Records:
     """NIH ChestX-ray14 release: Data_Entry_2017.csv + PNGs in images*/ folders.
-    Negative = 'No Finding'; positive = any finding, or the named one (other rows are left out)."""
+    Negative = 'No Finding'; positive = any finding, or the named one (other rows are left out).
+
+    A partial download is normal: rows whose image is not here are dropped, but an image the label file does
+    not list is an error.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The release's folder: Data_Entry_2017.csv or Data_Entry_2017_v2020.csv, and images*/ folders.
+    finding : str, optional
+        One NIH finding (e.g. "Mass", "Effusion"), matched exactly; None: any finding is positive.
+
+    Returns
+    -------
+    Records
+        Paths, labels (1 = positive), groups (the CSV's Patient ID), no splits, and a note of how many
+        images another finding left out.
+
+    Raises
+    ------
+    UsageError
+        For a missing label file or column, no images, an unlisted image, an absent finding, or one class.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rows = [("00000001_000.png", "No Finding", 1), ("00000001_001.png", "Effusion|Mass", 1),
+    ...         ("00000002_000.png", "Mass", 2), ("00000003_000.png", "Hernia", 3)]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     (Path(tmp) / "images_001" / "images").mkdir(parents=True)
+    ...     for file, _, _ in rows:
+    ...         Image.new("L", (8, 8)).save(Path(tmp) / "images_001" / "images" / file)
+    ...     csv = "Image Index,Finding Labels,Patient ID\\n" + "".join(f"{f},{x},{p}\\n" for f, x, p in rows)
+    ...     _ = (Path(tmp) / "Data_Entry_2017.csv").write_text(csv)
+    ...     anything, mass = read_nih(Path(tmp)), read_nih(Path(tmp), "Mass")
+    >>> anything.labels, anything.groups
+    ([0, 1, 1, 1], ['1', '1', '2', '3'])
+    >>> mass.labels, mass.notes
+    ([0, 1, 1], ['1 image(s) with other findings left out'])
+    """
     _require_dir(root, "NIH folder")
     csv = next((root / n for n in NIH_LABEL_FILES if (root / n).is_file()), None)
     if csv is None:
@@ -299,7 +512,38 @@ def read_nih(root: Path, finding: str | None = None) -> Records:
 
 def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """MedMNIST .npz: {train,val,test}_{images,labels}. Label 0 = negative, anything else positive; with
-    several label columns (multi-label, as ChestMNIST's 14 findings) positive = any finding, as for NIH."""
+    several label columns (multi-label, as ChestMNIST's 14 findings) positive = any finding, as for NIH.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The .npz file; any of its train, val and test parts may be missing, not all.
+
+    Returns
+    -------
+    images : ndarray, shape (N, H, W) or (N, H, W, C)
+        The file's images as stored (uint8 in MedMNIST), train then val then test.
+    labels : ndarray of int, shape (N,)
+        1 = positive.
+    splits : list of str
+        "train", "val" or "test" per image: the file's own split.
+
+    Raises
+    ------
+    UsageError
+        For a missing, unreadable or damaged file, or one with no image arrays.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     np.savez(Path(tmp) / "tiny.npz",
+    ...              train_images=np.zeros((3, 28, 28), np.uint8), train_labels=np.array([[0], [1], [2]]),
+    ...              test_images=np.zeros((2, 28, 28), np.uint8), test_labels=np.array([[1], [0]]))
+    ...     images, labels, splits = read_medmnist(Path(tmp) / "tiny.npz")
+    >>> images.shape, labels.tolist(), splits
+    ((5, 28, 28), [0, 1, 1, 1, 0], ['train', 'train', 'train', 'test', 'test'])
+    """
     if not path.is_file():
         raise UsageError(
             f"MedMNIST file {path} {'is a folder' if path.is_dir() else 'does not exist'}; give an .npz file"
@@ -328,7 +572,32 @@ def read_medmnist(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def medmnist_side(path: Path) -> int:
-    """The side of a MedMNIST file's images, from the .npy headers inside the .npz (no pixels read)."""
+    """The side of a MedMNIST file's images, from the .npy headers inside the .npz (no pixels read).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The .npz file, as `read_medmnist` reads it.
+
+    Returns
+    -------
+    int
+        The shorter side of its smallest images, over all of its *_images arrays.
+
+    Raises
+    ------
+    UsageError
+        For a file that is not a readable .npz, or one with no image arrays.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     np.savez(Path(tmp) / "tiny.npz", train_images=np.zeros((2, 64, 64)), test_images=np.zeros((1, 64, 64)))
+    ...     side = medmnist_side(Path(tmp) / "tiny.npz")
+    >>> side
+    64
+    """
     try:
         with zipfile.ZipFile(path) as z:
             sides = []
@@ -348,7 +617,27 @@ def medmnist_side(path: Path) -> int:
 
 def image_side(path: Path) -> int | None:
     """The shorter side of an image file from its header (no pixels decoded); None if unreadable (decoding
-    skips or reports it later)."""
+    skips or reports it later).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        An image file Pillow opens, or a DICOM file (.dcm, read by pydicom without its pixels).
+
+    Returns
+    -------
+    int or None
+        min(height, width) in pixels; None for a missing or unreadable file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     Image.new("L", (40, 30)).save(Path(tmp) / "wide.png")
+    ...     side = image_side(Path(tmp) / "wide.png")
+    >>> side, image_side(Path("no-such-file.png"))
+    (30, None)
+    """
     try:
         if path.suffix.lower() == ".dcm":
             import pydicom
@@ -392,7 +681,38 @@ def _binary_labels(values: list[str], where: Path) -> list[int]:
 
 def read_dicom(root: Path) -> Records:
     """DICOM files (*.dcm) under root, with labels.csv: `file` (relative path), `label` (0/1 or class
-    name) and optionally `patient_id` (else each file is its own group)."""
+    name) and optionally `patient_id` (else each file is its own group).
+
+    Only labels.csv is read here; the files must exist but are decoded later (`read_dicom_image`).
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The folder holding labels.csv and the files it names.
+
+    Returns
+    -------
+    Records
+        Paths in labels.csv's order, labels (1 = positive), groups, no splits.
+
+    Raises
+    ------
+    UsageError
+        For a missing labels.csv, column or file, labels that are neither 0/1 nor two class names of which
+        one is negative (`NEGATIVE_NAMES`), or one class only.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("a.dcm", "b.dcm", "c.dcm"):
+    ...         (Path(tmp) / name).touch()
+    ...     csv = "file,label,patient_id\\na.dcm,Normal,p1\\nb.dcm,Pneumonia,p1\\nc.dcm,normal,p2\\n"
+    ...     _ = (Path(tmp) / "labels.csv").write_text(csv)
+    ...     found = read_dicom(Path(tmp))
+    >>> [p.name for p in found.paths], found.labels, found.groups
+    (['a.dcm', 'b.dcm', 'c.dcm'], [0, 1, 0], ['p1', 'p1', 'p2'])
+    """
     _require_dir(root, "DICOM folder")
     labels_csv = root / "labels.csv"
     if not labels_csv.is_file():
@@ -413,6 +733,44 @@ def read_dicom(root: Path) -> Records:
 
 
 def read_dicom_image(path: Path, size: int) -> np.ndarray:
+    """One DICOM file as a size × size float32 gray image in [0, 1].
+
+    Colour is averaged to gray (a multi-frame file: its frames averaged), the modality rescale applied,
+    values stretched min–max to [0, 1] (a flat image is all 0) and MONOCHROME1 inverted so that 1 is always
+    white; then `fit_square`.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The DICOM file.
+    size : int
+        The output side, as `fit_square` takes it.
+
+    Returns
+    -------
+    ndarray of float32, shape (size, size)
+        The image.
+
+    Raises
+    ------
+    UnreadableImage
+        Where pydicom cannot read the file or its pixels.
+    UsageError
+        Where the image is smaller than `size`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pydicom
+    >>> ds = pydicom.Dataset()
+    >>> ds.SOPClassUID, ds.SOPInstanceUID = pydicom.uid.SecondaryCaptureImageStorage, "1.2.3.4"
+    >>> ds.set_pixel_data(np.array([[0, 100], [200, 400]], np.uint16), "MONOCHROME2", 12)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ds.save_as(Path(tmp) / "a.dcm", enforce_file_format=True)
+    ...     image = read_dicom_image(Path(tmp) / "a.dcm", 2)
+    >>> image.tolist()
+    [[0.0, 0.25], [0.5, 1.0]]
+    """
     import pydicom  # only DICOM users pay its import
 
     try:

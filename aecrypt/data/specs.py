@@ -36,7 +36,35 @@ class Spec:
 
 
 def parse_spec(spec: str) -> Spec:
-    """Parse (and make absolute) a data spec; errors list the valid forms."""
+    """Parse (and make absolute) a data spec; errors list the valid forms.
+
+    Parameters
+    ----------
+    spec : str
+        One of `SPEC_HELP`'s forms: `nih-embedded`, `synthetic`, `nih:DIR[?finding=NAME]`,
+        `folder:DIR[?negative=NAME[,NAME]&positive=NAME[,NAME]]`, `medmnist:FILE.npz` or `dicom:DIR`.
+        Surrounding blanks are ignored; `~` is expanded. The path is not checked for existence.
+
+    Returns
+    -------
+    Spec
+        The kind, the absolute path (None for `nih-embedded` and `synthetic`) and the options given after
+        `?`; `str()` of it is the spec in its canonical form.
+
+    Raises
+    ------
+    UsageError
+        For an unknown kind (a bare folder or .npz file gets a suggestion), a built-in source given a path, a
+        path missing, or an option unknown, repeated or empty.
+
+    Examples
+    --------
+    >>> parse_spec("synthetic")
+    Spec(kind='synthetic', path=None, options={})
+    >>> spec = parse_spec("nih:xrays?finding=Pneumonia")
+    >>> spec.kind, spec.path.is_absolute(), spec.options
+    ('nih', True, {'finding': 'Pneumonia'})
+    """
     text = str(spec).strip()
     kind, _, rest = text.partition(":")
     if kind not in KINDS:

@@ -11,7 +11,43 @@ from aecrypt.data.dataset import Dataset
 
 def split_indices(ds: Dataset, test_fraction: float, val_fraction: float, seed: int) -> dict[str, np.ndarray]:
     """Train / val / test indices: the source's own split if it has one, else stratified and
-    patient-wise (no patient in two parts), seeded."""
+    patient-wise (no patient in two parts), seeded.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The images, with labels and patient groups; `ds.splits` ("train", "val", "test" per image) is used
+        where it holds at least train and test.
+    test_fraction : float
+        The test part's share of all images, in (0, 1); it is held out as one of about 1 / `test_fraction`
+        stratified group folds, so the share is approximate. Unused where the source has its own split.
+    val_fraction : float
+        The validation part's share of all images, in (0, 1 - `test_fraction`); where the source has its own
+        split but no validation images, their share of its training part instead.
+    seed : int
+        Seeds the test fold (`seed`) and the validation fold (`seed` + 1).
+
+    Returns
+    -------
+    dict of str to ndarray
+        Indices into `ds` under "train", "val" and "test", sorted within each part.
+
+    Raises
+    ------
+    UsageError
+        Where a class or the patients are too few for the folds (fewer than 1 / fraction of each).
+
+    Examples
+    --------
+    >>> from aecrypt.data.dataset import Dataset
+    >>> ds = Dataset(np.zeros((20, 2, 2), np.float32), np.array([0, 1] * 10),
+    ...              np.array([f"p{i}" for i in range(20)]), "demo", 2)
+    >>> parts = split_indices(ds, test_fraction=0.2, val_fraction=0.2, seed=0)
+    >>> {part: len(index) for part, index in parts.items()}
+    {'train': 12, 'val': 4, 'test': 4}
+    >>> ds.labels[parts["test"]].tolist()
+    [0, 1, 0, 1]
+    """
     idx = np.arange(len(ds))
     if ds.splits is not None and set(np.unique(ds.splits)) >= {"train", "test"}:
         parts = {s: idx[ds.splits == s] for s in ("train", "val", "test")}
@@ -25,7 +61,40 @@ def split_indices(ds: Dataset, test_fraction: float, val_fraction: float, seed: 
 
 def split_by_counts(ds: Dataset, counts: dict[str, int | None], seed: int) -> dict[str, np.ndarray]:
     """Train / val / test of exactly the given sizes (test None: every other image), stratified and seeded.
-    For sources with one image per patient (the phantoms): with repeated patients, `split_patients_by_counts`."""
+    For sources with one image per patient (the phantoms): with repeated patients, `split_patients_by_counts`.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The images, one per patient (`ds.groups` all different).
+    counts : dict of str to int or None
+        Images under "train", "val" and "test"; a "test" of None takes every image the other two leave. The
+        sizes must add up to `len(ds)`, with at least 2 test images.
+    seed : int
+        Seeds the test draw (`seed`) and the validation draw (`seed` + 1).
+
+    Returns
+    -------
+    dict of str to ndarray
+        Indices into `ds` under "train", "val" and "test", sorted within each part; each part keeps the
+        class ratio as closely as its size allows.
+
+    Raises
+    ------
+    UsageError
+        Where a patient has two images, or the sizes do not add up to the images there are.
+
+    Examples
+    --------
+    >>> from aecrypt.data.dataset import Dataset
+    >>> ds = Dataset(np.zeros((20, 2, 2), np.float32), np.array([0, 1] * 10),
+    ...              np.array([f"p{i}" for i in range(20)]), "demo", 2)
+    >>> parts = split_by_counts(ds, {"train": 12, "val": 4, "test": None}, seed=0)
+    >>> {part: len(index) for part, index in parts.items()}
+    {'train': 12, 'val': 4, 'test': 4}
+    >>> ds.labels[parts["test"]].tolist()
+    [0, 1, 0, 1]
+    """
     if len(np.unique(ds.groups)) != len(ds):
         raise UsageError(f"{ds.spec}: split sizes need one image per patient; this source has repeats")
     if counts["test"] is None:
@@ -59,7 +128,42 @@ def split_patients_by_counts(ds: Dataset, counts: dict[str, int | None], seed: i
     other image: patient-wise (no patient in two parts), seeded, and stratified by each patient's majority
     class. Patients are dealt to train, then to validation, each next one from the class whose share of the
     part is below the whole set's; where the last patient dealt brings more images than the part needs, its
-    extra images are left out of every part (moving them would put one patient in two parts)."""
+    extra images are left out of every part (moving them would put one patient in two parts).
+
+    Parameters
+    ----------
+    ds : Dataset
+        The images, with labels and patient ids (`ds.groups`).
+    counts : dict of str to int or None
+        Images under "train" and "val"; "test", if given, must be None (the test split is what is left).
+    seed : int
+        Seeds the order in which each class's patients are dealt.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Indices into `ds` under "train", "val" and "test", sorted within each part; no patient is in two
+        parts, and a patient's images left over by a full part are in none.
+
+    Raises
+    ------
+    UsageError
+        Where "test" is given a size, the patients run out before train and val are full, or the test split
+        left holds one class only.
+
+    Examples
+    --------
+    Ten patients of two images each, half of them positive:
+
+    >>> from aecrypt.data.dataset import Dataset
+    >>> groups = np.repeat([f"p{i}" for i in range(10)], 2)
+    >>> ds = Dataset(np.zeros((20, 2, 2), np.float32), np.repeat([0, 1] * 5, 2), groups, "demo", 2)
+    >>> parts = split_patients_by_counts(ds, {"train": 10, "val": 4}, seed=0)
+    >>> {part: len(index) for part, index in parts.items()}
+    {'train': 10, 'val': 4, 'test': 6}
+    >>> [sorted(set(groups[index].tolist())) for index in parts.values()]
+    [['p0', 'p1', 'p2', 'p6', 'p7'], ['p5', 'p8'], ['p3', 'p4', 'p9']]
+    """
     if counts.get("test") is not None:
         raise UsageError(f"{ds.spec}: a patient-wise split takes train and val sizes; the test split is the rest")
     patients, index = np.unique(ds.groups, return_inverse=True)

@@ -21,7 +21,27 @@ BATCH = 256
 
 
 def class_counts(n_images: int, negative_share: float = 5800 / 9000) -> tuple[int, int]:
-    """Negatives and positives in the paper's 5800:3200 ratio."""
+    """Negatives and positives in the paper's 5800:3200 ratio.
+
+    Parameters
+    ----------
+    n_images : int
+        The images in all, at least 0.
+    negative_share : float, optional
+        The negatives' share, in [0, 1] (the paper's 5800 of 9000 by default).
+
+    Returns
+    -------
+    tuple of int
+        (negatives, positives), the negatives rounded to the nearest whole image; they add up to `n_images`.
+
+    Examples
+    --------
+    >>> class_counts(9000)
+    (5800, 3200)
+    >>> class_counts(100)
+    (64, 36)
+    """
     negatives = round(n_images * negative_share)
     return negatives, n_images - negatives
 
@@ -119,7 +139,32 @@ def _exposure(rng: np.random.Generator, img: np.ndarray, size: int) -> np.ndarra
 
 def generate(n_images: int, size: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """`n_images` phantoms (float32, [0, 1], shape (n, size, size)) and labels (1 = lesion) in the
-    paper's 5800:3200 ratio, shuffled. Deterministic in (n_images, size, seed)."""
+    paper's 5800:3200 ratio, shuffled. Deterministic in (n_images, size, seed).
+
+    Parameters
+    ----------
+    n_images : int
+        How many phantoms, at least 0; drawn in batches of `BATCH`.
+    size : int, optional
+        The image side in pixels.
+    seed : int, optional
+        Seeds every draw: the same (n_images, size, seed) gives the same images and labels.
+
+    Returns
+    -------
+    images : ndarray of float32, shape (n_images, size, size)
+        The phantoms, in [0, 1], bright = dense.
+    labels : ndarray of int64, shape (n_images,)
+        1 where the phantom holds lesions, 0 where not (`class_counts(n_images)` of each).
+
+    Examples
+    --------
+    >>> images, labels = generate(8, size=16, seed=0)
+    >>> images.shape, images.dtype, labels.tolist()
+    ((8, 16, 16), dtype('float32'), [0, 0, 0, 1, 1, 0, 0, 1])
+    >>> bool(images.min() >= 0 and images.max() <= 1)
+    True
+    """
     rng = np.random.default_rng(seed)
     negatives, positives = class_counts(n_images)
     labels = np.array([0] * negatives + [1] * positives, dtype=np.int64)

@@ -156,28 +156,130 @@ if bad := [n for n, e in PARAMETERS.items() if e.get("optional") and e["default"
 
 
 def names(template: str = "experiment", level: str | None = None) -> list[str]:
-    """The parameters a template takes (of one level, if given), in the table's order."""
+    """The parameters a template takes (of one level, if given), in the table's order.
+
+    Parameters
+    ----------
+    template : {"experiment", "baseline"}, optional
+        The notebook: a combination's run or the classifier baseline.
+    level : {"build", "combination", "run"}, optional
+        Only the parameters set at this level; None: all.
+
+    Returns
+    -------
+    list of str
+        Parameter names.
+
+    Examples
+    --------
+    >>> names("baseline")
+    ['profile', 'data', 'seed', 'data_seed', 'codec']
+    >>> names("experiment", "run")
+    ['with_cipher']
+    """
     return [n for n, e in PARAMETERS.items() if template in e["templates"] and (level is None or e["level"] == level)]
 
 
 def combination_names(optional: bool | None = None) -> list[str]:
-    """What a grid may vary: every combination-level parameter (only the required or optional ones, if asked)."""
+    """What a grid may vary: every combination-level parameter (only the required or optional ones, if asked).
+
+    Parameters
+    ----------
+    optional : bool, optional
+        True: only the optional ones; False: only the required ones; None: both.
+
+    Returns
+    -------
+    list of str
+        Parameter names, in the table's order.
+
+    Examples
+    --------
+    >>> combination_names(optional=False)
+    ['loss', 'optimizer', 'depth', 'activation']
+    >>> combination_names(optional=True)
+    ['learning_rate', 'bottleneck', 'key_image']
+    """
     found = names("experiment", "combination")
     return found if optional is None else [n for n in found if bool(PARAMETERS[n].get("optional")) == optional]
 
 
 def default(name: str):
+    """A parameter's default value.
+
+    Parameters
+    ----------
+    name : str
+        A key of `PARAMETERS` (an unknown one raises KeyError).
+
+    Returns
+    -------
+    str, int, float, bool or None
+        Its default; for an optional parameter one of None, 0 and "", meaning "not set".
+
+    Examples
+    --------
+    >>> default("depth"), default("learning_rate"), default("profile")
+    (3, None, 'tiny')
+    """
     return PARAMETERS[name]["default"]
 
 
 def is_set(name: str, value) -> bool:
-    """Whether an optional parameter is given (the others always are)."""
+    """Whether an optional parameter is given (the others always are).
+
+    Parameters
+    ----------
+    name : str
+        A key of `PARAMETERS`.
+    value : object
+        Its value; for an optional parameter None, 0, "" and False mean not set.
+
+    Returns
+    -------
+    bool
+        True for every required parameter, whatever its value.
+
+    Examples
+    --------
+    >>> is_set("learning_rate", None), is_set("learning_rate", 0.01), is_set("bottleneck", 0), is_set("depth", 0)
+    (False, True, False, True)
+    """
     return not PARAMETERS[name].get("optional") or value not in _ABSENT
 
 
 def coerce(name: str, value):
     """The value in its canonical form (choices lower-cased, numbers from text), or a UsageError naming what is
-    valid. An optional parameter's default passes as itself."""
+    valid. An optional parameter's default passes as itself.
+
+    Parameters
+    ----------
+    name : str
+        A key of `PARAMETERS`.
+    value : object
+        The value as given: its type, text of it ("3", "1e-3", "true"/"false" in any case for a bool), or None
+        or "" for an optional parameter not set. A bool never passes as a number, nor 2.5 as an int.
+
+    Returns
+    -------
+    str, int, float, bool or None
+        The value of the parameter's type, within its choices and > 0 where it must be positive.
+
+    Raises
+    ------
+    UsageError
+        For an unknown parameter, or a value of the wrong type, outside its choices, or not a finite number > 0
+        where that is required.
+
+    Examples
+    --------
+    >>> coerce("loss", "MSE"), coerce("depth", "3"), coerce("with_cipher", "False"), coerce("learning_rate", "")
+    ('mse', 3, False, None)
+    >>> coerce("depth", 6)
+    Traceback (most recent call last):
+        ...
+    aecrypt.UsageError: depth 6 is not valid; valid: 2, 3, 4, 5
+    """
     if name not in PARAMETERS:
         raise UsageError(f"unknown run parameter {name!r}; valid: {', '.join(PARAMETERS)}")
     entry = PARAMETERS[name]
@@ -219,18 +321,76 @@ def _strict_bool(value) -> bool:
 
 def given(values: Mapping, template: str = "experiment") -> dict:
     """What a run passes to its template (and what its id hashes): every parameter the template takes, the
-    optional ones only when set."""
+    optional ones only when set.
+
+    Parameters
+    ----------
+    values : Mapping
+        A value for every parameter the template takes (a missing one raises KeyError).
+    template : {"experiment", "baseline"}, optional
+        The notebook.
+
+    Returns
+    -------
+    dict
+        Name → value, in the table's order, without the optional parameters that are not set.
+
+    Examples
+    --------
+    >>> values = {n: default(n) for n in PARAMETERS}
+    >>> given(values, "baseline")
+    {'profile': 'tiny', 'data': '', 'seed': 0, 'data_seed': 0}
+    >>> [n for n in given(values | {"learning_rate": 0.01}) if PARAMETERS[n].get("optional")]
+    ['learning_rate']
+    """
     return {n: values[n] for n in names(template) if is_set(n, values[n])}
 
 
 def options(values: Mapping, role: str) -> dict:
-    """The set parameters a model takes as keyword arguments (`role`, e.g. "optimizer")."""
+    """The set parameters a model takes as keyword arguments (`role`, e.g. "optimizer").
+
+    Parameters
+    ----------
+    values : Mapping
+        A value for every parameter that has the role.
+    role : str
+        Where a model takes them; "optimizer": keyword arguments of the optimizer's constructor.
+
+    Returns
+    -------
+    dict
+        Name → value of the parameters with that role that are set; empty leaves the library's defaults.
+
+    Examples
+    --------
+    >>> options({"learning_rate": 0.01}, "optimizer"), options({"learning_rate": None}, "optimizer")
+    ({'learning_rate': 0.01}, {})
+    """
     return {n: values[n] for n, e in PARAMETERS.items() if e.get("role") == role and is_set(n, values[n])}
 
 
 def label(values: Mapping) -> str:
     """A combination's name: the paper's (e.g. MSLE+Adagrad+ReLU+2), then each set optional parameter that
-    names itself (e.g. " k=4", " lr=0.01")."""
+    names itself (e.g. " k=4", " lr=0.01").
+
+    Parameters
+    ----------
+    values : Mapping
+        At least loss, optimizer, activation and depth; optional parameters may be left out.
+
+    Returns
+    -------
+    str
+        `choices.combination_label`, then the labels of the set optional parameters in the table's order.
+
+    Examples
+    --------
+    >>> label({"loss": "msle", "optimizer": "adagrad", "activation": "relu", "depth": 2})
+    'MSLE+Adagrad+ReLU+2'
+    >>> label({"loss": "mse", "optimizer": "adam", "activation": "relu", "depth": 3, "bottleneck": 4,
+    ...        "learning_rate": 0.01})
+    'MSE+Adam+ReLU+3 lr=0.01 k=4'
+    """
     base = choices.combination_label(values["loss"], values["optimizer"], values["activation"], values["depth"])
     return base + "".join(
         e["label"].format(values[n]) for n, e in PARAMETERS.items() if "label" in e and is_set(n, values.get(n))
@@ -240,7 +400,27 @@ def label(values: Mapping) -> str:
 def fields(first: Mapping[str, type] | None = None, last: list[tuple] = ()) -> list[tuple]:
     """Dataclass fields for every parameter, with its type and default, keyword-only; `first` replaces
     parameters' types and makes them required and positional (e.g. the profile of a sweep's run, an object);
-    `last` adds fields after them."""
+    `last` adds fields after them.
+
+    Parameters
+    ----------
+    first : Mapping of str to type, optional
+        Fields that come first, required and positional (a parameter named here is not repeated).
+    last : list of tuple, optional
+        Field specs, as `dataclasses.make_dataclass` takes them, appended at the end (keyword-only too).
+
+    Returns
+    -------
+    list of tuple
+        Field specs for `dataclasses.make_dataclass`.
+
+    Examples
+    --------
+    >>> Run = dataclasses.make_dataclass("Run", fields({"profile": object}, [("notes", str, "")]))
+    >>> run = Run("tiny", depth=2)
+    >>> run.profile, run.depth, run.learning_rate, run.with_cipher, run.notes
+    ('tiny', 2, None, True, '')
+    """
     first = dict(first or {})
     made: list[tuple] = [*first.items(), ("_", dataclasses.KW_ONLY)]
     for n, e in PARAMETERS.items():
@@ -250,14 +430,54 @@ def fields(first: Mapping[str, type] | None = None, last: list[tuple] = ()) -> l
 
 
 def describe(name: str, sep: str = ", ") -> str:
-    """A parameter's help line, with its valid values where it has a table of them."""
+    """A parameter's help line, with its valid values where it has a table of them.
+
+    Parameters
+    ----------
+    name : str
+        A key of `PARAMETERS`.
+    sep : str, optional
+        Between the valid values.
+
+    Returns
+    -------
+    str
+        The entry's help, its ``{choices}`` replaced by the values of its `paper.choices` table.
+
+    Examples
+    --------
+    >>> describe("depth", " | ")
+    'encoder convolutions, 2 | 3 | 4 | 5 (the paper: 2, 3, 5)'
+    >>> describe("seed")
+    'training seed: initial weights, data order (varies across a build)'
+    """
     entry = PARAMETERS[name]
     return entry["help"].format(choices=sep.join(map(str, getattr(choices, entry.get("choices", ""), ()))))
 
 
 def parameter_cell(template: str) -> str:
     """The source of a notebook's `parameters` cell: every parameter it takes with its default and help, then
-    where it writes, its threads and its overrides."""
+    where it writes, its threads and its overrides.
+
+    Parameters
+    ----------
+    template : {"experiment", "baseline"}
+        The notebook.
+
+    Returns
+    -------
+    str
+        Python source, one assignment per line, each with its help as a comment (strings written as JSON).
+
+    Examples
+    --------
+    >>> cell = parameter_cell("baseline").splitlines()
+    >>> print(cell[0], *cell[-3:], sep="\\n")
+    # Parameters (papermill overrides these; generated from aecrypt.paper.parameters)
+    output_dir = "baseline-output"
+    threads = 0               # 0: all cores; the sweep sets 1 per parallel run
+    overrides = {}            # profile settings for this run only, e.g. {"n_images": 1000, "ae_epochs": 1}
+    """
     lines = ["# Parameters (papermill overrides these; generated from aecrypt.paper.parameters)"]
     for n in names(template):
         lines.append(_line(n, PARAMETERS[n]["default"], describe(n, " | ")))
@@ -273,7 +493,29 @@ def _line(name: str, value, help_text: str) -> str:
 
 
 def write_cells(folder: Path) -> list[Path]:
-    """Rewrite the `parameters` cell of each template notebook in `folder` from the table; returns those changed."""
+    """Rewrite the `parameters` cell of each template notebook in `folder` from the table; returns those changed.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        Holds experiment.ipynb and baseline.ipynb, each with a cell tagged "parameters".
+
+    Returns
+    -------
+    list of pathlib.Path
+        The notebooks rewritten; a notebook whose cell already matches `parameter_cell` is left as it is.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> notebook = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": []}]}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for template in ("experiment", "baseline"):
+    ...         _ = (Path(tmp) / f"{template}.ipynb").write_text(json.dumps(notebook))
+    ...     first, again = write_cells(Path(tmp)), write_cells(Path(tmp))
+    >>> [p.name for p in first], again
+    (['experiment.ipynb', 'baseline.ipynb'], [])
+    """
     changed = []
     for template in ("experiment", "baseline"):
         path = folder / f"{template}.ipynb"

@@ -54,17 +54,77 @@ def _depth(label: str) -> int:
 
 
 def named_labels(model: NoiseModel) -> list[str]:
-    """The combinations the paper names best (`stats.rules`) that the model holds, each once."""
+    """The combinations the paper names best (`stats.rules`) that the model holds, each once.
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The simulated builds' noise; its `combinations` are the grid.
+
+    Returns
+    -------
+    list of str
+        The labels of the named-best rules that are in the model's grid, in rule order, without repeats (two rules
+        name the same combination).
+
+    Examples
+    --------
+    >>> from aecrypt.stats.simulate import NoiseModel
+    >>> grid = {"MSLE+Adam+ReLU+2": (0.60, 0.03, -2.0, 0.05), "MSLE+Adam+ReLU+3": (0.62, 0.01, -2.1, 0.05)}
+    >>> model = NoiseModel(grid, n_test=100)
+    >>> named_labels(model)
+    ['MSLE+Adam+ReLU+3']
+    """
     return list(dict.fromkeys(r.label for r in RULES if r.kind == "best" and r.label in model.combinations))
 
 
 def rival(model: NoiseModel, label: str) -> str:
-    """The rival a named combination is tied with or beaten by: the first other combination in grid order."""
+    """The rival a named combination is tied with or beaten by: the first other combination in grid order.
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The simulated builds' noise; it must hold a combination other than `label`.
+    label : str
+        The named combination.
+
+    Returns
+    -------
+    str
+        The label of the first combination of the grid that is not `label`.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.simulate import NoiseModel
+    >>> grid = {"MSLE+Adam+ReLU+2": (0.60, 0.03, -2.0, 0.05), "MSLE+Adam+ReLU+3": (0.62, 0.01, -2.1, 0.05)}
+    >>> model = NoiseModel(grid, n_test=100)
+    >>> rival(model, "MSLE+Adam+ReLU+3")
+    'MSLE+Adam+ReLU+2'
+    """
     return next(g for g in model.combinations if g != label)
 
 
 def noisy(model: NoiseModel) -> str:
-    """The combination with the widest seed spread of AUC."""
+    """The combination with the widest seed spread of AUC.
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The simulated builds' noise, with at least one combination.
+
+    Returns
+    -------
+    str
+        The label whose AUC seed SD (the second of its four parameters) is largest; the first in grid order on a tie.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.simulate import NoiseModel
+    >>> grid = {"MSLE+Adam+ReLU+2": (0.60, 0.03, -2.0, 0.05), "MSLE+Adam+ReLU+3": (0.62, 0.01, -2.1, 0.05)}
+    >>> model = NoiseModel(grid, n_test=100)
+    >>> noisy(model)
+    'MSLE+Adam+ReLU+2'
+    """
     return max(model.combinations, key=lambda label: model.combinations[label][1])
 
 
@@ -136,7 +196,28 @@ EQUAL = "all combinations equal"
 
 
 def truths(model: NoiseModel) -> dict[str, Truth]:
-    """Every truth the scenarios simulate, by name; names say which combination is moved, and by how much."""
+    """Every truth the scenarios simulate, by name; names say which combination is moved, and by how much.
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The simulated builds' noise; its grid decides which combination is the noisiest and which are named.
+
+    Returns
+    -------
+    dict of str to Truth
+        The twelve truths every grid gets (equal, one off, at the margins, depth effects, loss curves), then three per
+        named combination (`named_labels`): tied with its rival far ahead, beaten by it, better than all.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.simulate import NoiseModel
+    >>> grid = {"MSLE+Adam+ReLU+2": (0.60, 0.03, -2.0, 0.05), "MSLE+Adam+ReLU+3": (0.62, 0.01, -2.1, 0.05)}
+    >>> model = NoiseModel(grid, n_test=100)
+    >>> found = truths(model)
+    >>> len(found), list(found)[-1]
+    (15, 'MSLE+Adam+ReLU+3 better than all')
+    """
     out = [
         Truth(EQUAL, lambda m: m.equal()),
         Truth("one AUC 0.10 off", lambda m: _shift(m, {next(iter(m.combinations)): 0.10})),
@@ -197,7 +278,30 @@ BOTH = (REPRODUCED, NOT_REPRODUCED)
 
 
 def scenarios(model: NoiseModel) -> list[Scenario]:
-    """Every scenario of every rule on this model's combinations."""
+    """Every scenario of every rule on this model's combinations.
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The simulated builds' noise.
+
+    Returns
+    -------
+    list of Scenario
+        Those that apply to the grid (`Scenario.applies`): four per named best the grid holds, then "very close",
+        "depth" (where two depths of one loss, optimizer and activation are run) and "epochs", in rule order.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.simulate import NoiseModel
+    >>> grid = {"MSLE+Adam+ReLU+2": (0.60, 0.03, -2.0, 0.05), "MSLE+Adam+ReLU+3": (0.62, 0.01, -2.1, 0.05)}
+    >>> model = NoiseModel(grid, n_test=100)
+    >>> found = scenarios(model)
+    >>> len(found), sorted({s.rule for s in found})
+    (17, ['depth', 'epochs', 'lowest MSE and MAE', 'very close'])
+    >>> found[0].errors
+    ('reproduced', 'not reproduced')
+    """
     out = []
     for rule in RULES:
         if rule.kind == "best" and rule.label in model.combinations:
@@ -228,25 +332,99 @@ def scenarios(model: NoiseModel) -> list[Scenario]:
 
 def allowed(replicates: int, rate: float = ALPHA) -> int:
     """The most wrong verdicts `replicates` builds may give where the rule's true error rate is α: the 99th
-    percentile of Binomial(replicates, α) (a rule that keeps its promise fails this 1 % of the time)."""
+    percentile of Binomial(replicates, α) (a rule that keeps its promise fails this 1 % of the time).
+
+    Parameters
+    ----------
+    replicates : int
+        Simulated builds in the row, at least 1.
+    rate : float, optional
+        The error rate the rule promises, in (0, 1); `ALPHA` by default.
+
+    Returns
+    -------
+    int
+        The largest count of wrong verdicts the row accepts.
+
+    Examples
+    --------
+    >>> allowed(100), allowed(100, rate=0.10)
+    (11, 18)
+    """
     return int(stats.binom.ppf(0.99, replicates, rate))
 
 
 def least(replicates: int, power: float) -> int:
     """The fewest right verdicts `replicates` builds may give where the rule's true power is `power`: the 1st
-    percentile of Binomial(replicates, power)."""
+    percentile of Binomial(replicates, power).
+
+    Parameters
+    ----------
+    replicates : int
+        Simulated builds in the row, at least 1.
+    power : float
+        The power the design should reach, in [0, 1].
+
+    Returns
+    -------
+    int
+        The smallest count of right verdicts the row accepts.
+
+    Examples
+    --------
+    >>> least(100, 0.8)
+    70
+    """
     return int(stats.binom.ppf(0.01, replicates, power))
 
 
 def upper_bound(count: int, replicates: int) -> float:
-    """The one-sided 99 % Clopper–Pearson upper bound on a rate seen `count` times in `replicates`."""
+    """The one-sided 99 % Clopper–Pearson upper bound on a rate seen `count` times in `replicates`.
+
+    Parameters
+    ----------
+    count : int
+        Times the verdict was given, in [0, replicates].
+    replicates : int
+        Simulated builds, at least 1.
+
+    Returns
+    -------
+    float
+        The bound, in (0, 1]; exactly 1.0 where every build gave the verdict.
+
+    Examples
+    --------
+    >>> round(upper_bound(0, 100), 4), upper_bound(100, 100)
+    (0.045, 1.0)
+    """
     return float(stats.beta.ppf(0.99, count + 1, replicates - count)) if count < replicates else 1.0
 
 
 def replicates_to_detect(rate: float = 2 * ALPHA, power: float = 0.9, alpha: float = ALPHA) -> int:
     """The fewest builds per row at which a rule whose true error rate is `rate` gives more than
     `allowed(n, alpha)` wrong verdicts with probability `power` or more: how many the tests run, so that a
-    broken rule (twice α) fails its row."""
+    broken rule (twice α) fails its row.
+
+    Parameters
+    ----------
+    rate : float, optional
+        The broken rule's true error rate, above `alpha`; twice `ALPHA` by default.
+    power : float, optional
+        The probability with which the row should catch it, in (0, 1).
+    alpha : float, optional
+        The error rate the rule promises (what `allowed` accepts).
+
+    Returns
+    -------
+    int
+        Builds per row: 50, or the first of 60, 70, ... that reaches `power`.
+
+    Examples
+    --------
+    >>> replicates_to_detect()
+    360
+    """
     n = 50
     while stats.binom.sf(allowed(n, alpha), n, rate) < power:
         n += 10
@@ -267,7 +445,47 @@ def counts(
     """How often each scenario's rule gave each verdict over `replicates` simulated builds of its truth (one
     build per truth and replicate, every rule of that truth deciding on it, through the gate the build would
     apply: `NoiseModel.gate`). `rules` replaces rules by name with a function of (build, gate, checkpoints)
-    returning a Finding (to hold other code, or a broken rule, to the same table)."""
+    returning a Finding (to hold other code, or a broken rule, to the same table).
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The simulated builds' noise and design.
+    replicates : int
+        Builds simulated per truth, at least 1.
+    chosen : list of Scenario, optional
+        The scenarios to run (None: `scenarios(model)`); those whose rule is neither in `stats.rules` nor in `rules`
+        are left out.
+    seed : int, optional
+        Seeds every truth's random stream, together with the truth's name, so that a truth's builds do not depend on
+        which other scenarios run.
+    seeds : int, optional
+        Training seeds per combination (None: the model's).
+    rules : dict of str to callable, optional
+        Replacement rules by name: ``rule(build, gate, checkpoints)`` returning a `Finding`.
+
+    Returns
+    -------
+    dict of (str, str) to dict of str to int
+        Per (rule, truth), the count of each verdict given, its bracketed reason dropped ("inconclusive (not
+        converged)" counts as "inconclusive"); a verdict never given is absent.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.simulate import NoiseModel
+    >>> grid = {"MSLE+Adam+ReLU+2": (0.60, 0.03, -2.0, 0.05), "MSLE+Adam+ReLU+3": (0.62, 0.01, -2.1, 0.05)}
+    >>> model = NoiseModel(grid, n_test=100)
+    >>> falls = Scenario("epochs", "losses fall 0.1 log10 per step", (NOT_REPRODUCED,), REPRODUCED)
+    >>> counts(model, 20, [falls])
+    {('epochs', 'losses fall 0.1 log10 per step'): {'reproduced': 17, 'inconclusive': 3}}
+
+    A rule that always says "reproduced", held to the same table:
+
+    >>> from aecrypt.stats.findings import Finding
+    >>> always = {"very close": lambda build, gate, checkpoints: Finding("c", "p", "t", "m", REPRODUCED)}
+    >>> counts(model, 5, [Scenario("very close", EQUAL, (NOT_REPRODUCED,), REPRODUCED)], rules=always)
+    {('very close', 'all combinations equal'): {'reproduced': 5}}
+    """
     decide: dict[str, Decide] = {r.name: r.test for r in RULES} | (rules or {})
     chosen = [s for s in (scenarios(model) if chosen is None else chosen) if s.rule in decide]
     every = truths(model)
@@ -286,7 +504,38 @@ def counts(
 
 def rows(model: NoiseModel, replicates: int, seeds: int | None = None, chosen=None, seed: int = 0) -> list:
     """The calibration table's rows at one design: per scenario, each verdict's rate, the more frequent wrong
-    verdict's rate with its 99 % upper bound, and the power."""
+    verdict's rate with its 99 % upper bound, and the power.
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The simulated builds' noise and design.
+    replicates : int
+        Builds simulated per truth, at least 1.
+    seeds : int, optional
+        Training seeds per combination (None: the model's).
+    chosen : list of Scenario, optional
+        The scenarios to run (None: `scenarios(model)`).
+    seed : int, optional
+        Seeds the truths' random streams (`counts`).
+
+    Returns
+    -------
+    list of dict
+        One per scenario run: rule, truth, the design (seeds, test images, builds), the rate of each of the four
+        verdicts, the wrong verdicts with the worse one's rate and 99 % bound (NaN where no verdict is wrong), and
+        the right verdict with its rate, the power (NaN where no verdict is right).
+
+    Examples
+    --------
+    >>> from aecrypt.stats.simulate import NoiseModel
+    >>> grid = {"MSLE+Adam+ReLU+2": (0.60, 0.03, -2.0, 0.05), "MSLE+Adam+ReLU+3": (0.62, 0.01, -2.1, 0.05)}
+    >>> model = NoiseModel(grid, n_test=100)
+    >>> falls = Scenario("epochs", "losses fall 0.1 log10 per step", (NOT_REPRODUCED,), REPRODUCED)
+    >>> row = rows(model, 20, chosen=[falls])[0]
+    >>> row["builds"], row["power"], row["error rate"], round(row["error 99 % bound"], 3)
+    (20, 0.85, 0.0, 0.206)
+    """
     chosen = scenarios(model) if chosen is None else chosen
     found = counts(model, replicates, chosen, seed, seeds)
     out = []
@@ -317,7 +566,31 @@ def rows(model: NoiseModel, replicates: int, seeds: int | None = None, chosen=No
 
 
 def table(model: NoiseModel, replicates: int, designs=((None, None),)) -> pd.DataFrame:
-    """Every scenario at every design (seeds, test images; None: the model's): the calibration table."""
+    """Every scenario at every design (seeds, test images; None: the model's): the calibration table.
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The simulated builds' noise and design.
+    replicates : int
+        Builds simulated per truth and design, at least 1.
+    designs : iterable of (int or None, int or None), optional
+        (seeds, test images) per design; None keeps the model's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The `rows` of every design, design after design, one row per scenario.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.simulate import NoiseModel
+    >>> grid = {"MSLE+Adam+ReLU+2": (0.60, 0.03, -2.0, 0.05), "MSLE+Adam+ReLU+3": (0.62, 0.01, -2.1, 0.05)}
+    >>> model = NoiseModel(grid, n_test=100)
+    >>> frame = table(model, 1, designs=((None, None), (2, None)))
+    >>> frame.shape, sorted(set(frame["seeds"]))
+    ((34, 15), [2, 3])
+    """
     frames = []
     for seeds, n_test in designs:
         design = model if n_test is None else model.with_design(n_test=n_test)

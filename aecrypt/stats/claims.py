@@ -56,6 +56,25 @@ NOT_CONVERGED = f"{INCONCLUSIVE} (not converged)"
 
 
 def did_not_train(gate: Gate) -> str:
+    """The verdict of a claim whose runs did not train: *inconclusive (did not train at N steps)*.
+
+    Parameters
+    ----------
+    gate : Gate
+        The build's training gate; its `steps` (None where not recorded) name the length.
+
+    Returns
+    -------
+    str
+        The outcome, a qualified `INCONCLUSIVE`.
+
+    Examples
+    --------
+    >>> did_not_train(Gate(1000))
+    'inconclusive (did not train at 1,000 steps)'
+    >>> did_not_train(Gate(None))
+    'inconclusive (did not train at an unrecorded length)'
+    """
     return f"{INCONCLUSIVE} (did not train at {gate.short()})"
 
 
@@ -91,7 +110,45 @@ def named_best(
     (one-sided per pair, Holm over the k − 1); reproduced if it is better than every other (an
     intersection-union test, each pair at α); otherwise inconclusive, with what would decide. With a `gate`,
     runs that did not train are left out (the named combination without a trained run reads *inconclusive
-    (did not train at N steps)*) and a gap training could still close reads *inconclusive (not converged)*."""
+    (did not train at N steps)*) and a gap training could still close reads *inconclusive (not converged)*.
+
+    Parameters
+    ----------
+    build : Build
+        The finished runs.
+    label : str
+        The combination the paper names.
+    metric : str
+        What "best" is judged by: "auc", "accuracy", "log_mse" or "log_mae".
+    lower_is_better : bool
+        True for the error metrics (MSE, MAE), False for AUC and accuracy.
+    claim, paper : str
+        The claim as the book words it, and where the paper makes it (the `Finding`'s first fields).
+    gate : Gate, optional
+        The build's training gate; None leaves every run in and decides as at the paper's budget.
+
+    Returns
+    -------
+    Finding
+        Its `outcome` one of the above, or *not testable here (not run)* where `label` has no finished run, or
+        *(one combination)* where it has no rival; `effect` the gap to the closest rival with its 95 % interval.
+
+    Examples
+    --------
+    Three seeds per combination, no per-image values (the seed part alone):
+
+    >>> from aecrypt.stats.components import Run
+    >>> mse = {"A": [0.010, 0.011, 0.012], "B": [0.020, 0.021, 0.022], "C": [0.030, 0.031, 0.033]}
+    >>> values = lambda s, m: {"mse": m, "mae": 5 * m, "auc": 0.6 + 0.001 * s}
+    >>> build = Build([Run(g, s, values(s, m)) for g, ms in mse.items() for s, m in enumerate(ms)])
+    >>> found = named_best(build, "A", "log_mse", True, "lowest MSE", "Fig. 6")
+    >>> found.outcome, found.effect
+    ('reproduced', 'A ÷ B MSE: 0.523× [0.433×, 0.631×]')
+    >>> named_best(build, "C", "log_mse", True, "lowest MSE", "Fig. 6").outcome
+    'not reproduced'
+    >>> named_best(build, "D", "log_mse", True, "lowest MSE", "Fig. 6").outcome
+    'not testable here (not run)'
+    """
     name, sign = NAMES[metric], -1.0 if lower_is_better else 1.0
     test = f"{name}: named vs. each other combination, test split and seeds, one-sided, Holm"
     found = partial(Finding, claim, paper, test)
@@ -115,7 +172,38 @@ def named_best(
 
 def withhold_best(finding: Finding, gate: Gate, everyone: list[str], trained: Build) -> Finding:
     """A named combination shown best of its trained rivals is not shown best of all while a rival left out
-    for not training could not be compared: that reads *inconclusive (did not train at N steps)*."""
+    for not training could not be compared: that reads *inconclusive (did not train at N steps)*.
+
+    Parameters
+    ----------
+    finding : Finding
+        `named_best`'s finding on the trained runs alone; changed in place.
+    gate : Gate
+        The build's training gate.
+    everyone : list of str
+        Every combination of the build, trained or not.
+    trained : Build
+        The build's trained runs (`Gate.trained_only`).
+
+    Returns
+    -------
+    Finding
+        `finding`, its notes holding the gate's note on runs not trained; a *reproduced*, or a *not testable here
+        (one combination)*, with a combination absent from `trained` now reads *inconclusive (did not train at N
+        steps)*. A *not reproduced* stands.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.components import Run
+    >>> mse = {"A": [0.010, 0.011, 0.012], "B": [0.020, 0.021, 0.022], "C": [0.030, 0.031, 0.033]}
+    >>> values = lambda s, m: {"mse": m, "mae": 5 * m, "auc": 0.6 + 0.001 * s}
+    >>> build = Build([Run(g, s, values(s, m)) for g, ms in mse.items() for s, m in enumerate(ms)])
+    >>> found = named_best(build, "A", "log_mse", True, "lowest MSE", "Fig. 6")
+    >>> withhold_best(found, Gate(1000), ["A", "B", "C", "D"], build).outcome
+    'inconclusive (did not train at 1,000 steps)'
+    >>> found.notes
+    ['Best of the trained combinations; 1 did not train and were not compared.']
+    """
     if note := gate.collapse_note():
         finding.notes.append(note)
     absent = [g for g in everyone if g not in trained.labels]
@@ -235,7 +323,35 @@ def _spread_could_change(gate: Gate | None, labels: list[str], margin_text: str)
 
 def on_trained(test, build: Build, gate: Gate) -> Finding:
     """`test(build)` on the runs that trained; where leaving the others out is what makes it untestable (every
-    combination, or every depth but one, did not train), *inconclusive (did not train at N steps)*."""
+    combination, or every depth but one, did not train), *inconclusive (did not train at N steps)*.
+
+    Parameters
+    ----------
+    test : callable
+        ``test(build)`` returning a `Finding` (e.g. `very_close`).
+    build : Build
+        The finished runs, trained or not.
+    gate : Gate
+        The build's training gate; a run is left out by its own values (`Gate.trained_only`).
+
+    Returns
+    -------
+    Finding
+        The test's finding on the trained runs, with the gate's note on runs not trained.
+
+    Examples
+    --------
+    B and C are no better than the mean image (MSE 0.015, no SSIM recorded), so A is left alone:
+
+    >>> from aecrypt.stats.components import Run
+    >>> mse = {"A": [0.010, 0.011, 0.012], "B": [0.020, 0.021, 0.022], "C": [0.030, 0.031, 0.033]}
+    >>> values = lambda s, m: {"mse": m, "mae": 5 * m, "auc": 0.6 + 0.001 * s}
+    >>> build = Build([Run(g, s, values(s, m)) for g, ms in mse.items() for s, m in enumerate(ms)])
+    >>> for run in build.runs:
+    ...     run.values["mse_mean_image"] = 0.015
+    >>> on_trained(very_close, build, Gate(1000)).outcome
+    'inconclusive (did not train at 1,000 steps)'
+    """
     finding = test(gate.trained_only(build))
     if finding.outcome.startswith(NOT_TESTABLE) and not test(build).outcome.startswith(NOT_TESTABLE):
         finding.notes.append(f"On its trained runs alone: {finding.outcome}.")
@@ -249,7 +365,39 @@ def withhold(finding: Finding, gate: Gate | None, build: Build, margin_text: str
     """A decided finding over the trained combinations of `build` that training could still change
     (`_spread_could_change`) reads *inconclusive (not converged)*, with the reason; a *reproduced* that could not
     compare a combination none of whose runs trained reads *inconclusive (did not train at N steps)* (a *not
-    reproduced* shown among trained runs stands)."""
+    reproduced* shown among trained runs stands).
+
+    Parameters
+    ----------
+    finding : Finding
+        A test's finding on the trained runs; changed in place.
+    gate : Gate or None
+        The build's training gate; None returns `finding` unchanged.
+    build : Build
+        The finished runs, trained or not.
+    margin_text : str
+        The margin as the reason names it (e.g. "the 1.25× margin").
+
+    Returns
+    -------
+    Finding
+        `finding`, withheld as above; an undecided finding is returned unchanged.
+
+    Examples
+    --------
+    B's loss could still fall 10^0.5 ≈ 3.2× by the paper's steps, A's and C's not at all:
+
+    >>> from aecrypt.stats.components import Run
+    >>> mse = {"A": [0.010, 0.011, 0.012], "B": [0.020, 0.021, 0.022], "C": [0.030, 0.031, 0.033]}
+    >>> values = lambda s, m: {"mse": m, "mae": 5 * m, "auc": 0.6 + 0.001 * s}
+    >>> build = Build([Run(g, s, values(s, m)) for g, ms in mse.items() for s, m in enumerate(ms)])
+    >>> gate = Gate(1000, {"A": 0.0, "B": 0.5, "C": 0.0})
+    >>> found = very_close(build)
+    >>> found.outcome
+    'not reproduced'
+    >>> withhold(found, gate, build, "the 1.25× margin").outcome
+    'inconclusive (not converged)'
+    """
     if gate is None:
         return finding
     labels = gate.trained_only(build).labels
@@ -270,7 +418,36 @@ def withhold(finding: Finding, gate: Gate | None, build: Build, margin_text: str
 def named_best_of_both(build: Build, label: str, claim: str, paper: str, gate: Gate | None) -> Finding:
     """'Lowest MSE and MAE' (Fig. 6's text): the MSE and the MAE test; reproduced only if both are (an
     intersection-union test, each at α), not reproduced if some combination is shown better on either metric
-    with Holm over both metrics' comparisons together, otherwise inconclusive."""
+    with Holm over both metrics' comparisons together, otherwise inconclusive.
+
+    Parameters
+    ----------
+    build : Build
+        The finished runs, with MSE and MAE.
+    label : str
+        The combination the paper names.
+    claim, paper : str
+        The claim as the book words it, and where the paper makes it.
+    gate : Gate or None
+        The build's training gate (None: every run in, as at the paper's budget).
+
+    Returns
+    -------
+    Finding
+        The combined verdict, measured and effect of both metrics side by side; where either test is not testable
+        here, the MSE test's finding.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.components import Run
+    >>> mse = {"A": [0.010, 0.011, 0.012], "B": [0.020, 0.021, 0.022], "C": [0.030, 0.031, 0.033]}
+    >>> values = lambda s, m: {"mse": m, "mae": 5 * m, "auc": 0.6 + 0.001 * s}
+    >>> build = Build([Run(g, s, values(s, m)) for g, ms in mse.items() for s, m in enumerate(ms)])
+    >>> named_best_of_both(build, "A", "lowest MSE and MAE", "Fig. 6", None).outcome
+    'reproduced'
+    >>> named_best_of_both(build, "C", "lowest MSE and MAE", "Fig. 6", None).outcome
+    'not reproduced'
+    """
     parts = [named_best(build, label, m, True, claim, paper, gate) for m in BOTH_METRICS]
     if any(p.outcome.startswith(NOT_TESTABLE) for p in parts):
         return parts[0]
@@ -327,7 +504,30 @@ def very_close(build: Build, gate: Gate | None = None) -> Finding:
     the mean over combinations and every pair's mean MSE within 1.25×. Reproduced if every deviation and every
     ratio is shown inside its margin (two one-sided tests each, 90 % intervals); not reproduced if some is shown
     beyond it (Holm over all of them together); otherwise inconclusive. With a `gate`, on the trained runs
-    only, and withheld where training could still change it (`withhold`)."""
+    only, and withheld where training could still change it (`withhold`).
+
+    Parameters
+    ----------
+    build : Build
+        The finished runs, with AUC and MSE.
+    gate : Gate, optional
+        The build's training gate (None: every run in, as at the paper's budget).
+
+    Returns
+    -------
+    Finding
+        The verdict; *not testable here (one combination)* with fewer than two combinations.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.components import Run
+    >>> mse = {"A": [0.010, 0.011, 0.012], "B": [0.020, 0.021, 0.022], "C": [0.030, 0.031, 0.033]}
+    >>> values = lambda s, m: {"mse": m, "mae": 5 * m, "auc": 0.6 + 0.001 * s}
+    >>> build = Build([Run(g, s, values(s, m)) for g, ms in mse.items() for s, m in enumerate(ms)])
+    >>> found = very_close(build)
+    >>> found.outcome, found.effect
+    ('not reproduced', 'largest AUC deviation 0.000 (margin 0.03); MSE ratio up to 2.85× (margin 1.25×)')
+    """
     if gate is None:
         return _very_close(build)
     return withhold(on_trained(_very_close, build, gate), gate, build, f"the {MSE_RATIO_MARGIN}× margin")

@@ -19,7 +19,7 @@ Example
 >>> import numpy as np
 >>> ratio = paired_ratio(np.array([90.0, 110, 95, 105]), np.array([100.0, 100, 100, 100]))
 >>> ratio.outcome, round(ratio.estimate, 3)
-('inconclusive', 0.998)
+('inconclusive', 0.997)
 """
 
 from __future__ import annotations
@@ -67,14 +67,23 @@ def paired_ratio(a: np.ndarray, b: np.ndarray, level: float = 1 - ALPHA) -> Rati
     ----------
     a, b : ndarray
         Bytes per image, the same images in the same order (positive).
-    level : float
-        The interval's coverage.
+    level : float, optional
+        The interval's coverage, in (0, 1); 1 − `ALPHA` (95 %) by default.
 
     Returns
     -------
     Ratio
         The estimate and its interval, back on the ratio scale, over the images both have bytes for; every
         image at the same ratio gives [r, r]; fewer than two pairs give [0, inf] (no decision).
+
+    Examples
+    --------
+    >>> ratio = paired_ratio(np.array([50.0, 60, 55]), np.array([100.0, 100, 100]))
+    >>> ratio.text(), ratio.outcome
+    ('0.548× [0.437, 0.688]', 'reproduced')
+    >>> one = paired_ratio(np.array([50.0, np.nan]), np.array([100.0, 100]))  # one pair: no decision
+    >>> round(one.estimate, 3), one.low, one.high, one.n, one.outcome
+    (0.5, 0.0, inf, 1, 'inconclusive')
     """
     logs = np.log(np.asarray(a, float)) - np.log(np.asarray(b, float))
     logs = logs[np.isfinite(logs)]  # an image one method has no bytes for is not a pair
@@ -113,7 +122,41 @@ def compare(per_image: pd.DataFrame, depth: int) -> Comparison | None:
     the record has no latent of that depth. The codec is chosen on the test images that are *not* paired (where the
     latent's quality is known but its coded bytes are not), and the bytes are compared on the paired ones, so the
     images that choose the codec are not those that judge it; with too few test images to hold any out (fewer
-    than two), it is chosen on the paired ones."""
+    than two), it is chosen on the paired ones.
+
+    Parameters
+    ----------
+    per_image : pandas.DataFrame
+        One row per image and method: kind ("autoencoder" or "codec"), image, method, setting, bytes (NaN where
+        not coded), psnr, ssim; for the latent rows also depth, bottleneck and, where saved, run_id. The latent
+        rows read are those at `depth` without a bottleneck, sent as `LATENT_WAY`; a codec's PNG rows must be there.
+    depth : int
+        The encoder depth compared.
+
+    Returns
+    -------
+    Comparison or None
+        The latent against the codec with the fewest mean bytes among those whose mean PSNR is at least the
+        latent's (PNG always qualifies), and against PNG, each as a per-image `Ratio` on the paired images.
+
+    Examples
+    --------
+    Images i0 and i1 choose the codec (the latent has no bytes there); i2 to i4 judge it:
+
+    >>> images = ["i0", "i1", "i2", "i3", "i4"]
+    >>> latent = pd.DataFrame({"kind": "autoencoder", "depth": 3, "bottleneck": 0, "setting": LATENT_WAY,
+    ...                        "image": images, "bytes": [None, None, 300, 320, 310], "psnr": 30.0, "ssim": 0.9})
+    >>> png = pd.DataFrame({"kind": "codec", "method": "PNG", "setting": "9", "image": images, "bytes": 2000.0,
+    ...                     "psnr": math.inf})
+    >>> jpeg = png.assign(method="JPEG", setting="80", bytes=[400.0, 410, 420, 430, 440], psnr=31.0)
+    >>> found = compare(pd.concat([latent, png, jpeg]), depth=3)
+    >>> found.codec, found.latent_bytes, found.codec_bytes, found.held_out
+    ('JPEG at 80', 310.0, 430.0, True)
+    >>> found.ratio.text(), found.outcome
+    ('0.721× [0.672, 0.774]', 'reproduced')
+    >>> compare(pd.concat([latent, png, jpeg]), depth=5) is None
+    True
+    """
     ae = per_image[
         (per_image["kind"] == "autoencoder")
         & (per_image["depth"] == depth)
@@ -175,7 +218,31 @@ def _describe(c: Comparison) -> str:
 
 def finding(comparisons: dict[int, Comparison], proposed: int) -> Finding | None:
     """The claim's Finding: the proposed depth's outcome, with every other depth's beside it. None where the
-    record has no latent of the proposed depth."""
+    record has no latent of the proposed depth.
+
+    Parameters
+    ----------
+    comparisons : dict of int to Comparison
+        Per depth, its `compare` result.
+    proposed : int
+        The paper's proposed depth (`paper.reported.PROPOSED_DEPTH`).
+
+    Returns
+    -------
+    Finding or None
+        The proposed depth's outcome (by its per-image ratio's interval against 1), what it measured, and what
+        would decide (`DECIDE`).
+
+    Examples
+    --------
+    >>> ratio, png = Ratio(0.72, 0.67, 0.77, 3), Ratio(0.15, 0.14, 0.17, 3)
+    >>> depth3 = Comparison(3, 310.0, 30.0, 0.9, 1, "JPEG at 80", 430.0, 31.0, ratio, png)
+    >>> found = finding({3: depth3}, proposed=3)
+    >>> found.outcome, found.effect
+    ('reproduced', 'depth 3: latent / JPEG at 80 0.72× [0.67, 0.77] per image, at 30.0 dB (PNG: 0.15× [0.14, 0.17])')
+    >>> finding({3: depth3}, proposed=2) is None
+    True
+    """
     main = comparisons.get(proposed)
     if main is None:
         return None
@@ -201,7 +268,31 @@ def finding(comparisons: dict[int, Comparison], proposed: int) -> Finding | None
 def from_shapes(latent_bytes: dict[int, float], image_bytes: float, proposed: int) -> Finding:
     """Without the compression step's record: each depth's uint8 latent from its layer shapes (exact, no images
     involved) against the raw 8-bit image. Larger than the raw image compresses nothing, whatever a codec does;
-    smaller, the codecs at equal quality are still to be measured."""
+    smaller, the codecs at equal quality are still to be measured.
+
+    Parameters
+    ----------
+    latent_bytes : dict of int to float
+        Per depth, the bytes of its uint8 latent; must hold `proposed`.
+    image_bytes : float
+        The bytes of the raw 8-bit image.
+    proposed : int
+        The paper's proposed depth.
+
+    Returns
+    -------
+    Finding
+        *not reproduced* where the proposed depth's latent is larger than the image; else *inconclusive (no codec
+        measured)*.
+
+    Examples
+    --------
+    >>> from_shapes({2: 2048.0, 3: 512.0}, 1024.0, proposed=2).outcome
+    'not reproduced'
+    >>> found = from_shapes({2: 2048.0, 3: 512.0}, 1024.0, proposed=3)
+    >>> found.outcome, found.effect
+    ('inconclusive (no codec measured)', 'depth 3: latent 0.5× the raw image (from the shapes)')
+    """
     test = f"bytes per image from the layer shapes: the depth-{proposed} uint8 latent against the raw 8-bit image"
     mine = latent_bytes[proposed]
     others = "; ".join(f"depth {d} {b / image_bytes:.3g}×" for d, b in sorted(latent_bytes.items()) if d != proposed)

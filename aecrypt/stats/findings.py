@@ -89,6 +89,29 @@ class Coverage:
 
 
 def coverage(table: pd.DataFrame) -> Coverage:
+    """How many of a results table's planned runs finished, and which did not.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per planned run, with columns label, seed and status ("ok" finished; "skipped" was never
+        planned; anything else failed).
+
+    Returns
+    -------
+    Coverage
+        The planned runs (all but the skipped), those finished, and each other run as "label · seed N (status)"
+        (seed "?" where it is missing).
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"label": ["A", "A", "B", "B"], "seed": [0, 1, 0, None],
+    ...                      "status": ["ok", "failed", "ok", "skipped"]})
+    >>> coverage(runs)
+    Coverage(planned=3, finished=2, missing=['A · seed 1 (failed)'])
+    >>> coverage(runs).sentence()
+    '2 of 3 runs finished; not in n: A · seed 1 (failed).'
+    """
     runs = table[table["status"] != "skipped"]
     bad = runs[runs["status"] != "ok"]
     names = [f"{r.label} · seed {_int(r.seed)} ({r.status})" for r in bad.itertuples()]

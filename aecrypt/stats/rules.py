@@ -89,7 +89,32 @@ BY_NAME = {rule.name: rule for rule in RULES}
 
 
 def rule(name: str) -> Rule:
-    """The rule called `name`; a one-line error listing the valid names otherwise."""
+    """The rule called `name`; a one-line error listing the valid names otherwise.
+
+    Parameters
+    ----------
+    name : str
+        A claim's name, as in `RULES` (e.g. "best ROC curve", "depth").
+
+    Returns
+    -------
+    Rule
+        The claim's rule: its kind, the combination the paper names (None where it names none), the metric a
+        named best is tested on, and its test.
+
+    Raises
+    ------
+    UsageError
+        For a name no rule has.
+
+    Examples
+    --------
+    >>> r = rule("best ROC curve")
+    >>> r.kind, r.label, r.metric
+    ('best', 'MSLE+Adagrad+ReLU+2', 'auc')
+    >>> rule("depth").kind
+    'depth'
+    """
     if name not in BY_NAME:
         raise UsageError(f"unknown claim rule {name!r}; valid: {', '.join(BY_NAME)}")
     return BY_NAME[name]

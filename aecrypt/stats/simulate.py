@@ -168,7 +168,30 @@ def _epoch_spread(build: Build) -> float | None:
 def image_shares(build: Build) -> tuple[float, float]:
     """How the per-image variation of the runs' scores splits: the mean correlation of two runs' residuals
     (each score less its class's mean) between combinations (the part every run shares: an image hard for
-    all), and what two runs of the same combination share beyond it (the part more seeds cannot shrink)."""
+    all), and what two runs of the same combination share beyond it (the part more seeds cannot shrink).
+
+    Parameters
+    ----------
+    build : Build
+        Runs of at least two combinations, at least two runs of one, with aligned per-image scores and labels
+        (`Build.aligned()` not None: runs that scored the same test images). Runs with one score for every
+        image are left out.
+
+    Returns
+    -------
+    between : float
+        The mean residual correlation of two runs of different combinations.
+    within : float
+        The mean correlation of two runs of one combination less `between`, at least 0.
+
+    Examples
+    --------
+    On a simulated build, the shares the model drew it with (0.40 and 0.21) come back:
+
+    >>> model = NoiseModel.default().only(["MSE+Adam+ReLU+2", "MSE+Adam+ReLU+3"]).with_design(n_test=200)
+    >>> [round(share, 2) for share in image_shares(simulate(model, np.random.default_rng(0)))]
+    [0.39, 0.23]
+    """
     aligned = build.aligned()
     y, scores = aligned["label"][0].astype(bool), aligned["score"].copy()
     for group in (y, ~y):
@@ -200,7 +223,38 @@ def simulate(
 ) -> Build:
     """One simulated build: every combination at `seeds` (the model's) training seeds on one test split. Its
     per-image values are held as the build's aligned matrices (`images`) and, with `frames`, also as each run's
-    table like scores.csv (the calibration skips those: they cost half its time)."""
+    table like scores.csv (the calibration skips those: they cost half its time).
+
+    Parameters
+    ----------
+    model : NoiseModel
+        The combinations' true means and spreads, the noise and the test split.
+    rng : numpy.random.Generator
+        Draws everything: the same generator state gives the same build.
+    seeds : int, optional
+        Training seeds per combination; the model's `seeds` where None (or 0).
+    images : bool, optional
+        Keep the aligned per-image matrices (score, se, ae, label) and each run's DeLong components, which
+        the claim tests' test-split variance needs; False: the runs' values only.
+    frames : bool, optional
+        With `images`, also give each run a per-image table (image, label, score, se, ae).
+
+    Returns
+    -------
+    Build
+        The runs, combination by combination in the model's order, seeds 0, 1, ...; each run's values hold
+        its combination's parts (loss, optimizer, activation, depth), mse, mae, accuracy, auc and the
+        not-trained bars (mse_mean_image, ssim, ssim_mean_image).
+
+    Examples
+    --------
+    >>> model = NoiseModel.default().only(["MSE+Adam+ReLU+2", "MSE+Adam+ReLU+3"]).with_design(n_test=200)
+    >>> build = simulate(model, np.random.default_rng(0))
+    >>> build.labels, len(build.runs), build.aligned()["score"].shape
+    (['MSE+Adam+ReLU+2', 'MSE+Adam+ReLU+3'], 6, (6, 200))
+    >>> round(build.mean("MSE+Adam+ReLU+2", "auc"), 3)
+    0.65
+    """
     seeds = seeds or model.seeds
     n, labels = model.n_test, list(model.combinations)
     positives = round(n * model.positive_share)
@@ -277,7 +331,26 @@ def own_split_sd(model: NoiseModel, auc: float) -> tuple[float, float]:
     seed SD already holds beside the training seed's part. For the AUC, DeLong's variance of a binormal AUC
     (each structural component Φ of a normal: variance Φ₂(h, h; ½) − A², with h = μ/√2 and A = Φ(h), by Owen's
     T) times the run's own share of the image-level variance; for log10 MSE, the delta method on log-normal
-    per-image errors."""
+    per-image errors.
+
+    Parameters
+    ----------
+    model : NoiseModel
+        Its test split (`n_test`, `positive_share`), its image-level shares (`shared`, `combination`) and the
+        spread of per-image errors (`error_spread`).
+    auc : float
+        The run's true AUC; clipped to [0.02, 0.98], as `simulate` clips it.
+
+    Returns
+    -------
+    tuple of float
+        (SD of the run's AUC, SD of its log10 MSE) from its own share of the test images' noise.
+
+    Examples
+    --------
+    >>> [round(sd, 4) for sd in own_split_sd(NoiseModel.default(), 0.6)]
+    [0.0086, 0.0023]
+    """
     n1 = round(model.n_test * model.positive_share)
     n0 = model.n_test - n1
     own = 1 - model.shared - model.combination
@@ -299,7 +372,38 @@ def with_epochs(
 ) -> Build:
     """The build's runs with training and validation losses at the checkpoints: each step multiplies a
     combination's training loss by 10^falls[label] (0: no change), its validation loss by 10^val_falls (None: as
-    the training loss), each with its seed's noise (SD `spread` in log10: a build's `epoch_spread`)."""
+    the training loss), each with its seed's noise (SD `spread` in log10: a build's `epoch_spread`).
+
+    Parameters
+    ----------
+    build : Build
+        The runs to give losses; changed in place.
+    rng : numpy.random.Generator
+        Draws the noise.
+    falls : dict of str to float
+        Per combination label, the change of log10 training loss per checkpoint step (negative: a fall);
+        combinations not named do not change.
+    checkpoints : sequence of int, optional
+        The epochs the losses are logged at; at the first, each loss is about 0.1 (log10 −1).
+    val_falls : float or None, optional
+        One change of log10 validation loss per step for every combination; None: each its training loss's.
+    spread : float, optional
+        SD in log10 of each logged loss about its level.
+
+    Returns
+    -------
+    Build
+        `build` itself, each run's values now holding loss_at_C and val_loss_at_C for every checkpoint C.
+
+    Examples
+    --------
+    >>> model = NoiseModel.default().only(["MSE+Adam+ReLU+2", "MSE+Adam+ReLU+3"]).with_design(n_test=200)
+    >>> build = with_epochs(simulate(model, np.random.default_rng(0)), np.random.default_rng(1),
+    ...                     {"MSE+Adam+ReLU+2": -0.3})
+    >>> falls = [r.values["loss_at_5"] / r.values["loss_at_2"] for r in build.runs]
+    >>> [round(f, 2) for f in falls[::3]]  # the first seed of each combination
+    [0.51, 1.01]
+    """
     for run in build.runs:
         for kind in ("loss", "val_loss"):
             step = falls.get(run.label, 0.0) if kind == "loss" or val_falls is None else val_falls

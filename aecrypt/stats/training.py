@@ -45,18 +45,75 @@ RULE = "beats the training set's mean image on neither test MSE nor SSIM"
 def not_trained(frame: pd.DataFrame) -> pd.Series:
     """Per row of a results table: True where the autoencoder beat the mean image on neither measure (its MSE
     not below `mse_mean_image`, its SSIM not above `ssim_mean_image`; MSE alone where a run recorded no SSIM
-    reference). Rows without the MSE reference (a baseline, a run recorded before it) read False."""
+    reference). Rows without the MSE reference (a baseline, a run recorded before it) read False.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A results table, one row per run, with columns mse and mse_mean_image and, where recorded, ssim and
+        ssim_mean_image; a missing or non-finite value counts as not recorded.
+
+    Returns
+    -------
+    pandas.Series of bool
+        Indexed as `frame`.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"mse": [0.01, 0.06, 0.06, 0.06], "mse_mean_image": [0.03, 0.03, 0.03, None],
+    ...                       "ssim": [0.9, 0.2, None, 0.2], "ssim_mean_image": [0.56] * 4})
+    >>> not_trained(frame).tolist()
+    [False, True, True, False]
+    """
     return pd.Series([_run_not_trained(row) for row in frame.to_dict("records")], index=frame.index, dtype=bool)
 
 
 def mark(frame: pd.DataFrame) -> pd.DataFrame:
-    """The table with a `not_trained` column (see `not_trained`)."""
+    """The table with a `not_trained` column (see `not_trained`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A results table, as `not_trained` reads it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of `frame` with a bool column `not_trained` added (or replaced).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"label": ["A", "B"], "mse": [0.01, 0.06], "mse_mean_image": [0.03, 0.03],
+    ...                       "ssim": [0.9, 0.2], "ssim_mean_image": [0.56, 0.56]})
+    >>> mark(frame)[["label", "not_trained"]]
+      label  not_trained
+    0     A        False
+    1     B         True
+    """
     return frame.assign(not_trained=not_trained(frame))
 
 
 def ae_steps(frame: pd.DataFrame) -> int | None:
     """The optimizer steps the build's autoencoders took (the most common count over its runs; None where no
-    run recorded it)."""
+    run recorded it).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A results table, with the runs' steps in column ae_steps (missing values ignored).
+
+    Returns
+    -------
+    int or None
+        The most common count, the smallest where counts tie; None without the column or any value in it.
+
+    Examples
+    --------
+    >>> ae_steps(pd.DataFrame({"ae_steps": [60, 60, 48, None]}))
+    60
+    >>> ae_steps(pd.DataFrame({"mse": [0.01]})) is None
+    True
+    """
     if "ae_steps" not in frame or frame["ae_steps"].dropna().empty:
         return None
     return int(frame["ae_steps"].dropna().astype(int).mode().iloc[0])
@@ -64,14 +121,60 @@ def ae_steps(frame: pd.DataFrame) -> int | None:
 
 def run_steps(ok: pd.DataFrame, settings: Profile) -> pd.Series:
     """Per finished run (a results table's rows): its autoencoder's optimizer steps, as the run recorded them or,
-    for a run recorded before they were, as its epochs, training images and batch size give them."""
+    for a run recorded before they were, as its epochs, training images and batch size give them.
+
+    Parameters
+    ----------
+    ok : pandas.DataFrame
+        The finished runs, with column n_train and, where recorded, ae_steps.
+    settings : Profile
+        The profile the runs ran with: `settings.budget(n_train).steps` fills a missing ae_steps.
+
+    Returns
+    -------
+    pandas.Series of float
+        The steps, indexed as `ok`.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from aecrypt.profiles import get_profile
+    >>> settings = replace(get_profile("default"), ae_epochs=10, batch_size=32)
+    >>> run_steps(pd.DataFrame({"n_train": [320, 320], "ae_steps": [None, 120]}), settings).tolist()
+    [100.0, 120.0]
+    """
     planned = ok["n_train"].map(lambda n: settings.budget(int(n)).steps)
     return (ok["ae_steps"].fillna(planned) if "ae_steps" in ok else planned).astype(float)
 
 
 def budget_sentence(ok: pd.DataFrame, settings: Profile) -> str:
     """What a page says of its trained models' length: the autoencoders' steps against the paper's, the
-    classifiers' steps, and how many runs did not train."""
+    classifiers' steps, and how many runs did not train.
+
+    Parameters
+    ----------
+    ok : pandas.DataFrame
+        The finished runs: n_train, and where recorded ae_steps, clf_steps and the columns `not_trained`
+        reads.
+    settings : Profile
+        The profile the runs ran with (for steps a run did not record: `run_steps`).
+
+    Returns
+    -------
+    str
+        One sentence, the most common step counts quoted; '' where `ok` is empty.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from aecrypt.profiles import get_profile
+    >>> settings = replace(get_profile("default"), ae_epochs=10, batch_size=32)
+    >>> ok = pd.DataFrame({"n_train": [192] * 3, "ae_steps": [60, 60, 60], "clf_steps": [200] * 3,
+    ...                    "mse": [0.01, 0.06, 0.02], "mse_mean_image": [0.03] * 3})
+    >>> budget_sentence(ok, settings)
+    "Autoencoders trained for 60 steps, 0.66 % of the paper's 9,150; classifiers trained for 200 steps; 1 of 3 runs did
+    not train (hatched in the figures)."
+    """
     if ok.empty:
         return ""
     steps = run_steps(ok, settings)
@@ -85,14 +188,51 @@ def budget_sentence(ok: pd.DataFrame, settings: Profile) -> str:
 
 
 def collapsed(frame: pd.DataFrame) -> dict[str, tuple[int, int]]:
-    """{combination: (runs not trained, runs)} for every combination with at least one run not trained."""
+    """{combination: (runs not trained, runs)} for every combination with at least one run not trained.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A results table with a label column (the combination) and the columns `not_trained` reads.
+
+    Returns
+    -------
+    dict of str to tuple of int
+        In the order the combinations first appear; empty where every run trained.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"label": ["A", "A", "B"], "mse": [0.01, 0.06, 0.02], "mse_mean_image": [0.03] * 3})
+    >>> collapsed(frame)
+    {'A': (1, 2)}
+    """
     marked = mark(frame)
     counts = marked.groupby("label", sort=False)["not_trained"].agg(["sum", "size"])
     return {label: (int(r["sum"]), int(r["size"])) for label, r in counts.iterrows() if r["sum"] > 0}
 
 
 def collapsed_runs(build: Build) -> dict[str, tuple[int, int]]:
-    """`collapsed` for the runs of a `components.Build` (a simulated build has no results table)."""
+    """`collapsed` for the runs of a `components.Build` (a simulated build has no results table).
+
+    Parameters
+    ----------
+    build : Build
+        The runs; each run's values read as a results row is by `not_trained`.
+
+    Returns
+    -------
+    dict of str to tuple of int
+        {combination: (runs not trained, runs)}, in the build's order, for every combination with at least one
+        run not trained.
+
+    Examples
+    --------
+    >>> from aecrypt.stats.components import Run
+    >>> runs = [Run("A", 0, {"mse": 0.01, "mse_mean_image": 0.03}), Run("A", 1, {"mse": 0.05, "mse_mean_image": 0.03}),
+    ...         Run("B", 0, {"mse": 0.02, "mse_mean_image": 0.03})]
+    >>> collapsed_runs(Build(runs))
+    {'A': (1, 2)}
+    """
     out = {}
     for label in build.labels:
         runs = build.of(label)
