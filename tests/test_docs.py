@@ -1,6 +1,6 @@
 """The public functions of the documented modules say what they take and give, as scikit-image documents its
 metrics (Parameters, Returns, a short example), and every example runs and prints what it says: every module of
-paper/, data/ and stats/ but those NOT_YET names (a new module is documented from the start)."""
+paper/, data/ and stats/."""
 
 from __future__ import annotations
 
@@ -11,18 +11,12 @@ import pkgutil
 
 import pytest
 
-#: The packages whose public functions are documented, and the modules of theirs not written up yet (each says why).
+#: The packages whose public functions are documented: every module of theirs, a new one from the start.
 PACKAGES = ("aecrypt.paper", "aecrypt.data", "aecrypt.stats")
-NOT_YET = {
-    "aecrypt.paper.experiment": "the run's own steps (Keras models and their training): issue 31, item 5, left",
-    "aecrypt.paper.models": "the Keras builders: issue 31, item 5, left",
-    "aecrypt.paper.runplots": "the run notebook's figures: issue 31, item 5, left",
-}
 DOCUMENTED = [
     f"{package}.{m.name}"
     for package in PACKAGES
     for m in pkgutil.iter_modules(importlib.import_module(package).__path__)
-    if f"{package}.{m.name}" not in NOT_YET
 ]
 
 

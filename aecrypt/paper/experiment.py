@@ -117,12 +117,65 @@ class Split:
 
 def start(cfg: RunConfig) -> None:
     """Seed every generator with the training seed and set the profile's precision policy; the same config
-    then gives the same metrics on CPU. (The data, its split and the key follow the data seed.)"""
+    then gives the same metrics on CPU. (The data, its split and the key follow the data seed.)
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run: its `seed` seeds Python's, NumPy's and the backend's generators (keras.utils.set_random_seed);
+        its profile's `dtype_policy` becomes Keras' global dtype policy.
+
+    Returns
+    -------
+    None
+        Process-wide state is set.
+
+    Examples
+    --------
+    >>> cfg = RunConfig(profile="tiny", data="synthetic", seed=3)
+    >>> start(cfg)
+    >>> keras.mixed_precision.global_policy().name
+    'float32'
+    >>> first = np.random.random()
+    >>> start(cfg)
+    >>> np.random.random() == first
+    True
+    """
     keras.mixed_precision.set_global_policy(cfg.settings.dtype_policy)
     keras.utils.set_random_seed(cfg.seed)
 
 
 def load_data(cfg: RunConfig) -> Split:
+    """The run's images and their train / val / test split, both drawn from the data seed.
+
+    The profile's exact split sizes, where it has them, split the images (patient-wise on real data), else its
+    test and validation fractions do (`data.splits`). A run at a smaller size than its profile's (an override)
+    says so in the data set's notes.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run: its `data` source, `data_seed` and profile settings (size, number of images, split).
+
+    Returns
+    -------
+    Split
+        The `Dataset` (float32 images in [0, 1], labels, keys) and the indices of each part, "train", "val" and
+        "test"; `Split.x(part)` gives a part's images as (n, size, size, 1).
+
+    Raises
+    ------
+    UsageError
+        For a data source that cannot be read or split.
+
+    Examples
+    --------
+    >>> split = load_data(RunConfig(profile="tiny", data="synthetic"))
+    >>> {part: len(index) for part, index in split.index.items()}
+    {'train': 72, 'val': 18, 'test': 30}
+    >>> split.x("train").shape, split.x("train").dtype, split.keys("test")[:2].tolist()
+    ((72, 32, 32, 1), dtype('float32'), ['phantom0', 'phantom4'])
+    """
     p = cfg.settings
     ds = load_dataset(cfg.data, p.size, p.images_for(cfg.data), cfg.data_seed)
     if p.size != (profile_size := get_profile(cfg.profile).size):
@@ -168,6 +221,41 @@ class Trained:
 
 
 def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained:
+    """Build the combination's autoencoder and train it once, for the profile's `ae_epochs`, to reproduce the
+    training images (validated on the "val" part), shuffled, in the profile's batches.
+
+    Call `start` first: the initial weights and the order of the images follow the generators' state.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run: its loss, optimizer (with `learning_rate` if set), depth, activation, bottleneck and profile.
+    split : Split
+        From `load_data`.
+    verbose : int, optional
+        Keras' fit verbosity: 0 silent, 1 a progress bar, 2 a line per epoch.
+
+    Returns
+    -------
+    Trained
+        The trained `models.Autoencoder` and its history: one row per epoch, with the model ("autoencoder"),
+        the epoch (from 1), loss, mae, mse, their val_ values and the epoch's wall seconds.
+
+    Raises
+    ------
+    AecryptError
+        Where the training loss becomes NaN or infinite (the run diverged): training stops at that epoch.
+
+    Examples
+    --------
+    >>> cfg = RunConfig(profile="tiny", data="synthetic", depth=2, overrides={"n_images": 24, "ae_epochs": 1})
+    >>> start(cfg)
+    >>> trained = train_autoencoder(cfg, load_data(cfg))
+    >>> trained.ae.autoencoder.name, len(trained.history), bool(np.isfinite(trained.history["loss"]).all())
+    ('autoencoder_d2', 1, True)
+    >>> list(trained.history.columns)
+    ['model', 'epoch', 'loss', 'mae', 'mse', 'val_loss', 'val_mae', 'val_mse', 'seconds']
+    """
     p = cfg.settings
     ae = models.build_autoencoder(p.size, cfg.depth, cfg.activation, cfg.bottleneck)
     models.compile_autoencoder(
@@ -220,7 +308,47 @@ def retrieve(cfg: RunConfig, trained: Trained, split: Split) -> Retrieved:
     memory holds the retrieved images (the size of the data set) and one chunk of latents, never all.
     The first cipher.CHECK_IMAGES test images are also decoded without the cipher (in one batch of their own, both
     ways), to measure what the cipher alone changes. With `cfg.with_cipher` False the decoder gets the latents
-    themselves (the reference run)."""
+    themselves (the reference run).
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run: its depth and bottleneck (the latent's shape), `with_cipher`, and the key: `key_image` if set,
+        else drawn from `data_seed`.
+    trained : Trained
+        The autoencoder (`train_autoencoder`); only its encoder and decoder are used.
+    split : Split
+        From `load_data`.
+
+    Returns
+    -------
+    Retrieved
+        The retrieved images of each part, (n, size, size, 1) float32 in the order of `split.index`; the
+        latent's shape; the largest |decrypt(encrypt(z)) − z| (0 without the cipher); the share of latent
+        entries with z + K < 0; the largest pixel difference the cipher makes (0 without it); and the first
+        `N_SAMPLES` test images at every stage (`samples`, for Fig. 4).
+
+    Examples
+    --------
+    An untrained autoencoder, to keep it quick:
+
+    >>> cfg = RunConfig(profile="tiny", data="synthetic", depth=2, overrides={"n_images": 24})
+    >>> start(cfg)
+    >>> split = load_data(cfg)
+    >>> trained = Trained(models.build_autoencoder(32, depth=2), pd.DataFrame())
+    >>> r = retrieve(cfg, trained, split)
+    >>> {part: x.shape for part, x in r.images.items()}, r.latent_shape
+    ({'train': (14, 32, 32, 1), 'val': (4, 32, 32, 1), 'test': (6, 32, 32, 1)}, (16, 16, 64))
+    >>> r.cipher_max_error < 1e-5, r.domain_violations, r.pixel_max_difference < 1e-5, r.samples["retrieved"].shape
+    (True, 0.0, True, (4, 32, 32))
+    >>> sorted(r.samples)
+    ['decrypted_as_written', 'encrypted_channel0', 'encrypted_mean', 'key', 'labels', 'latent_channel0',
+     'latent_mean', 'original', 'retrieved', 'without_cipher']
+    >>> reference = retrieve(RunConfig(profile="tiny", data="synthetic", depth=2, with_cipher=False,
+    ...                                overrides={"n_images": 24}), trained, split)
+    >>> reference.cipher_max_error, reference.pixel_max_difference
+    (0.0, 0.0)
+    """
     p = cfg.settings
     enc, dec = trained.ae.encoder, trained.ae.decoder
     shape = choices.latent_shape(p.size, cfg.depth, cfg.bottleneck)
@@ -288,7 +416,40 @@ class Classified:
 
 
 def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, name="classifier") -> Classified:
-    """Train the fixed two-layer CNN and score the test split."""
+    """Train the fixed two-layer CNN and score the test split.
+
+    The generators are seeded with `cfg.seed` + 1 first, so the classifier starts from the same weights whatever
+    ran before it; it trains for the profile's `clf_epochs`, shuffled, in the profile's batches.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run: its seed and profile (image size, epochs, batch size).
+    train_x, val_x, test_x : ndarray
+        Images, (n, size, size, 1) with the profile's size, values in [0, 1].
+    train_y, val_y, test_y : ndarray
+        Their labels, (n,), 1 for positive and 0 for negative.
+    name : str, optional
+        The model's name in the history's "model" column.
+
+    Returns
+    -------
+    Classified
+        The history (one row per epoch: model, epoch, accuracy, loss, their val_ values, seconds), the test
+        images' probabilities of positive, the train and test accuracy at a threshold of 0.5, and the model;
+        `extra` is empty.
+
+    Examples
+    --------
+    >>> cfg = RunConfig(profile="tiny", data="synthetic", overrides={"clf_epochs": 1})
+    >>> x = np.random.default_rng(0).random((8, 32, 32, 1), dtype=np.float32)
+    >>> y = np.array([0, 1] * 4)
+    >>> clf = classify(cfg, x, y, x[:4], y[:4], x[4:], y[4:], name="demo")
+    >>> clf.scores.shape, bool(((clf.scores >= 0) & (clf.scores <= 1)).all()), 0 <= clf.test_accuracy <= 1
+    ((4,), True, True)
+    >>> list(clf.history.columns), clf.history["model"].tolist()
+    (['model', 'epoch', 'accuracy', 'loss', 'val_accuracy', 'val_loss', 'seconds'], ['demo'])
+    """
     p = cfg.settings
     keras.utils.set_random_seed(cfg.seed + 1)  # same initial weights whatever the autoencoder did
     model = models.build_classifier(p.size)
@@ -320,6 +481,34 @@ def _scores(model: keras.Model, x: np.ndarray) -> np.ndarray:
 
 
 def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Classified:
+    """The classifier trained, validated and tested on the retrieved images of each part (`classify`).
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run.
+    retrieved : Retrieved
+        From `retrieve`: the images the classifier sees.
+    split : Split
+        From `load_data`: the labels of those images.
+
+    Returns
+    -------
+    Classified
+        As `classify` returns it, named "classifier" in its history.
+
+    Examples
+    --------
+    An untrained autoencoder, to keep it quick:
+
+    >>> cfg = RunConfig(profile="tiny", data="synthetic", depth=2, overrides={"n_images": 24, "clf_epochs": 1})
+    >>> start(cfg)
+    >>> split = load_data(cfg)
+    >>> retrieved = retrieve(cfg, Trained(models.build_autoencoder(32, depth=2), pd.DataFrame()), split)
+    >>> clf = classify_retrieved(cfg, retrieved, split)
+    >>> clf.history["model"].tolist(), clf.scores.shape, len(split.index["test"])
+    (['classifier'], (6,), 6)
+    """
     r = retrieved.images
     return classify(cfg, r["train"], split.y("train"), r["val"], split.y("val"), r["test"], split.y("test"))
 
@@ -328,7 +517,29 @@ def classify_original(cfg: RunConfig, split: Split) -> Classified:
     """The same classifier on the original images: what the autoencoder and cipher cost it. Run once
     per (data, profile, training seed) by notebooks/baseline.ipynb, not by every combination. With `cfg.codec`
     every image goes through that codec first (trained and tested on what the codec gives back): the
-    classifier at a codec's rate, beside the autoencoder's at the same bytes."""
+    classifier at a codec's rate, beside the autoencoder's at the same bytes.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run: its seed, profile and `codec` ("" for the images themselves, or e.g. "webp:37").
+    split : Split
+        From `load_data`.
+
+    Returns
+    -------
+    Classified
+        As `classify` returns it, named "classifier_original" in its history. With a codec, `extra` holds the
+        codec, its mean bits per pixel over the test images' files ("codec_bpp") and the mse, mae, psnr and
+        ssim of the test images it gives back; without one, `extra` is empty.
+
+    Examples
+    --------
+    >>> cfg = RunConfig(profile="tiny", data="synthetic", codec="png", overrides={"n_images": 24, "clf_epochs": 1})
+    >>> clf = classify_original(cfg, load_data(cfg))
+    >>> clf.history["model"].tolist(), sorted(clf.extra), clf.extra["codec"], clf.extra["psnr"] > 50
+    (['classifier_original'], ['codec', 'codec_bpp', 'mae', 'mse', 'psnr', 'ssim'], 'png', True)
+    """
     x = {part: split.x(part) for part in PARTS}
     extra = {}
     if cfg.codec:
@@ -355,7 +566,28 @@ def classify_original(cfg: RunConfig, split: Split) -> Classified:
 
 def cipher_timing(latent_shape: tuple[int, ...], repeats: int = 20, seed: int = 0) -> dict[str, float]:
     """Seconds to encrypt + decrypt one latent with the paper's cipher and with AES-256-GCM (`cryptography`
-    on the latent's bytes, a fresh nonce each time: the link's packet framing is not a run's concern)."""
+    on the latent's bytes, a fresh nonce each time: the link's packet framing is not a run's concern).
+
+    Parameters
+    ----------
+    latent_shape : tuple of int
+        One latent's (height, width, channels), e.g. `Retrieved.latent_shape`.
+    repeats : int, optional
+        Round trips timed per cipher, at least 1; the mean is reported.
+    seed : int, optional
+        Draws the latent (uniform in [0, 1)) and the paper cipher's key (`cipher.key_from_seed`).
+
+    Returns
+    -------
+    dict of str to float
+        "cipher_seconds_paper" and "cipher_seconds_aes_gcm": mean wall seconds of one encrypt + decrypt.
+
+    Examples
+    --------
+    >>> seconds = cipher_timing((8, 8, 64), repeats=2)
+    >>> sorted(seconds), all(s > 0 for s in seconds.values())
+    (['cipher_seconds_aes_gcm', 'cipher_seconds_paper'], True)
+    """
     import os
 
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -378,7 +610,36 @@ def cipher_timing(latent_shape: tuple[int, ...], repeats: int = 20, seed: int = 
 
 
 def classifier_metrics(split: Split, clf: Classified) -> dict:
-    """The classifier's test metrics, train and test accuracy, and the split sizes."""
+    """The classifier's test metrics, train and test accuracy, and the split sizes.
+
+    Parameters
+    ----------
+    split : Split
+        The data it was trained and tested on (`load_data`).
+    clf : Classified
+        From `classify`, `classify_retrieved` or `classify_original`.
+
+    Returns
+    -------
+    dict
+        `metrics.classification_metrics` of the test scores (recall, precision, f1, accuracy, auc);
+        train_accuracy and test_accuracy; n_train, n_val, n_test and n_test_positive; clf_seconds (its epochs'
+        wall seconds); clf_steps (its optimizer's steps, 0 without a model) and clf_images_seen (epochs × n_train);
+        and `clf.extra`.
+
+    Examples
+    --------
+    A classifier's result made up for the example: two epochs, and test scores that rank every positive first.
+
+    >>> split = load_data(RunConfig(profile="tiny", data="synthetic", overrides={"n_images": 24}))
+    >>> y = split.y("test")
+    >>> clf = Classified(pd.DataFrame({"seconds": [0.5, 0.25]}), np.where(y == 1, 0.8, 0.3), 0.9, 1.0)
+    >>> m = classifier_metrics(split, clf)
+    >>> m["auc"], m["n_train"], m["n_val"], m["n_test"], m["n_test_positive"]
+    (1.0, 14, 4, 6, 2)
+    >>> m["clf_seconds"], m["clf_steps"], m["clf_images_seen"]
+    (0.75, 0, 28)
+    """
     test_y = split.y("test")
     m = metrics.classification_metrics(test_y, clf.scores)
     m["train_accuracy"] = clf.train_accuracy
@@ -399,7 +660,24 @@ def _training_length(prefix: str, model: keras.Model | None, epochs: int, n_trai
 
 def mean_image_metrics(split: Split) -> dict[str, float]:
     """The test MSE, MAE, PSNR and SSIM of predicting the training set's pixel-wise mean image for every test
-    image: what an autoencoder that learned nothing image-specific scores (`stats.training`'s "not trained")."""
+    image: what an autoencoder that learned nothing image-specific scores (`stats.training`'s "not trained").
+
+    Parameters
+    ----------
+    split : Split
+        From `load_data`.
+
+    Returns
+    -------
+    dict of str to float
+        mse_mean_image, mae_mean_image, psnr_mean_image and ssim_mean_image (`metrics.reconstruction_metrics`).
+
+    Examples
+    --------
+    >>> split = load_data(RunConfig(profile="tiny", data="synthetic"))
+    >>> {k: round(v, 3) for k, v in mean_image_metrics(split).items()}
+    {'mse_mean_image': 0.007, 'mae_mean_image': 0.069, 'psnr_mean_image': 22.247, 'ssim_mean_image': 0.79}
+    """
     mean = split.x("train").mean(axis=0, dtype=np.float64).astype(np.float32)
     test = split.x("test")
     reference = metrics.reconstruction_metrics(test, np.broadcast_to(mean, test.shape))
@@ -407,6 +685,52 @@ def mean_image_metrics(split: Split) -> dict[str, float]:
 
 
 def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: Retrieved, clf: Classified) -> dict:
+    """A combination's run in numbers: the scalars its metrics.json holds besides the stage clock.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run: its profile's size and epoch checkpoints, and the data seed (the cipher timing's).
+    split : Split
+        From `load_data`.
+    trained : Trained
+        From `train_autoencoder`: its history must hold every checkpoint epoch of the profile.
+    retrieved : Retrieved
+        From `retrieve`.
+    clf : Classified
+        From `classify_retrieved`.
+
+    Returns
+    -------
+    dict
+        The retrieved test images' mse, mae, psnr and ssim against the originals; loss_at_<c> and
+        val_loss_at_<c> for each checkpoint epoch c, final_loss and final_val_loss; `classifier_metrics`;
+        ae_steps and ae_images_seen; `mean_image_metrics`; the cipher's checks (cipher_max_error,
+        cipher_domain_violations, cipher_pixel_max_difference); latent_elements, image_elements and their ratio;
+        seconds_per_epoch (the median epoch) and ae_seconds; and `cipher_timing` of the latent.
+
+    Examples
+    --------
+    An untrained autoencoder and made-up histories and scores, to keep it quick:
+
+    >>> cfg = RunConfig(profile="tiny", data="synthetic", depth=2, overrides={"n_images": 24})
+    >>> start(cfg)
+    >>> split = load_data(cfg)
+    >>> ae = models.build_autoencoder(32, depth=2)
+    >>> models.compile_autoencoder(ae, cfg.loss, cfg.optimizer)
+    >>> history = pd.DataFrame({"epoch": [1, 2], "loss": [0.04, 0.02], "val_loss": [0.05, 0.03], "seconds": [3.0, 1.0]})
+    >>> trained = Trained(ae, history)
+    >>> retrieved = retrieve(cfg, trained, split)
+    >>> y = split.y("test")
+    >>> clf = Classified(pd.DataFrame({"seconds": [0.5]}), np.where(y == 1, 0.8, 0.3), 0.9, 1.0)
+    >>> m = collect_metrics(cfg, split, trained, retrieved, clf)
+    >>> cfg.settings.checkpoints, m["loss_at_1"], m["val_loss_at_2"], m["final_loss"], m["seconds_per_epoch"]
+    ((1, 2), 0.04, 0.03, 0.02, 2.0)
+    >>> m["latent_elements"], m["image_elements"], m["latent_to_image_ratio"], m["ae_steps"], m["ae_images_seen"]
+    (16384, 1024, 16.0, 0, 28)
+    >>> m["auc"], m["cipher_domain_violations"], "psnr" in m and "ssim_mean_image" in m and "cipher_seconds_paper" in m
+    (1.0, 0.0, True)
+    """
     p = cfg.settings
     m: dict = {}
     m.update(metrics.reconstruction_metrics(split.x("test"), retrieved.images["test"]))
