@@ -638,3 +638,49 @@ def test_the_receivers_broker_admits_only_holders_of_the_key(ends, tmp_path):
         finally:
             rx.stop()
     assert refused == [True, True, True] and (report.sent, report.acknowledged) == (3, 3)
+
+
+def test_the_receivers_broker_disconnects_a_key_holder_publishing_more_than_a_packet_can_be(ends, tmp_path):
+    """Before: a client could publish any size (one 200 MiB message took the receiver to 2 GiB); the broker read
+    every byte before anything looked at it. Now a message longer than a packet the receiver could open (its run's
+    float32 latent or one of its images as PNG) closes that client's connection unread, and images still arrive.
+    The flooder is a process of its own, so that this process's memory is the receiver's and its broker's."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    receiver = endpoints.Receiver(ends.run, ends.key)
+    limit = receiver.largest_packet
+    sealed = endpoints.Sender(ends.run, ends.key, name="s").seal(ends.images[:1])[0]
+    assert len(sealed) <= limit < 4 * 1024 * 1024  # a real packet passes; the limit is the run's, not MAX_PAYLOAD
+    login = ends.key.broker_login()
+    flood = (
+        "import sys, time, paho.mqtt.client as paho\n"
+        "c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id='flooder')\n"
+        "c.username_pw_set(sys.argv[2], sys.argv[3])\n"  # a holder of the key: the login does not stop it
+        "gone = []\n"
+        "c.on_disconnect = lambda *a: gone.append(1)\n"
+        "c.connect('127.0.0.1', int(sys.argv[1]))\n"
+        "c.loop_start()\n"
+        "c.publish('t', bytes(64 * 1024 * 1024), qos=1)\n"  # 64 MiB in one message
+        "deadline = time.time() + 20\n"
+        "while not gone and time.time() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "print('disconnected' if gone else 'still connected')\n"
+    )
+    with brokers.EmbeddedBroker(login=login, max_packet=limit) as broker:
+        rx = receiving.LinkReceiver(receiver, tmp_path / "inbox", broker.address(), "t").start()
+        try:
+            before = psutil.Process().memory_info().rss
+            flooder = subprocess.run(
+                [sys.executable, "-c", flood, str(broker.port), *login], capture_output=True, text=True, timeout=60
+            )
+            grown = psutil.Process().memory_info().rss - before
+            images = endpoints.Sender(ends.run, ends.key, name="s").seal(ends.images[:3])
+            report = mqtt.send(images, broker.address(), "t", ends.key, 20)
+        finally:
+            rx.stop()
+    assert flooder.stdout.strip() == "disconnected", flooder.stdout + flooder.stderr
+    assert grown < 32 * 1024 * 1024, f"the receiver's process grew by {grown / 2**20:.0f} MiB"
+    assert (report.sent, report.acknowledged) == (3, 3)

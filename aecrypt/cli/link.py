@@ -68,9 +68,10 @@ def cmd_send(args) -> int:
     return 0 if report.acknowledged == report.sent else 1
 
 
-def _embedded_broker(args, login: tuple[str, str]):
+def _embedded_broker(args, login: tuple[str, str], max_packet: int):
     """receive without --broker: the embedded broker, on TLS where --broker-cert/--broker-key are given, admitting
-    only clients that log in with the key's login (`link.brokerlogin`)."""
+    only clients that log in with the key's login (`link.brokerlogin`), and no message longer than a packet the
+    receiver could open."""
     from aecrypt.link.addresses import DEFAULT_PORTS, BrokerTLS
     from aecrypt.link.brokers import EmbeddedBroker
 
@@ -82,7 +83,7 @@ def _embedded_broker(args, login: tuple[str, str]):
             raise UsageError("the receiver reaches its own TLS broker too: give --tls-ca (the CA of --broker-cert)")
         tls = BrokerTLS(args.broker_cert, args.broker_key, args.broker_client_ca)
     port = DEFAULT_PORTS["mqtts" if tls else "mqtt"] if args.port is None else args.port  # 0: any free port
-    return EmbeddedBroker(port, tls, login)
+    return EmbeddedBroker(port, tls, login, max_packet)
 
 
 def cmd_receive(args) -> int:
@@ -104,7 +105,8 @@ def cmd_receive(args) -> int:
         if args.broker:
             address = _with_login(parse_broker(args.broker, tls), rx_ends.key)
         else:
-            broker = stack.enter_context(_embedded_broker(args, rx_ends.key.broker_login()))
+            login = rx_ends.key.broker_login()
+            broker = stack.enter_context(_embedded_broker(args, login, rx_ends.largest_packet))
             address = broker.address(tls)
             print(f"embedded broker on {broker.url} (loopback only)", flush=True)
         rx = LinkReceiver(rx_ends, Path(args.output), address, args.topic, progress=True).start()

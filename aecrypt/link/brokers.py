@@ -45,10 +45,36 @@ class _LoopbackBroker:
         self.stop()
 
 
-def _amqtt_broker_class():
+class PacketTooLarge(ConnectionError):
+    """A client sent an MQTT packet longer than the broker takes: its connection is closed unread."""
+
+
+class _BoundedReader:
+    """amqtt's reader for one client, refusing any read longer than `limit` bytes before it reads (amqtt reads a
+    packet's body in one call of its declared length, so a 200 MiB PUBLISH would otherwise be held in memory)."""
+
+    def __init__(self, reader, limit: int):
+        self._reader, self.limit = reader, limit
+
+    async def read(self, n: int = -1) -> bytes:
+        if n < 0 or n > self.limit:
+            raise PacketTooLarge(f"a read of {n} bytes, over the {self.limit} this broker takes")
+        return await self._reader.read(n)
+
+    def feed_eof(self) -> None:
+        self._reader.feed_eof()
+
+
+#: What an MQTT PUBLISH adds to the packet it carries, at most: its fixed header and a topic of 65,535 bytes.
+MQTT_PUBLISH_OVERHEAD = 5 + 2 + 65_535 + 2
+
+
+def _amqtt_broker_class(max_packet: int | None = None):
     """amqtt's Broker, with mosquitto's rule for client certificates: required where a client CA is configured,
     not asked for where none is. amqtt 0.12 always asks and accepts a client without one (CERT_OPTIONAL), so a
-    CA it was not given fails a client that does present one, and a client CA does not make it required."""
+    CA it was not given fails a client that does present one, and a client CA does not make it required. With
+    `max_packet`, a client whose MQTT packet is longer is disconnected before the packet is read (amqtt has no
+    such limit)."""
     from amqtt.broker import Broker
     from amqtt.errors import MQTTError
     from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
@@ -61,6 +87,12 @@ def _amqtt_broker_class():
             context.verify_mode = ssl.CERT_REQUIRED if listener.get("cafile") else ssl.CERT_NONE
             return context
 
+        async def _client_connected(self, listener_name, reader, writer):
+            """amqtt's own, reading the client through `_BoundedReader` where the broker has a `max_packet`."""
+            if max_packet is not None:
+                reader = _BoundedReader(reader, max_packet + MQTT_PUBLISH_OVERHEAD)
+            await super()._client_connected(listener_name, reader, writer)
+
         async def _initialize_client_session(self, reader, writer, remote_address, remote_port):
             """amqtt 0.12.1's own, but a client is authenticated before its CONNECT touches any session: amqtt
             deletes or takes over the session of the CONNECT's client id first and authenticates after, so a client
@@ -70,6 +102,9 @@ def _amqtt_broker_class():
             except MQTTError:
                 await writer.close()  # as amqtt's own does for a malformed CONNECT
                 raise
+            except PacketTooLarge as exc:  # an MQTTError is what amqtt's caller handles (and frees the connection)
+                await writer.close()
+                raise MQTTError(f"refused {remote_address}:{remote_port}: {exc}") from None
             if not await self._authenticate(session, None):
                 handler.attach(session, reader, writer)
                 await handler.mqtt_connack_authorize(False)
@@ -113,11 +148,18 @@ GRACE_S = 0.5
 class EmbeddedBroker(_LoopbackBroker):
     """An amqtt broker in a thread of this process, listening on 127.0.0.1 only; TLS where given."""
 
-    def __init__(self, port: int | None = None, tls: BrokerTLS | None = None, login: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        tls: BrokerTLS | None = None,
+        login: tuple[str, str] | None = None,
+        max_packet: int | None = None,
+    ):
         """`login` (user, password; `keys.KeyFile.broker_login`): admit only clients that log in with it; None:
-        any local client (tests, benchmarks)."""
+        any local client (tests, benchmarks). `max_packet`: the longest message a client may publish, in bytes
+        (`endpoints.Receiver.largest_packet`); a client that sends a longer one is disconnected unread."""
         super().__init__(port, tls)
-        self.login = login
+        self.login, self.max_packet = login, max_packet
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="aecrypt-broker")
         self._broker = None
@@ -144,7 +186,7 @@ class EmbeddedBroker(_LoopbackBroker):
                 "topic-check": {"enabled": False},
             }
         self._thread.start()
-        broker_class = _amqtt_broker_class()
+        broker_class = _amqtt_broker_class(self.max_packet)
 
         async def start():
             self._broker = broker_class(config, loop=self._loop)

@@ -16,6 +16,7 @@ import numpy as np
 from aecrypt import UsageError
 from aecrypt.link import packets
 from aecrypt.link.keys import KeyFile
+from aecrypt.paper.choices import MAX_SIDE
 
 if TYPE_CHECKING:  # a run's models need TensorFlow; the PNG path of an installed `aecrypt[link]` has none
     from aecrypt.runs.trained import TrainedRun
@@ -117,6 +118,14 @@ class Receiver:
     @property
     def classifies(self) -> bool:
         return self.run is not None
+
+    @property
+    def largest_packet(self) -> int:
+        """The most bytes a packet this receiver could open takes: its run's float32 latent or the PNG of one of its
+        images; without a run, a PNG of the largest image a run may have (`choices.MAX_SIDE`)."""
+        if self.run is None:
+            return packets.largest_packet(None, MAX_SIDE)
+        return packets.largest_packet(self.run.packet_shapes["latent"][1:], self.run.size)
 
     def open(self, data: bytes) -> tuple[packets.Header, np.ndarray]:
         """Check and open one packet. Without a run, only PNG payloads, from any run (the key alone authenticates

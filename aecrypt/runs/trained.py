@@ -13,11 +13,10 @@ import pandas as pd
 
 from aecrypt import UsageError, paths, runtime
 from aecrypt.files import read_json
+from aecrypt.paper.choices import MAX_SIDE, MIN_SIDE
 from aecrypt.paths import RUN_FILES
 
 MODEL_FILES = RUN_FILES.models
-#: The image sides a run's config may give (the paper's is 200; no profile runs below 8 or above 4096).
-MIN_SIDE, MAX_SIDE = 8, 4096
 log = logging.getLogger(__name__)
 
 
