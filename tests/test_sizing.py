@@ -72,6 +72,7 @@ def test_a_prediction_counts_the_plan_and_grows_with_the_budget(tmp_path):
     assert now.steps == profile.ae_epochs * -(-profile.n_train // profile.batch_size)
     longer = sizing.predict(replace(profile, ae_epochs=2 * profile.ae_epochs), grid, "synthetic", costs, 2)
     assert longer.steps == 2 * now.steps and longer.sweep_s > now.sweep_s
+
     # the added epochs, exactly: each combination run's and each reference run's (at the paper's depth 3)
     def later(depth):
         row = costs.rows[depth]
