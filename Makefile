@@ -146,8 +146,8 @@ bench-stages: setup
 bench-cold: setup
 	$(BIN)/python benchmarks/coldbook.py --profile $(PROFILE) $(COLD_ARGS)
 
-# What the default can afford here: the cold make book of each candidate design, predicted from the stages record
-# and the last cold build (make bench-stages, make bench-cold), into results/sizing.json (seconds)
+# What the default can afford here: the cold make book of each candidate design, predicted from the last cold
+# build's runs and steps (make bench-cold first), into results/sizing.json (seconds)
 bench-size: setup
 	$(BIN)/python benchmarks/sizing.py --profile $(PROFILE)
 

@@ -14,7 +14,7 @@ the lower end is the one the claims are held to.
 >>> paper_budget().steps
 9150
 >>> budget_line(60)
-'trained for 60 steps, 0.66 % of the paper's 9,150'
+"trained for 60 steps, 0.66 % of the paper's 9,150"
 """
 
 from __future__ import annotations

@@ -135,7 +135,8 @@ PROFILES: dict[str, Profile] = {
             ae_epochs=PAPER_EPOCHS,
             default_data="synthetic",
             default_grid="paper.yaml",
-            description="the paper's scale: 200x200, 9000 images, 50 epochs (GPU territory)",
+            description="the paper's scale: 200x200, 9000 images, 50 epochs (GPU territory); on synthetic phantoms "
+            "unless DATA= names X-rays (the embedded set is 64x64, too small for it)",
             # Ten seeds: the calibration table (Calibration page) shows 3-5 seeds too few to decide the
             # best-combination and depth claims; 10 is where their power reaches the page's stated values.
             **_COMMON | {"seeds": 10},

@@ -49,6 +49,10 @@ def _timed(command: list[str], cwd: Path, env: dict, log) -> tuple[float, int]:
     return time.perf_counter() - started, status
 
 
+def _nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
 def around_sweep(steps: dict[str, float]) -> float:
     """Wall seconds of the steps after the sweep: the calibration and the audit together, then the rest in turn."""
     together = max(steps.get("calibration", 0.0), steps.get("audit", 0.0))
@@ -69,7 +73,10 @@ def main() -> int:
     clone = scratch / "aecrypt"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
     subprocess.run(["git", "-C", str(clone), "checkout", "--quiet", commit], check=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AECRYPT_") and k != "VIRTUAL_ENV"}
+    # a new user's shell: none of this checkout's settings, and none of make's own (variables given to `make
+    # bench-cold`, such as DATA=, would otherwise reach the clone's make book through MAKEFLAGS)
+    inherited = ("VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AECRYPT_") and k not in inherited}
     env["AECRYPT_MACHINE_RECORDS"] = str(scratch / "machine-records")  # a machine that has measured nothing
     steps_file = scratch / "steps.jsonl"
     clock = f"{sys.executable} {HERE / 'clock.py'} {steps_file}"
@@ -96,7 +103,7 @@ def main() -> int:
         "steps": steps,
         "around_sweep_s": round(around_sweep(steps), 1),
         "total_s": round(total, 1),
-        "status": status,
+        "status": status or int(bool(failed)),
     }
     if not status:  # the sweep's own runs, per depth, as `make bench-stages` reads its six: what bench-size scales
         entry["design"] = json.loads(
@@ -107,13 +114,15 @@ def main() -> int:
                 check=True,
             ).stdout
         )
-        entry["stages"] = stages.stage_rows(VARIANT, stages.runs_table(clone / "results", args.profile), math.nan)
+        rows = stages.stage_rows(VARIANT, stages.runs_table(clone / "results", args.profile), math.nan)
+        entry["stages"] = [{k: None if _nan(v) else v for k, v in r.items()} for r in rows]
     out = paths.coldbook_json()
     out.parent.mkdir(parents=True, exist_ok=True)
     record = json.loads(out.read_text()) if out.is_file() else {"builds": []}
-    record["builds"] = [b for b in record["builds"] if (b["commit"], b["profile"]) != (commit, args.profile)]
+    if not status:  # a failed build is kept beside the last good one of the same commit, never instead of it
+        record["builds"] = [b for b in record["builds"] if (b["commit"], b["profile"]) != (commit, args.profile)]
     record["builds"].append(entry)
-    out.write_text(json.dumps(record, indent=1))
+    out.write_text(json.dumps(record, indent=1, allow_nan=False))
     print(f"cold make book of {commit[:10]} (PROFILE={args.profile}) on {entry['cpu']}:")
     for name, seconds in steps.items():
         print(f"  {name:20} {seconds:7.1f} s")

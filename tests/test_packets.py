@@ -155,3 +155,16 @@ def test_png_payloads_carry_the_image_itself_and_are_authenticated_like_latents(
     paper_png = _field(data, 5, bytes([packets.CIPHERS["paper"]]))  # a png payload claimed for the paper's cipher
     with pytest.raises(packets.PacketError, match="png payload needs an AEAD cipher"):
         packets.parse(paper_png)
+
+
+def test_the_largest_packet_holds_a_png_of_noise_and_is_a_latents_size_exactly():
+    """The bound a receiver's broker refuses longer messages by: noise is the least compressible image, so its
+    sealed PNG must fit (and the bound must not be loose by more than zlib's and PNG's own overheads)."""
+    rng = np.random.default_rng(0)
+    ids = (bytes(32), bytes(8), bytes(8), bytes(8), 0)
+    for side in (8, 64, 300):
+        sealed = len(packets.seal(rng.random((1, side, side), dtype=np.float32), "aes-gcm", *ids, "png"))
+        bound = packets.largest_packet(None, side)
+        assert sealed <= bound <= sealed + side * side // 100 + 200, (side, sealed, bound)
+    latent = (16, 16, 64)
+    assert packets.largest_packet(latent, 32) == len(packets.seal(np.zeros((1, *latent), np.float32), "aes-gcm", *ids))

@@ -32,10 +32,10 @@ def test_the_autoencoder_scales_with_its_steps_and_retrieval_with_its_images():
     base = costs.run_seconds(3, 6, 10, 1903, 1.0)
     assert base == pytest.approx(1.22 + 0.02 + 14.87 + 5.34 + 6.32 + 0.34 + 0.76)  # the measured run, as measured
     # ten more epochs add ten of its later epochs (their mean, from the stage); twice the steps per epoch double
-    # the whole stage, its trace included
+    # every epoch, not what the first one costs beyond an epoch (the trace)
     later = (14.87 - 3.53) / 9
     assert costs.run_seconds(3, 6, 20, 1903, 1.0) - base == pytest.approx(10 * later)
-    assert costs.run_seconds(3, 12, 10, 1903, 1.0) - base == pytest.approx(14.87)
+    assert costs.run_seconds(3, 12, 10, 1903, 1.0) - base == pytest.approx(10 * later)
     # half the images retrieved halve retrieval; the classifier's work scales the classifier
     assert base - costs.run_seconds(3, 6, 10, 1903 // 2, 1.0) == pytest.approx(5.34 * (1 - (1903 // 2) / 1903))
     assert costs.run_seconds(3, 6, 10, 1903, 2.0) - base == pytest.approx(6.32)
@@ -54,7 +54,7 @@ def test_runs_go_to_the_first_free_worker_in_the_order_given():
 def test_a_record_without_the_per_epoch_costs_is_refused_with_what_to_run():
     record = _record()
     for row in record["stages"]:
-        row.pop("ae epoch", None)
+        row.pop("ae first epoch", None)
     with pytest.raises(UsageError, match="make bench-stages"):
         sizing.StageCosts.from_record(record)
     costs = sizing.StageCosts.from_record(_record())
@@ -81,7 +81,92 @@ def test_a_prediction_counts_the_plan_and_grows_with_the_budget(tmp_path):
     added = sum(profile.ae_epochs * later(spec.depth) for spec, _ in plan.runs)
     added += len(plan.seeds) * profile.ae_epochs * later(3)
     assert longer.core_s - now.core_s == pytest.approx(added)
+    # every other image tests where the design gives no count (the data set's size is the record's); a count cuts it
+    assert now.test_images == 1903 - profile.n_train - profile.n_val
     fewer = sizing.predict(replace(profile, n_test=400, n_images=None), grid, "synthetic", costs, 2)
-    assert fewer.test_images == 400 and fewer.sweep_s < now.sweep_s
+    assert fewer.sweep_s < now.sweep_s
+    assert now.core_s - fewer.core_s == pytest.approx(
+        sum(costs.rows[0 if s.is_baseline else s.depth].get("retrieve") or 0 for s, _ in plan.runs + plan.baselines)
+        * (1 - (400 + profile.n_train + profile.n_val) / 1903)
+        + len(plan.seeds) * costs.rows[3]["retrieve"] * (1 - (400 + profile.n_train + profile.n_val) / 1903)
+    )  # retrieval alone, by the images it passes
+    part = copy.deepcopy(_record())
+    part["design"]["n_test"] = 500
+    with pytest.raises(UsageError, match="measured on part of the data"):
+        sizing.predict(profile, grid, "synthetic", sizing.StageCosts.from_record(part), 2)
+    with pytest.raises(UsageError, match="another batch size"):
+        sizing.predict(replace(profile, batch_size=16), grid, "synthetic", costs, 2)
     with pytest.raises(UsageError, match="measured at 32², not 64²"):
         sizing.predict(replace(profile, size=64), grid, "synthetic", costs, 2)
+
+
+def test_the_clock_records_a_step_and_passes_its_status_on(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    clock = [sys.executable, str(paths.ROOT / "benchmarks" / "clock.py"), str(tmp_path / "steps.jsonl")]
+    failing = [sys.executable, "-c", "import sys, time; time.sleep(0.2); sys.exit(3)"]
+    assert subprocess.run([*clock, "audit", "--", *failing]).returncode == 3
+    assert subprocess.run([*clock, "pages", "--", sys.executable, "-c", "pass"]).returncode == 0
+    lines = [json.loads(line) for line in (tmp_path / "steps.jsonl").read_text().splitlines()]
+    assert [(e["step"], e["status"]) for e in lines] == [("audit", 3), ("pages", 0)]
+    assert lines[0]["seconds"] >= 0.2
+    assert subprocess.run([*clock, "audit", sys.executable], capture_output=True).returncode == 2  # no "--"
+
+
+def test_the_budget_section_reads_the_last_good_cold_build_and_says_when_nothing_fits(tmp_path):
+    """The Performance page's budget: a failed cold build is never the one shown, a sizing made from another
+    build says so, and where no design fits the page says which is cheapest."""
+    import json
+    from types import SimpleNamespace
+
+    from aecrypt.book.pages import performance
+
+    def build(commit, status, when):
+        steps = {"setup": 30.0, "sweep": 900.0, "audit": 60.0}
+        return {
+            "commit": commit,
+            "profile": "default",
+            "when": when,
+            "cpu": "a CPU",
+            "steps": steps,
+            "around_sweep_s": 60.0,
+            "total_s": 990.0,
+            "status": status,
+        }
+
+    builds = [build("a" * 40, 0, "2026-12-01T10:00:00+00:00"), build("b" * 40, 1, "2026-12-02T10:00:00+00:00")]
+    paths.coldbook_json(tmp_path).write_text(json.dumps({"builds": builds}))
+    design = {
+        "epochs": 5,
+        "training images": 192,
+        "test images": 400,
+        "steps": 30,
+        "runs": 59,
+        "sweep s": 900,
+        "depth 5": "seed 0 only",
+        "fits": False,
+    }
+    sizing_record = {
+        "cpu": "a CPU",
+        "workers": 2,
+        "target_s": sizing.COLD_BOOK_TARGET_S,
+        "around_s": 90.0,
+        "costs_from": "the runs of make bench-stages",
+        "cold_build": {
+            "commit": "c" * 40,
+            "when": "2026-11-30T10:00:00+00:00",
+            "around_sweep_s": 60.0,
+            "setup_s": 30.0,
+        },
+        "check": {"predicted_sweep_s": 880, "measured_sweep_s": 900.0},
+        "designs": [design, design | {"cold book s": 1200, "test images": 800}],
+    }
+    sizing_record["designs"][0]["cold book s"] = 990
+    paths.sizing_json(tmp_path).write_text(json.dumps(sizing_record))
+    parts = performance.budget_section(SimpleNamespace(root=tmp_path))
+    text = " ".join(getattr(p, "data", "") or "" for p in parts)
+    assert "commit `aaaaaaaaaa`" in text and "bbbbbbbbbb" not in text  # the failed build is not shown
+    assert "`cccccccccc`, not the one above" in text
+    assert "None of the 2 designs fits 15 minutes" in text and "predicted at 16.5 min" in text

@@ -311,7 +311,11 @@ UNREAD = {
         ' "optional": True, "label": " b1={}", "role": "optimizer", "help": "Adam\'s"},\n    "depth": {\n',
     ),
     "the learning rate, as before it was added": ("paper/parameters.py", _LEARNING_RATE_ENTRY, ""),
-    "a parameter's help reworded": ("paper/parameters.py", "(the paper: 2, 3, 5)", "(2, 3 and 5 in the paper)"),
+    "a parameter's help reworded": (
+        "paper/parameters.py",
+        "{choices} (the paper: 2, 3, 5)",
+        "{choices} (2, 3 and 5 in the paper)",
+    ),
 }
 
 

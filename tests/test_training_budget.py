@@ -237,9 +237,9 @@ def test_projection_errors_compare_a_prefix_with_where_the_curve_ended():
 def test_a_long_run_checkpoints_and_resumes_to_the_same_weights(tmp_path, monkeypatch):
     from aecrypt.runs import longrun
 
-    # the default's 192 training images, not the long runs' 1450: the same checkpoints and resumption in 6-step
-    # epochs (a fifth of the training this test would otherwise do, three times over)
-    monkeypatch.setattr(longrun, "TRAIN", 192)
+    # 256 training images, not the long runs' 1450: the same checkpoints and resumption in 8-step epochs (a loss
+    # block of 6 steps and one of 2 in each), a sixth of the training this test would otherwise do, three times over
+    monkeypatch.setattr(longrun, "TRAIN", 256)
     run = longrun.LongRun("msle", "adam", "relu", 2, 0)
     steps = 2 * math.ceil(longrun.TRAIN / 32)  # two epochs
     paused = longrun.train(run, deadline=0, root=tmp_path / "a", steps=steps, measure_when_done=False)

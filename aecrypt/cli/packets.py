@@ -13,18 +13,19 @@ from pathlib import Path
 from aecrypt import UsageError
 from aecrypt.cli.common import add_profile, results_root
 from aecrypt.link.packets import LATENT_QUANTISATIONS
+from aecrypt.paper.choices import MAX_SIDE, MIN_SIDE
 
 SUMMARY = "packets: keygen, encrypt, decrypt"
 #: The side PNG payloads are fitted to when no run sets it: the paper's 200 × 200.
 PNG_SIZE = 200
-#: The sides a PNG payload sent without a run may be fitted to, in pixels.
-PNG_SIDES = (8, 4096)
 
 
 def _png_side(text: str) -> int:
+    """A side a PNG payload sent without a run may be fitted to: one a run's images may have (a run-less receiver
+    takes no larger)."""
     side = int(text) if text.strip().isdigit() else 0
-    if not PNG_SIDES[0] <= side <= PNG_SIDES[1]:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a side in pixels from {PNG_SIDES[0]} to {PNG_SIDES[1]}")
+    if not MIN_SIDE <= side <= MAX_SIDE:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a side in pixels from {MIN_SIDE} to {MAX_SIDE}")
     return side
 
 

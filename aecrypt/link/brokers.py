@@ -4,6 +4,7 @@ broker people run), each on 127.0.0.1 only, TLS where given."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 import threading
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from aecrypt import AecryptError, UsageError
 from aecrypt.link.addresses import Address, BrokerTLS, ClientTLS, free_port
+
+log = logging.getLogger(__name__)
 
 
 class _LoopbackBroker:
@@ -46,27 +49,35 @@ class _LoopbackBroker:
 
 
 class PacketTooLarge(ConnectionError):
-    """A client sent an MQTT packet longer than the broker takes: its connection is closed unread."""
+    """A client sent an MQTT message longer than the broker takes: its connection is closed unread. Not a
+    ConnectionResetError (amqtt's reads take that for an ordinary end of data) nor an MQTTError (after which amqtt
+    reads on, out of step with the stream): amqtt's reader loop ends the connection on any other exception."""
 
 
 class _BoundedReader:
-    """amqtt's reader for one client, refusing any read longer than `limit` bytes before it reads (amqtt reads a
-    packet's body in one call of its declared length, so a 200 MiB PUBLISH would otherwise be held in memory)."""
+    """amqtt's reader for one client, refusing any read longer than `limit` bytes before it reads: amqtt reads a
+    PUBLISH's payload in one read of its declared length, so a 200 MiB message would otherwise be held in memory.
+    Its other reads are of fixed fields and of strings of at most 65,535 bytes (a topic), which the limit admits."""
 
     def __init__(self, reader, limit: int):
-        self._reader, self.limit = reader, limit
+        self._reader, self.limit = reader, max(limit, MQTT_STRING_BYTES)
 
     async def read(self, n: int = -1) -> bytes:
         if n < 0 or n > self.limit:
-            raise PacketTooLarge(f"a read of {n} bytes, over the {self.limit} this broker takes")
+            size = "to the end of the stream" if n < 0 else f"of {n} bytes"
+            log.warning(
+                f"embedded broker: closed a client's connection: a message {size}, over the {self.limit} a "
+                "packet this receiver opens can take"
+            )
+            raise PacketTooLarge(f"a read {size}, over the {self.limit} bytes this broker takes")
         return await self._reader.read(n)
 
     def feed_eof(self) -> None:
         self._reader.feed_eof()
 
 
-#: What an MQTT PUBLISH adds to the packet it carries, at most: its fixed header and a topic of 65,535 bytes.
-MQTT_PUBLISH_OVERHEAD = 5 + 2 + 65_535 + 2
+#: The longest string an MQTT packet holds (a topic, a client id): a 16-bit length.
+MQTT_STRING_BYTES = 65_535
 
 
 def _amqtt_broker_class(max_packet: int | None = None):
@@ -80,6 +91,9 @@ def _amqtt_broker_class(max_packet: int | None = None):
     from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
     from amqtt.utils import gen_client_id
 
+    if max_packet is not None and not hasattr(Broker, "_client_connected"):  # amqtt's own, private: 0.12's
+        raise AecryptError("this amqtt has no Broker._client_connected to bound a client's messages in; use amqtt 0.12")
+
     class RequiringBroker(Broker):
         @staticmethod
         def _create_ssl_context(listener):
@@ -90,7 +104,7 @@ def _amqtt_broker_class(max_packet: int | None = None):
         async def _client_connected(self, listener_name, reader, writer):
             """amqtt's own, reading the client through `_BoundedReader` where the broker has a `max_packet`."""
             if max_packet is not None:
-                reader = _BoundedReader(reader, max_packet + MQTT_PUBLISH_OVERHEAD)
+                reader = _BoundedReader(reader, max_packet)
             await super()._client_connected(listener_name, reader, writer)
 
         async def _initialize_client_session(self, reader, writer, remote_address, remote_port):
@@ -102,9 +116,6 @@ def _amqtt_broker_class(max_packet: int | None = None):
             except MQTTError:
                 await writer.close()  # as amqtt's own does for a malformed CONNECT
                 raise
-            except PacketTooLarge as exc:  # an MQTTError is what amqtt's caller handles (and frees the connection)
-                await writer.close()
-                raise MQTTError(f"refused {remote_address}:{remote_port}: {exc}") from None
             if not await self._authenticate(session, None):
                 handler.attach(session, reader, writer)
                 await handler.mqtt_connack_authorize(False)
@@ -165,8 +176,6 @@ class EmbeddedBroker(_LoopbackBroker):
         self._broker = None
 
     def start(self) -> EmbeddedBroker:
-        import logging
-
         # amqtt logs a traceback for every delivery it gives up on (a receiver too busy decoding to acknowledge
         # in time); the sender's outbox resends those, so they are no error of the link
         logging.getLogger("amqtt").setLevel(logging.CRITICAL)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from aecrypt import UsageError
 
-#: The hyperparameter vocabulary, one table each: the name grids, overrides and papermill take → its name in a
-#: combination's label (for an optimizer, also the class in keras.optimizers). A run's id hashes its own entry
-#: of each table, not the table (`runs.identity.BY_VALUE`), so adding an entry reruns no run.
 #: The image sides a run may have (the paper's is 200; no profile runs below 8 or above 4096): what a run folder
 #: may declare and the largest image a run-less receiver takes.
 MIN_SIDE, MAX_SIDE = 8, 4096
+
+#: The hyperparameter vocabulary, one table each: the name grids, overrides and papermill take → its name in a
+#: combination's label (for an optimizer, also the class in keras.optimizers). A run's id hashes its own entry
+#: of each table, not the table (`runs.identity.BY_VALUE`), so adding an entry reruns no run.
 LOSSES = {"mse": "MSE", "msle": "MSLE", "mae": "MAE", "binary_crossentropy": "BINARY_CROSSENTROPY", "huber": "HUBER"}
 OPTIMIZERS = {
     "adam": "Adam",

@@ -1,13 +1,14 @@
-"""How long a sweep takes before it runs: every planned run's seconds, scaled from the stages record
-(`make bench-stages`: per depth, each stage of a run as the sweep runs it, at the design it was measured at) to
-the design asked for, and the runs laid on the workers in the sweep's own order. It sizes the default profile
-(`make bench-size`, the Performance page's *The default's budget*).
+"""How long a sweep takes before it runs: every planned run's seconds, scaled from measured stage costs (per
+depth, each stage of a run as the sweep runs it, at the design they were measured at: a cold build's own runs,
+`make bench-cold`, or `make bench-stages`' six) to the design asked for, and the runs laid on the workers in the
+sweep's own order. It sizes the default profile (`make bench-size`, the Performance page's *The default's
+budget*).
 
 What scales, and with what:
 
-* the autoencoder: its first epoch (which traces the training step) is fixed; every later epoch costs what the
-  measured ones cost on average (the stage's time after the first epoch), times the ratio of optimizer steps per
-  epoch;
+* the autoencoder: an epoch costs what the measured epochs after the first cost on average (the stage's time
+  after its first epoch), times the ratio of optimizer steps per epoch; what the first epoch costs beyond that
+  (tracing the training step, building the model) is fixed;
 * retrieval: the measured seconds times the ratio of images it passes (every split);
 * the classifier: the measured seconds times the ratio of its training images × epochs (scoring the test split
   is a small part of it at the default's size);
@@ -32,6 +33,8 @@ from aecrypt import UsageError
 from aecrypt.paper.reported import PROPOSED_DEPTH
 from aecrypt.profiles import Profile
 
+#: The cold `make book` a fresh clone should take on a 2-core laptop without AVX-512 (the README's first command).
+COLD_BOOK_TARGET_S = 15 * 60
 #: The stages record's variant that the sweep runs as (warm kernels).
 VARIANT = "warm kernels"
 _FIXED = ("startup", "data", "metrics", "files and hand-back")
@@ -53,7 +56,7 @@ class StageCosts:
         for row in record.get("stages", []):
             if row["variant"] == variant:
                 rows[0 if row["depth"] == "baseline" else int(row["depth"])] = row
-        needed = ("ae first epoch", "ae epoch", "ae steps per epoch", "images retrieved")
+        needed = ("autoencoder", "ae first epoch", "ae steps per epoch", "images retrieved")
         trained = [row for depth, row in rows.items() if depth]
         if "design" not in record or not trained or any(k not in row for row in trained for k in needed):
             raise UsageError("the stages record has no per-epoch costs or no design: run `make bench-stages` first")
@@ -75,21 +78,22 @@ class StageCosts:
         classifier = row["classifier"] * classifier_work
         if depth == 0:
             return fixed + classifier
-        # the measured stage, not first + epochs × the median epoch: it holds building the model and slow epochs too
-        step_ratio = steps_per_epoch / row["ae steps per epoch"]
+        # the measured stage, not its median epoch: it holds building the model and the slow epochs too
         later = (row["autoencoder"] - row["ae first epoch"]) / max(self.design["ae_epochs"] - 1, 1)
-        autoencoder = (row["ae first epoch"] + max(epochs - 1, 0) * later) * step_ratio
+        trace = row["ae first epoch"] - later
+        autoencoder = trace + epochs * later * steps_per_epoch / row["ae steps per epoch"]
         retrieve = row["retrieve"] * images / row["images retrieved"]
         return fixed + autoencoder + retrieve + classifier
 
 
 def last_cold_build(profile: str, root=None) -> dict | None:
-    """The last cold `make book` of `profile` timed step by step (`make bench-cold`, results/coldbook.json)."""
+    """The last cold `make book` of `profile` timed step by step that finished (`make bench-cold`,
+    results/coldbook.json); a build that failed is kept there, but its times are no build's."""
     from aecrypt import paths
     from aecrypt.files import read_json
 
     builds = (read_json(paths.coldbook_json(root)) or {}).get("builds", [])
-    return next((b for b in reversed(builds) if b["profile"] == profile), None)
+    return next((b for b in reversed(builds) if b["profile"] == profile and not b["status"]), None)
 
 
 def schedule(seconds: list[float], workers: int) -> float:
@@ -146,7 +150,7 @@ def predict(profile: Profile, grid: str, data: str, costs: StageCosts, workers: 
     else:
         raise UsageError("the stages record was measured on part of the data: give the design's test images")
     test_images = images - train_val
-    steps_per_epoch = math.ceil(profile.n_train / profile.batch_size)
+    steps_per_epoch = profile.budget(profile.n_train).steps_per_epoch
     classifier_work = (profile.n_train * profile.clf_epochs) / (costs.design["n_train"] * costs.design["clf_epochs"])
     if profile.batch_size != costs.design["batch_size"]:
         raise UsageError("the stages record was measured at another batch size: run `make bench-stages` first")
