@@ -1,12 +1,14 @@
 """One module per page group of the book: what each page says beside its figures, computed here so that the
 pages (book/*.md) only call and show.
 
-  method          Method and Fig. 5: layer tables, the cipher's readings, the data
+  method          Method: layer tables, the cipher's readings, the data
+  fig5            Fig. 5: the class counts beside the paper's
   reconstruction  Figs. 4, 6 and 7 and the best-combination panel
   classification  Figs. 8-10: AUC with both of its uncertainties
   factors         which hyperparameter moves a metric most
-  security        what the ciphertext gives away, bytes per image, what the cipher alone changes
-  audit           the cipher audit's table and the cipher verdict
+  premise         The premise (compress, then encrypt): what the ciphertext gives away, bytes per image, what
+                  the cipher alone changes
+  audit           Is it secure?: the cipher audit's table and the cipher verdict
   compression     the compression record's tables and the compression verdict
   link            the link benchmark: verdicts per stream and rate, faults, bytes on the wire
   shaped          the link through shaped networks (bench-shaped)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from aecrypt.audit import attacks, randomness, record
 from aecrypt.book import page
-from aecrypt.book.pages.security import leak_statistics
+from aecrypt.book.pages.premise import leak_statistics
 from aecrypt.runs.results import Results
 from aecrypt.stats.findings import Finding
 from aecrypt.stats.formula import cipher_security

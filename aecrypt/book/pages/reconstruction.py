@@ -7,7 +7,7 @@ import numpy as np
 
 from aecrypt.book import figures, page
 from aecrypt.book.pages.factors import effects_sentence
-from aecrypt.book.pages.security import cipher_loss_sentence
+from aecrypt.book.pages.premise import cipher_loss_sentence
 from aecrypt.runs.results import Results
 from aecrypt.stats import training
 from aecrypt.stats.intervals import SCORE_RANGE, t_interval

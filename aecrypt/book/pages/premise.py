@@ -1,4 +1,4 @@
-"""The *Security, compression and real time* page and Fig. 4's note: what the ciphertext gives away, what
+"""The *The premise: compress, then encrypt* page and Fig. 4's note: what the ciphertext gives away, what
 an image costs in bytes, and what the cipher alone changes (the reference runs without it)."""
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def cipher_effect_table(results: Results) -> pd.DataFrame:
 
 
 def security_facts(results: Results) -> dict:
-    """The *Security, compression and real time* page's prose, on the best autoencoder's run at its lowest
+    """The *The premise: compress, then encrypt* page's prose, on the best autoencoder's run at its lowest
     seed: what the ciphertext gives away, how much larger than the image the latent is, the cipher's cost."""
     from aecrypt.paper.choices import latent_shape
 
