@@ -62,7 +62,7 @@ def audit_run(run_folder: Path, cache: dict | None = None) -> tuple[dict, dict]:
     from aecrypt.paper.cipher import PaperCipher, recover_key
     from aecrypt.runs.trained import TrainedRun
 
-    run = TrainedRun.load(run_folder)
+    run = TrainedRun.load(run_folder, classifier=False)
     images = _test_images(run_folder, {} if cache is None else cache)
     if len(images) < 2:
         raise AecryptError(f"run {run.run_id}: fewer than 2 test images to audit")

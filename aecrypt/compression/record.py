@@ -152,7 +152,7 @@ def run_compression(
     measured_depths: set[tuple[int, int]] = set()
     timed: set[str] = set()
     for label, seed, rid, kind in loaded:
-        run = TrainedRun.load(results.run_dir(rid))
+        run = TrainedRun.load(results.run_dir(rid), classifier=False)
         points = curves.autoencoder_points(label, run.encode, run.decode, test_x, kind)
         depth, k = _depth_and_bottleneck(run, size)
         rd_parts.append(points.points.assign(seed=seed, run_id=rid))

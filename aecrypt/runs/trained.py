@@ -101,7 +101,9 @@ class TrainedRun:
     classifier: object = field(repr=False)
 
     @classmethod
-    def load(cls, folder: Path) -> TrainedRun:
+    def load(cls, folder: Path, classifier: bool = True) -> TrainedRun:
+        """The run's models; without `classifier` the encoder and decoder only (the audit and the compression
+        step never score: a third of the loading saved), and `score` is then unavailable."""
         missing = [f for f in MODEL_FILES.values() if not (folder / f).is_file()]
         if missing:
             raise UsageError(
@@ -112,14 +114,17 @@ class TrainedRun:
         with runtime.stderr_to(os.devnull):
             import keras
 
-            loaded = {k: _load_model(keras, folder / f) for k, f in MODEL_FILES.items()}
+            wanted = {k: f for k, f in MODEL_FILES.items() if classifier or k != "classifier"}
+            loaded = {"classifier": None} | {k: _load_model(keras, folder / f) for k, f in wanted.items()}
             if tuple(loaded["encoder"].input_shape[1:3]) != (size, size):
                 raise UsageError(
                     f"run {folder.name}: its encoder takes {loaded['encoder'].input_shape[1:3]} images, but its "
                     f"{RUN_FILES.config} says {size}×{size}; the run folder is not one this aecrypt wrote"
                 )
             run = cls(folder.name, folder, size, str(read_json(folder / RUN_FILES.config).get("label", "")), **loaded)
-            run.score(run.decode(run.encode(np.zeros((1, size, size), np.float32))))  # the first call's start-up lines
+            decoded = run.decode(run.encode(np.zeros((1, size, size), np.float32)))  # the first call's start-up lines
+            if classifier:
+                run.score(decoded)
         return run
 
     @property
@@ -149,4 +154,6 @@ class TrainedRun:
         return self._apply(self.decoder, latents)[..., 0]
 
     def score(self, images: np.ndarray) -> np.ndarray:
+        if self.classifier is None:
+            raise UsageError(f"run {self.run_id} was loaded without its classifier (load(..., classifier=True))")
         return self._apply(self.classifier, images[..., None]).ravel()
