@@ -236,7 +236,7 @@ def test_the_200_px_codec_benchmark_says_what_is_wrong_with_its_data(tmp_path):
 
 
 def test_bytes_on_the_wire_are_one_computation_the_packets_agree_with():
-    """The bytes table, the Security page and the link benchmark all price a payload with `wire`: a sealed latent
+    """The bytes table, the premise page and the link benchmark all price a payload with `wire`: a sealed latent
     is its quantised payload and the packet around it, and the packet parses back to that latent's shape; a
     sealed PNG is the link's PNG and the same packet."""
     from aecrypt.link import pngfiles

@@ -77,8 +77,8 @@ def test_the_student_edition_has_the_exercises_and_no_solution_anywhere(embedded
     """(That the marker is in the instructor edition, so that this check is not vacuous: test_book.)"""
     _, student_book = embedded_student_book
     assert _files_with(student_book, editions.SOLUTION_MARKER) == []  # HTML, search index, _sources, notebooks
-    security = (student_book / "book" / "premise.html").read_text()
-    assert "Recover the key from one known pair" in security and "Exercise" in security
+    premise = (student_book / "book" / "premise.html").read_text()
+    assert "Recover the key from one known pair" in premise and "Exercise" in premise
     compression = (student_book / "book" / "compression.html").read_text()
     assert "A codec at the bottleneck" in compression and "1.0625" not in compression  # exercise kept, answer gone
     assert "student edition" in (student_book / "book" / "intro.html").read_text()

@@ -162,7 +162,7 @@ def test_the_largest_packet_holds_a_png_of_noise_and_is_a_latents_size_exactly()
     sealed PNG must fit (and the bound must not be loose by more than zlib's and PNG's own overheads)."""
     rng = np.random.default_rng(0)
     ids = (bytes(32), bytes(8), bytes(8), bytes(8), 0)
-    for side in (8, 64, 300):
+    for side in (8, 64, 300, 1024):
         sealed = len(packets.seal(rng.random((1, side, side), dtype=np.float32), "aes-gcm", *ids, "png"))
         bound = packets.largest_packet(None, side)
         assert sealed <= bound <= sealed + side * side // 100 + 200, (side, sealed, bound)

@@ -59,15 +59,16 @@ class _BoundedReader:
     PUBLISH's payload in one read of its declared length, so a 200 MiB message would otherwise be held in memory.
     Its other reads are of fixed fields and of strings of at most 65,535 bytes (a topic), which the limit admits."""
 
-    def __init__(self, reader, limit: int):
-        self._reader, self.limit = reader, max(limit, MQTT_STRING_BYTES)
+    def __init__(self, reader, limit: int, client: str = "a client"):
+        self._reader, self.largest, self.client = reader, limit, client
+        self.limit = max(limit, MQTT_STRING_BYTES)
 
     async def read(self, n: int = -1) -> bytes:
         if n < 0 or n > self.limit:
-            size = "to the end of the stream" if n < 0 else f"of {n} bytes"
+            size = "to the end of its stream" if n < 0 else f"of {n:,} bytes"
             log.warning(
-                f"embedded broker: closed a client's connection: a message {size}, over the {self.limit} a "
-                "packet this receiver opens can take"
+                f"embedded broker: closed {self.client}'s connection: it sent a message {size}; the longest packet "
+                f"this receiver opens is {self.largest:,} bytes"
             )
             raise PacketTooLarge(f"a read {size}, over the {self.limit} bytes this broker takes")
         return await self._reader.read(n)
@@ -84,8 +85,8 @@ def _amqtt_broker_class(max_packet: int | None = None):
     """amqtt's Broker, with mosquitto's rule for client certificates: required where a client CA is configured,
     not asked for where none is. amqtt 0.12 always asks and accepts a client without one (CERT_OPTIONAL), so a
     CA it was not given fails a client that does present one, and a client CA does not make it required. With
-    `max_packet`, a client whose MQTT packet is longer is disconnected before the packet is read (amqtt has no
-    such limit)."""
+    `max_packet`, a client that publishes a message (a PUBLISH's payload) longer than that, or than a 16-bit MQTT
+    string, is disconnected before the message is read (amqtt has no such limit)."""
     from amqtt.broker import Broker
     from amqtt.errors import MQTTError
     from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
@@ -104,7 +105,8 @@ def _amqtt_broker_class(max_packet: int | None = None):
         async def _client_connected(self, listener_name, reader, writer):
             """amqtt's own, reading the client through `_BoundedReader` where the broker has a `max_packet`."""
             if max_packet is not None:
-                reader = _BoundedReader(reader, max_packet)
+                peer = writer.get_peer_info()
+                reader = _BoundedReader(reader, max_packet, f"{peer[0]}:{peer[1]}" if peer else "a client")
             await super()._client_connected(listener_name, reader, writer)
 
         async def _initialize_client_session(self, reader, writer, remote_address, remote_port):
@@ -194,8 +196,8 @@ class EmbeddedBroker(_LoopbackBroker):
                 "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
                 "topic-check": {"enabled": False},
             }
+        broker_class = _amqtt_broker_class(self.max_packet)  # before the thread: it may refuse this amqtt
         self._thread.start()
-        broker_class = _amqtt_broker_class(self.max_packet)
 
         async def start():
             self._broker = broker_class(config, loop=self._loop)

@@ -1,5 +1,5 @@
 """A finished run's trained models (encoder, decoder, classifier), found by id and loaded once: what the
-link's sender and receiver and the cipher audit use."""
+link's sender and receiver, the cipher audit and the compression step use."""
 
 from __future__ import annotations
 
@@ -104,7 +104,8 @@ class TrainedRun:
     def load(cls, folder: Path, classifier: bool = True) -> TrainedRun:
         """The run's models; without `classifier` the encoder and decoder only (the audit and the compression
         step never score: a third of the loading saved), and `score` is then unavailable."""
-        missing = [f for f in MODEL_FILES.values() if not (folder / f).is_file()]
+        wanted = {k: f for k, f in MODEL_FILES.items() if classifier or k != "classifier"}
+        missing = [f for f in wanted.values() if not (folder / f).is_file()]
         if missing:
             raise UsageError(
                 f"run {folder.name} kept no models ({', '.join(missing)} missing); rerun it with this aecrypt"
@@ -114,7 +115,6 @@ class TrainedRun:
         with runtime.stderr_to(os.devnull):
             import keras
 
-            wanted = {k: f for k, f in MODEL_FILES.items() if classifier or k != "classifier"}
             loaded = {"classifier": None} | {k: _load_model(keras, folder / f) for k, f in wanted.items()}
             if tuple(loaded["encoder"].input_shape[1:3]) != (size, size):
                 raise UsageError(

@@ -28,6 +28,7 @@ def fig5_figure(results: Results):
 
 
 def fig5_note(results: Results):
+    """The figure's note: the class counts and negative share beside the paper's 64.4 %, and the split."""
     from aecrypt.book.page import note
 
     c = class_counts(results)

@@ -1,5 +1,5 @@
-"""The *Method* and *Fig. 5* pages: the models' layer tables, the cipher's two readings measured, and the
-data (what it is, how hard it is, how many of each class)."""
+"""The *Method* page: the models' layer tables, the cipher's two readings measured, and the data (what it is,
+how hard it is)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The *The premise: compress, then encrypt* page and Fig. 4's note: what the ciphertext gives away, what
+"""The page *The premise: compress, then encrypt* and Fig. 4's note: what the ciphertext gives away, what
 an image costs in bytes, and what the cipher alone changes (the reference runs without it)."""
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def cipher_effect_table(results: Results) -> pd.DataFrame:
 
 
 def security_facts(results: Results) -> dict:
-    """The *The premise: compress, then encrypt* page's prose, on the best autoencoder's run at its lowest
+    """The page *The premise: compress, then encrypt*'s prose, on the best autoencoder's run at its lowest
     seed: what the ciphertext gives away, how much larger than the image the latent is, the cipher's cost."""
     from aecrypt.paper.choices import latent_shape
 
