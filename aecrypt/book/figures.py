@@ -133,7 +133,8 @@ def fig5_class_counts(counts: Mapping[str, int], data_label: str) -> plt.Figure:
     axes[0].set_yscale("log")
     axes[0].set_title("Image counts (log scale)")
     axes[1].set_title("Class shares")
-    axes[1].get_legend().remove()
+    axes[0].get_legend().remove()  # one legend, outside the bars: inside, the paper's swatch sat on its own bar
+    sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1.02, 1), title=None, frameon=False)
     return fig
 
 
