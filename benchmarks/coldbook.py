@@ -1,7 +1,8 @@
 """`make bench-cold`: the README's `make book` as a new user meets it — a fresh clone of a commit, no results, no
 machine records — timed step by step (set-up, sweep, calibration beside the audit, compression, the quick
 performance and link records, the pages). The clone's set-up uses this user's package caches, as a second
-project on the same laptop would. Writes results/coldbook.json (one entry per commit and profile, the last kept)
+project on the same laptop would. Writes results/coldbook.json (one entry per commit, profile and CPU
+line, the last kept)
 and prints the steps; the Performance page shows it beside the default's sizing (`make bench-size`).
 
     make bench-cold                          # HEAD
@@ -119,8 +120,10 @@ def main() -> int:
     out = paths.coldbook_json()
     out.parent.mkdir(parents=True, exist_ok=True)
     record = json.loads(out.read_text()) if out.is_file() else {"builds": []}
-    if not status:  # a failed build is kept beside the last good one of the same commit, never instead of it
-        record["builds"] = [b for b in record["builds"] if (b["commit"], b["profile"]) != (commit, args.profile)]
+    if not status:  # a failed build is kept beside the last good one of the same commit, never instead of it;
+        # one build per commit, profile and CPU line (a build with ISA=AVX2 is kept beside the native one)
+        same = (commit, args.profile, entry["cpu"])
+        record["builds"] = [b for b in record["builds"] if (b["commit"], b["profile"], b.get("cpu")) != same]
     record["builds"].append(entry)
     out.write_text(json.dumps(record, indent=1, allow_nan=False))
     print(f"cold make book of {commit[:10]} (PROFILE={args.profile}) on {entry['cpu']}:")
