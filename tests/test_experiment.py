@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aecrypt import AecryptError
-from aecrypt.paper import choices, cost, experiment, models, runfiles
+from aecrypt.paper import choices, classification, cost, experiment, models, retrieval, runfiles
 from aecrypt.profiles import PROFILES
 from aecrypt.stats import power
 
@@ -28,9 +28,9 @@ def test_streamed_retrieval_equals_the_one_shot_pipeline(tiny_parts, monkeypatch
     cfg, split, trained = tiny_parts
     latent_bytes = 4 * int(np.prod(choices.latent_shape(cfg.settings.size, cfg.depth)))
     # chunks of one batch (16 images): the 120 images go through in 8 chunks, the last one short
-    monkeypatch.setattr(experiment, "LATENT_CHUNK_BYTES", latent_bytes * cfg.settings.batch_size)
-    assert experiment._chunk_size(choices.latent_shape(32, 2), 16) == 16
-    retrieved = experiment.retrieve(cfg, trained, split)
+    monkeypatch.setattr(retrieval, "LATENT_CHUNK_BYTES", latent_bytes * cfg.settings.batch_size)
+    assert retrieval._chunk_size(choices.latent_shape(32, 2), 16) == 16
+    retrieved = retrieval.retrieve(cfg, trained, split)
     for part in experiment.PARTS:
         expected = trained.ae.autoencoder.predict(split.x(part), verbose=0)
         assert retrieved.images[part].shape == expected.shape
@@ -38,16 +38,16 @@ def test_streamed_retrieval_equals_the_one_shot_pipeline(tiny_parts, monkeypatch
         np.testing.assert_allclose(retrieved.images[part], expected, atol=1e-4)
     assert retrieved.cipher_max_error < 1e-5 and retrieved.domain_violations == 0
     samples = retrieved.samples
-    np.testing.assert_array_equal(samples["original"], split.x("test")[: experiment.N_SAMPLES, ..., 0])
-    np.testing.assert_array_equal(samples["retrieved"], retrieved.images["test"][: experiment.N_SAMPLES, ..., 0])
+    np.testing.assert_array_equal(samples["original"], split.x("test")[: retrieval.N_SAMPLES, ..., 0])
+    np.testing.assert_array_equal(samples["retrieved"], retrieved.images["test"][: retrieval.N_SAMPLES, ..., 0])
     np.testing.assert_allclose(samples["without_cipher"], samples["retrieved"], atol=1e-4)
 
 
 def test_the_chunk_holds_about_64_mib_of_latent_and_whole_batches():
     per_image = 4 * int(np.prod(choices.latent_shape(200, 2)))  # 2.56 MB: the paper's largest latent
-    assert experiment._chunk_size(choices.latent_shape(200, 2), 32) == 32  # never below one batch
-    chunk = experiment._chunk_size(choices.latent_shape(64, 3), 32)
-    assert chunk % 32 == 0 and chunk * 4 * 16 * 16 * 128 <= experiment.LATENT_CHUNK_BYTES
+    assert retrieval._chunk_size(choices.latent_shape(200, 2), 32) == 32  # never below one batch
+    chunk = retrieval._chunk_size(choices.latent_shape(64, 3), 32)
+    assert chunk % 32 == 0 and chunk * 4 * 16 * 16 * 128 <= retrieval.LATENT_CHUNK_BYTES
     assert per_image * 9000 > 20 * 2**30  # why streaming matters: all latents would be over 20 GiB
 
 
@@ -55,7 +55,7 @@ def test_the_baseline_writes_the_classifier_files(tiny_parts, tmp_path):
     cfg, split, _ = tiny_parts
     clock = experiment.StageClock()
     with clock("classifier"):
-        original = experiment.classify_original(cfg, split)
+        original = classification.classify_original(cfg, split)
     out = runfiles.write_baseline_outputs(tmp_path / "b", cfg, split, original, clock)
     m = json.loads((out / "metrics.json").read_text())
     assert 0 <= m["auc"] <= 1 and m["n_test"] == len(split.index["test"])

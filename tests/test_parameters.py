@@ -9,7 +9,7 @@ import pytest
 
 from aecrypt import UsageError, paths
 from aecrypt.cli.runs import parse_settings
-from aecrypt.paper import parameters
+from aecrypt.paper import cells, parameters
 from aecrypt.runs import grids
 from aecrypt.runs.identity import Fingerprints, run_id
 from aecrypt.runs.plan import plan_sweep
@@ -18,10 +18,10 @@ from aecrypt.runs.spec import RunSpec
 
 @pytest.mark.parametrize("template", ["experiment", "baseline"])
 def test_each_notebooks_parameter_cell_is_the_one_the_definition_gives(template):
-    """Rewrite them with `python -m aecrypt.paper.parameters` when the table changes."""
+    """Rewrite them with `python -m aecrypt.paper.cells` when the table changes."""
     nb = json.loads((paths.NOTEBOOKS / f"{template}.ipynb").read_text())
     cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
-    assert "".join(cell["source"]) == parameters.parameter_cell(template)
+    assert "".join(cell["source"]) == cells.parameter_cell(template)
     namespace: dict = {}
     exec("".join(cell["source"]), namespace)  # the cell's defaults are the definition's
     for name in parameters.names(template):

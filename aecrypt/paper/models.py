@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import keras
+import numpy as np
 
 from aecrypt.paper.choices import (
     BASE_FILTERS,
@@ -242,6 +243,31 @@ def build_classifier(input_size: int) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
+
+
+def forward(model: keras.Model, x) -> np.ndarray:
+    """One forward pass in inference mode, as NumPy. A direct call, not predict(): no function is traced per new
+    shape, which costs more than the pass itself on the small default profile.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any model: an encoder, a decoder, the classifier.
+    x : array_like
+        A batch of its inputs.
+
+    Returns
+    -------
+    ndarray
+        Its outputs for `x`.
+
+    Examples
+    --------
+    >>> ae = build_autoencoder(32, depth=2)
+    >>> forward(ae.encoder, np.zeros((3, 32, 32, 1), np.float32)).shape
+    (3, 16, 16, 64)
+    """
+    return keras.ops.convert_to_numpy(model(x, training=False))
 
 
 def layer_table(model: keras.Model) -> list[dict]:

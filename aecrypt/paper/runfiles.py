@@ -13,7 +13,10 @@ import pandas as pd
 
 from aecrypt import runtime
 from aecrypt.paper import metrics
-from aecrypt.paper.experiment import Classified, Retrieved, RunConfig, Split, StageClock, Trained, classifier_metrics
+from aecrypt.paper.classification import Classified
+from aecrypt.paper.experiment import RunConfig, Split, StageClock, Trained
+from aecrypt.paper.retrieval import Retrieved
+from aecrypt.paper.runmetrics import classifier_metrics
 from aecrypt.paths import RUN_FILES
 
 
@@ -81,7 +84,7 @@ def write_outputs(
     clf : Classified
         The classifier on the retrieved images: its scores of the test images, history and model.
     run_metrics : dict
-        The run's scalars (`experiment.collect_metrics`); the clock's are added.
+        The run's scalars (`runmetrics.collect_metrics`); the clock's are added.
     clock : StageClock
         Seconds per stage so far.
 
@@ -179,7 +182,7 @@ def write_baseline_outputs(
 ) -> Path:
     """Write the shared baseline's files: the classifier on the original images.
 
-    The files of every run (metrics.json with `experiment.classifier_metrics` and the stage clock,
+    The files of every run (metrics.json with `runmetrics.classifier_metrics` and the stage clock,
     config.json, roc.csv, confusion.csv, scores.csv, data.json, env.json) and the classifier's history.csv;
     no models or samples.
 

@@ -41,7 +41,7 @@ def fig4_pipeline(samples: Mapping[str, np.ndarray], index: int = 0) -> plt.Figu
     Parameters
     ----------
     samples : mapping of str to ndarray
-        A run's `experiment.Retrieved.samples` (or its samples.npz): at least "original" and "retrieved", each
+        A run's `retrieval.Retrieved.samples` (or its samples.npz): at least "original" and "retrieved", each
         (n, H, W) in [0, 1], and "encrypted_mean", (n, h, w) over the latent's positions.
     index : int, optional
         Which of the n images, 0 to n-1.

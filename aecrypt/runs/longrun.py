@@ -196,16 +196,16 @@ def measure(run: LongRun, folder: Path, ae, split) -> dict:
     """The final and the best checkpoint, each through encoder → paper cipher → decoder (MSE, MAE, SSIM on the
     retrieved test images, and the test MSE of the training set's mean image) and a fresh classifier on the
     retrieved images (AUC)."""
-    from aecrypt.paper import experiment as ex
-    from aecrypt.paper import metrics
+    from aecrypt.paper import classification, metrics, retrieval, runmetrics
+    from aecrypt.paper.experiment import Trained
 
     cfg = run.config()
-    out = ex.mean_image_metrics(split) | {"n_test": int(len(split.index["test"]))}
+    out = runmetrics.mean_image_metrics(split) | {"n_test": int(len(split.index["test"]))}
     for which, weights in (("final", "model.weights.h5"), ("best", "best.weights.h5")):
         ae.autoencoder.load_weights(folder / weights)
-        retrieved = ex.retrieve(cfg, ex.Trained(ae, pd.DataFrame()), split)
+        retrieved = retrieval.retrieve(cfg, Trained(ae, pd.DataFrame()), split)
         quality = metrics.reconstruction_metrics(split.x("test"), retrieved.images["test"])
-        clf = ex.classify_retrieved(cfg, retrieved, split)
+        clf = classification.classify_retrieved(cfg, retrieved, split)
         scored = metrics.classification_metrics(split.y("test"), clf.scores)
         out[which] = {k: quality[k] for k in ("mse", "mae", "ssim")} | {k: scored[k] for k in ("auc", "accuracy")}
         per_image = metrics.per_image_errors(split.x("test"), retrieved.images["test"])
