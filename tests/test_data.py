@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from aecrypt import AecryptError
-from aecrypt.data import readers, synthetic
+from aecrypt.data import class_folders, dicom_files, medmnist_npz, readers, synthetic
 from aecrypt.data.dataset import load_dataset
 from aecrypt.data.specs import parse_spec
 from aecrypt.data.splits import split_indices
@@ -205,10 +205,12 @@ def test_dicom_labels_are_read_as_written_or_refused_never_guessed(tmp_path, lab
     """Before: "covid" and a misspelt "nromal" became positive, and 0.0/1.0 read as positive images only."""
     values = [labels[i % len(labels)] for i in range(6)]
     if isinstance(expect, list):
-        assert readers._binary_labels(values, tmp_path / "labels.csv") == [expect[i % len(labels)] for i in range(6)]
+        assert dicom_files._binary_labels(values, tmp_path / "labels.csv") == [
+            expect[i % len(labels)] for i in range(6)
+        ]
     else:
         with pytest.raises(AecryptError, match=expect):
-            readers._binary_labels(values, tmp_path / "labels.csv")
+            dicom_files._binary_labels(values, tmp_path / "labels.csv")
 
 
 def test_class_folders_one_level_too_deep_get_advice_that_works(tmp_path):
@@ -217,9 +219,9 @@ def test_class_folders_one_level_too_deep_get_advice_that_works(tmp_path):
         (tmp_path / "NIH1000" / name).mkdir(parents=True)
         Image.fromarray(np.full((8, 8), 128, np.uint8)).save(tmp_path / "NIH1000" / name / "a.png")
     with pytest.raises(AecryptError, match=rf"give that folder, folder:{tmp_path / 'NIH1000'}$") as info:
-        readers.read_folder(tmp_path)
+        class_folders.read_folder(tmp_path)
     advice = str(info.value).rsplit("folder:", 1)[1]
-    assert readers.read_folder(Path(advice)).labels == [0, 1]  # following it works
+    assert class_folders.read_folder(Path(advice)).labels == [0, 1]  # following it works
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -379,7 +381,7 @@ def _classes(root, names, n=4):
     ],
 )
 def test_the_negative_folder_is_recognised_by_its_usual_names(name, negative):
-    assert readers._is_negative(name) is negative
+    assert class_folders._is_negative(name) is negative
 
 
 def test_numeric_prefixes_and_split_names_like_valid_and_dev_load_by_themselves(tmp_path):
@@ -481,7 +483,7 @@ def test_a_medmnist_file_with_a_flipped_byte_inside_is_one_line(tmp_path):
     data[200] ^= 0xFF  # inside the first stored array, past its local header
     npz.write_bytes(bytes(data))
     with pytest.raises(AecryptError, match=r"pneumoniamnist.npz is damaged \(.*\); download it again"):
-        readers.read_medmnist(npz)
+        medmnist_npz.read_medmnist(npz)
 
 
 def test_a_bare_path_without_a_kind_gets_the_spec_to_write(tmp_path):

@@ -3,7 +3,13 @@
   specs       the one string that names a source (synthetic, nih:, folder:, medmnist:, dicom:)
   dataset     a source loaded as float32 arrays with labels and patient groups (cached)
   splits      stratified, seeded, patient-wise train / validation / test splits
-  readers     readers for the real layouts (folders per class, the NIH release, MedMNIST, DICOM)
+  readers     what the layout readers share: their records, and decoding image files to arrays
+  class_folders
+              the image-folder layout: one folder per class, optionally under split folders
+  nih_release the NIH ChestX-ray14 release: its label file and images*/ folders
+  medmnist_npz
+              MedMNIST's .npz arrays
+  dicom_files DICOM files named by a labels.csv, and decoding one
   synthetic   procedural chest-radiograph phantoms
   files       image files and folders named on a command line
   catalogue   the public sets `aecrypt fetch` knows, with their publishers' checksums

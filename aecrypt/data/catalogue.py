@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aecrypt import UsageError
-from aecrypt.data import readers
+from aecrypt.data import nih_release
 
 #: MedMNIST v2/v3 (MedMNIST+) on Zenodo; file names below are appended to it.
 MEDMNIST_RECORD = "https://zenodo.org/records/10519652/files/"
@@ -81,7 +81,7 @@ NIH_PARTS = tuple(
     )
 )
 #: The release's page: the labels file (Data_Entry_2017*.csv) is there, with no direct link of its own.
-NIH_PAGE = readers.NIH_PAGE
+NIH_PAGE = nih_release.NIH_PAGE
 NIH_CITATION = "Wang et al., ChestX-ray8, CVPR 2017; provided by the NIH Clinical Center"
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from aecrypt import UsageError, paths
-from aecrypt.data import embedded, readers, synthetic
+from aecrypt.data import class_folders, dicom_files, embedded, medmnist_npz, nih_release, readers, synthetic
 from aecrypt.data.specs import Spec, parse_spec
 
 MIN_SIZE = 11  # the smallest image side a run accepts: the 11 × 11 window of SSIM as the literature computes it
@@ -108,7 +108,7 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
         note = f"the embedded NIH ChestX-ray14 set ({embedded.IMAGES} images at {embedded.SIDE}×{embedded.SIDE})"
         return Dataset(images, found.labels, found.patients, str(spec), size, notes=[note], keys=found.files)
     if spec.kind == "medmnist":
-        raw, labels, splits = readers.read_medmnist(spec.path)
+        raw, labels, splits = medmnist_npz.read_medmnist(spec.path)
         if raw.ndim == 4:
             raw = raw.mean(axis=-1)
         scale = 255.0 if raw.max() > 1 else 1.0
@@ -124,7 +124,7 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
         )
     records = _records(spec)
     _check_memory(len(records.paths), size, str(spec))
-    reader = readers.read_dicom_image if spec.kind == "dicom" else readers.read_image
+    reader = dicom_files.read_dicom_image if spec.kind == "dicom" else readers.read_image
     images, keep, skipped = readers.decode_all(records.paths, size, reader, on_error)
     labels = np.asarray(records.labels, np.int64)[keep]
     readers._check_two_classes(labels.tolist(), f"{spec} after skipping unreadable images")
@@ -145,15 +145,15 @@ def _relative(path: Path, root: Path) -> str:
 def _records(spec: Spec) -> readers.Records:
     """The image files of a folder, NIH or DICOM source, with labels, groups and splits."""
     if spec.kind == "nih":
-        return readers.read_nih(spec.path, spec.options.get("finding"))
+        return nih_release.read_nih(spec.path, spec.options.get("finding"))
     if spec.kind == "folder":
         names = {
             k: [n for n in spec.options[k].split(",") if n.strip()]
             for k in ("negative", "positive")
             if k in spec.options
         }
-        return readers.read_folder(spec.path, names.get("negative"), names.get("positive"))
-    return readers.read_dicom(spec.path)
+        return class_folders.read_folder(spec.path, names.get("negative"), names.get("positive"))
+    return dicom_files.read_dicom(spec.path)
 
 
 def smallest_side(spec: str) -> tuple[int, str] | None:
@@ -195,7 +195,7 @@ def smallest_side(spec: str) -> tuple[int, str] | None:
     if parsed.kind == "nih-embedded":
         return embedded.SIDE, f"the embedded set {embedded.FILE.name}"
     if parsed.kind == "medmnist":
-        return readers.medmnist_side(parsed.path), str(parsed.path)
+        return medmnist_npz.medmnist_side(parsed.path), str(parsed.path)
     sides = [(side, str(p)) for p in _records(parsed).paths if (side := readers.image_side(p)) is not None]
     return min(sides) if sides else None
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aecrypt import AecryptError, UsageError
-from aecrypt.data import catalogue, readers
+from aecrypt.data import catalogue, nih_release
 
 log = logging.getLogger(__name__)
 
@@ -466,7 +466,7 @@ def fetch_nih(
         else:
             download(labels, target, None, quiet)
     missing = None
-    if not any((to / n).is_file() for n in readers.NIH_LABEL_FILES):
+    if not any((to / n).is_file() for n in nih_release.NIH_LABEL_FILES):
         missing = (
             "the labels file is not here yet: NIH publishes no direct link to it, so download "
             f"Data_Entry_2017_v2020.csv from {catalogue.NIH_PAGE} into {to} (or run again with --labels FILE|URL)"
