@@ -1,9 +1,10 @@
 """`make bench-verdicts`: the claim tests' calibration table on a build's own noise. Every rule decides on
-simulated builds whose truth is known (`aecrypt.stats.calibration`): its false-verdict rate where the truth
-contradicts a verdict (with a 99 % upper bound) and its power where a verdict is right, at several designs
-(training seeds × test images) and kinds of noise. The noise is the build's (each combination's seed spreads,
-how its test images' variation is shared, its losses' spread: `stats.simulate.NoiseModel.measured`); where the
-build cannot measure it (one seed, no per-image values), the default build's. The kinds (`NOISE`):
+simulated builds whose truth is known (`aecrypt.stats.scenarios`, counted by `aecrypt.stats.calibration`): its
+false-verdict rate where the truth contradicts a verdict (with a 99 % upper bound) and its power where a verdict is
+right, at several designs (training seeds × test images) and kinds of noise. The noise is the build's (each
+combination's seed spreads, how its test images' variation is shared, its losses' spread:
+`stats.simulate.NoiseModel.measured`); where the build cannot measure it (one seed, no per-image values), the
+default build's. The kinds (`NOISE`):
 
 * *as this build decides*: its runs that did not train, in the same share, and its convergence gate;
 * *trained*: every run trains and no gate holds a verdict back (the rules themselves, as at the paper's budget);
@@ -34,7 +35,7 @@ from aecrypt import UsageError, paths, runtime
 from aecrypt.book.pages import budget
 from aecrypt.runs import closure
 from aecrypt.runs.results import Results
-from aecrypt.stats import calibration
+from aecrypt.stats import calibration, scenarios
 from aecrypt.stats.components import Build
 from aecrypt.stats.simulate import NoiseModel
 
@@ -86,7 +87,7 @@ def noise(results: Results) -> tuple[NoiseModel, str]:
 
 def _job(args) -> list[dict]:
     kind, model, replicates, seeds, truth = args
-    chosen = [s for s in calibration.scenarios(model) if s.truth == truth]
+    chosen = [s for s in scenarios.scenarios(model) if s.truth == truth]
     return [row | {"noise": kind} for row in calibration.rows(model, replicates, seeds, chosen)]
 
 
@@ -112,7 +113,7 @@ def main() -> None:
     args = parser.parse_args()
     results = Results(args.profile, Path(args.results).resolve() if args.results else paths.results_root())
     model, source = noise(results)
-    code = closure.code_key(["aecrypt.stats.calibration"])
+    code = closure.code_key(["aecrypt.stats.calibration", "aecrypt.stats.scenarios"])
     record_key = stamp.key(("verdicts.py", "stamp.py"), code, json.dumps(asdict(model), sort_keys=True, default=str))
     out = paths.verdicts_json(args.profile, results.root)
     if args.book and stamp.up_to_date(out, record_key):
@@ -123,12 +124,12 @@ def main() -> None:
     jobs = []
     for kind, seeds, n_test in designs:
         design = NOISE[kind](model if n_test is None else model.with_design(n_test=n_test))
-        truths = dict.fromkeys(s.truth for s in calibration.scenarios(design))
+        truths = dict.fromkeys(s.truth for s in scenarios.scenarios(design))
         jobs += [(kind, design, replicates, seeds, truth) for truth in truths]
     began = time.perf_counter()
     with ProcessPoolExecutor(max(1, args.workers)) as pool:
         rows = [_json_row(row) for part in pool.map(_job, jobs) for row in part]
-    order = {(s.rule, s.truth): i for i, s in enumerate(calibration.scenarios(model))}
+    order = {(s.rule, s.truth): i for i, s in enumerate(scenarios.scenarios(model))}
     kinds = {d: i for i, d in enumerate(designs)}
     rows.sort(key=lambda r: (kinds[_design_of(r, model)], order.get((r["rule"], r["truth"]), 0)))
     record = {

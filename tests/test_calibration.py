@@ -16,11 +16,11 @@ from unittest import mock
 
 import pytest
 
-from aecrypt.stats import calibration, claims, trends
-from aecrypt.stats.calibration import BOTH, EQUAL, Scenario
+from aecrypt.stats import calibration, claims, scenarios, trends
 from aecrypt.stats.components import Build, Estimate, Run
 from aecrypt.stats.findings import NOT_REPRODUCED, REPRODUCED, Finding
 from aecrypt.stats.rules import BY_NAME
+from aecrypt.stats.scenarios import BOTH, EQUAL, Scenario
 from aecrypt.stats.simulate import NoiseModel
 
 REPLICATES = calibration.replicates_to_detect()
@@ -30,7 +30,7 @@ FIG6, CLF = BY_NAME["lowest MSE and MAE"], BY_NAME["best classification result"]
 
 
 def _tie(rule) -> str:
-    return f"{rule.label} tied with {calibration.rival(MODEL, rule.label)}, far ahead"
+    return f"{rule.label} tied with {scenarios.rival(MODEL, rule.label)}, far ahead"
 
 
 #: The rows asserted here: where the audit measured the rules above α, and where a margin binds.
@@ -46,7 +46,7 @@ ASSERTED = [
     Scenario("very close", "every difference at its margin", BOTH),
     Scenario("very close", EQUAL, (NOT_REPRODUCED,), REPRODUCED),
     Scenario("depth", "deeper better by the margin", BOTH),
-    Scenario("depth", f"depth {calibration.DEEPEST} better by the AUC margin", BOTH),
+    Scenario("depth", f"depth {scenarios.DEEPEST} better by the AUC margin", BOTH),
     Scenario("epochs", "losses fall by the margin", BOTH),
     Scenario("epochs", "losses flat (a plateau)", (REPRODUCED,), NOT_REPRODUCED),
     Scenario("epochs", "losses fall 0.1 log10 per step", (NOT_REPRODUCED,), REPRODUCED),
@@ -103,7 +103,7 @@ def _no_holm(rule):
 #: A two-combination sweep (the classification claim's named combination and a quiet rival): where every
 #: comparison rests on the test split as much as on the seeds, so that leaving its part out shows. Twice the
 #: builds: the seed-only rule errs at about twice α here, and this row must tell it from α every time.
-PAIR = MODEL.only([CLF.label, calibration.rival(MODEL, CLF.label)])
+PAIR = MODEL.only([CLF.label, scenarios.rival(MODEL, CLF.label)])
 PAIR_REPLICATES = 2 * REPLICATES
 PAIR_ROWS = [Scenario(CLF.name, EQUAL, BOTH)]
 
@@ -113,7 +113,7 @@ MUTANTS = {
     "(b) margins from point estimates": (
         _point_estimates(BY_NAME["depth"]),
         MODEL,
-        Scenario("", f"depth {calibration.DEEPEST} better by the AUC margin", BOTH),
+        Scenario("", f"depth {scenarios.DEEPEST} better by the AUC margin", BOTH),
     ),
     "(c) no test-split variance": (_seeds_only(CLF), PAIR, Scenario("", EQUAL, BOTH)),
     "(d) no Holm": (_no_holm(ROC), MODEL, Scenario("", EQUAL, BOTH)),

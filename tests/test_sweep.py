@@ -218,14 +218,15 @@ def _pending_after(tiny_sweep) -> tuple[int, int]:
 #: Exactly what a combination's run executes of aecrypt: the paper, the data loaders, and the ground floor.
 RUN_MODULES = {
     "aecrypt",
-    "aecrypt.paths",
-    "aecrypt.profiles",
     "aecrypt.budget",  # the paper's training budget: the profiles take its batch size and split
-    "aecrypt.runtime",
     "aecrypt.data",
+    "aecrypt.data.class_folders",
     "aecrypt.data.codecs",
     "aecrypt.data.dataset",
+    "aecrypt.data.dicom_files",
     "aecrypt.data.embedded",
+    "aecrypt.data.medmnist_npz",
+    "aecrypt.data.nih_release",
     "aecrypt.data.readers",
     "aecrypt.data.specs",
     "aecrypt.data.splits",
@@ -233,12 +234,18 @@ RUN_MODULES = {
     "aecrypt.paper",
     "aecrypt.paper.choices",
     "aecrypt.paper.cipher",
+    "aecrypt.paper.classification",
     "aecrypt.paper.experiment",
     "aecrypt.paper.metrics",
     "aecrypt.paper.models",
     "aecrypt.paper.parameters",
+    "aecrypt.paper.retrieval",
     "aecrypt.paper.runfiles",
+    "aecrypt.paper.runmetrics",
     "aecrypt.paper.runplots",
+    "aecrypt.paths",
+    "aecrypt.profiles",
+    "aecrypt.runtime",
 }
 
 

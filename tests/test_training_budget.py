@@ -15,7 +15,7 @@ import pytest
 
 from aecrypt import budget, paths
 from aecrypt.profiles import get_profile
-from aecrypt.stats import claims, convergence, training
+from aecrypt.stats import claims, convergence, training, withholding
 from aecrypt.stats.components import Build
 from aecrypt.stats.findings import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from aecrypt.stats.simulate import NoiseModel, simulate
@@ -77,7 +77,7 @@ def default_collapse():
     import keras
 
     from aecrypt.paper import experiment as ex
-    from aecrypt.paper import metrics
+    from aecrypt.paper import metrics, runmetrics
 
     out = {}
     for optimizer in ("adam", "rmsprop", "adagrad", "sgd"):
@@ -90,7 +90,7 @@ def default_collapse():
         steps = int(keras.ops.convert_to_numpy(trained.ae.autoencoder.optimizer.iterations))
         quality = metrics.reconstruction_metrics(test, decoded)
         out[optimizer] = {"mse": quality["mse"], "ssim": quality["ssim"], "ae_steps": steps}
-        out[optimizer] |= ex.mean_image_metrics(split)
+        out[optimizer] |= runmetrics.mean_image_metrics(split)
     return out
 
 
@@ -154,7 +154,7 @@ def test_an_unconverged_adagrad_behind_reads_not_converged_never_not_reproduced(
     assert _best(b, None).outcome == NOT_REPRODUCED  # without the gate the rule says it is beaten ...
     still_falling = _gate(b, dict.fromkeys(LABELS, 0.05) | {NAMED: 1.0})  # ... but it could fall 10× more by then
     finding = _best(b, still_falling)
-    assert finding.outcome == claims.NOT_CONVERGED and "trained for 60 steps, 0.66 %" in finding.decide
+    assert finding.outcome == withholding.NOT_CONVERGED and "trained for 60 steps, 0.66 %" in finding.decide
     # with the same projected fall as the others, the gap stands
     assert _best(b, _gate(b, dict.fromkeys(LABELS, 0.05))).outcome == NOT_REPRODUCED
 
@@ -196,7 +196,9 @@ def test_very_close_and_depth_are_withheld_while_training_could_change_them():
     assert claims.very_close(far, _gate(far, dict.fromkeys(LABELS, 0.05))).outcome == NOT_REPRODUCED
     spread = dict.fromkeys(LABELS, 0.05) | {"MSE+Adam+ReLU+2": 0.05 + 2 * claims.LOG_MARGIN}
     held = claims.very_close(far, _gate(far, spread))
-    assert held.outcome == claims.NOT_CONVERGED and "On this build alone the test says: not reproduced." in held.notes
+    assert (
+        held.outcome == withholding.NOT_CONVERGED and "On this build alone the test says: not reproduced." in held.notes
+    )
     close = _build(sd=0.002, n_test=4000, combination=0.005)
     assert claims.very_close(close, _gate(close, dict.fromkeys(LABELS, 0.05))).outcome == REPRODUCED
     # close among the trained, but one combination did not train: not "all combinations are very close"
@@ -292,7 +294,9 @@ def test_long_runs_decide_only_what_they_can(tmp_path, monkeypatch):
     b = _build({NAMED: -math.log10(3)})
     monkeypatch.setattr(longruns, "build", lambda root=None: b)
     monkeypatch.setattr(longruns, "gate", lambda root=None: _gate(b))
-    base = Finding("best autoencoder combination", "abstract", "t", "m", claims.NOT_CONVERGED, budget="at 60 steps")
+    base = Finding(
+        "best autoencoder combination", "abstract", "t", "m", withholding.NOT_CONVERGED, budget="at 60 steps"
+    )
 
     def test(runs, g):
         return claims.named_best(runs, NAMED, "log_mse", True, "best autoencoder combination", "abstract", g)
@@ -312,4 +316,4 @@ def test_long_runs_decide_only_what_they_can(tmp_path, monkeypatch):
     named_once = Build([r for r in worse.runs if r.label != NAMED or r.seed == 0])
     monkeypatch.setattr(longruns, "build", lambda root=None: named_once)
     kept = longruns.decide(base, NAMED, test)
-    assert kept.outcome == claims.NOT_CONVERGED and kept.budget == "at 60 steps" and "a second" in kept.notes[-1]
+    assert kept.outcome == withholding.NOT_CONVERGED and kept.budget == "at 60 steps" and "a second" in kept.notes[-1]

@@ -14,7 +14,17 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from aecrypt import AecryptError
-from aecrypt.stats import claims, compressed, convergence, findings, formula, intervals, multiplicity, trends
+from aecrypt.stats import (
+    claims,
+    compressed,
+    convergence,
+    findings,
+    formula,
+    intervals,
+    multiplicity,
+    trends,
+    withholding,
+)
 from aecrypt.stats.components import Build, Estimate, Run, advice
 from aecrypt.stats.findings import ALPHA, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
 from aecrypt.stats.simulate import NoiseModel, image_shares, simulate, with_epochs
@@ -266,17 +276,17 @@ def test_the_convergence_gate_holds_back_both_verdicts():
     b = build(auc={"MSE+SGD+ReLU+2": 0.12})
     # the named combination behind, still falling by more than the margin: it could catch up
     held = best(b, "MSE+Adam+ReLU+3", gate=_gate({"MSE+Adam+ReLU+3": 0.3}))
-    assert held.outcome == claims.NOT_CONVERGED and "trained for 60 steps" in held.decide
+    assert held.outcome == withholding.NOT_CONVERGED and "trained for 60 steps" in held.decide
     # the named combination ahead, a rival still falling: its lead could go
     ahead = best(b, "MSE+SGD+ReLU+2", gate=_gate({"MSE+Adam+ReLU+2": 0.3}))
-    assert ahead.outcome == claims.NOT_CONVERGED and "Best at this length." in ahead.notes
+    assert ahead.outcome == withholding.NOT_CONVERGED and "Best at this length." in ahead.notes
     # projected falls within the margin change nothing
     assert best(b, "MSE+SGD+ReLU+2", gate=_gate(dict.fromkeys(LABELS, 0.05))).outcome == REPRODUCED
     # beaten by two: catching one of them is not enough to wait
     two = build(auc={"MSE+SGD+ReLU+2": 0.12, "MSLE+SGD+ReLU+2": 0.12})
     catches_one = {"MSE+Adam+ReLU+3": 0.3, "MSE+SGD+ReLU+2": 0.3}
     assert best(two, "MSE+Adam+ReLU+3", gate=_gate(catches_one)).outcome == NOT_REPRODUCED
-    assert best(two, "MSE+Adam+ReLU+3", gate=_gate({"MSE+Adam+ReLU+3": 0.3})).outcome == claims.NOT_CONVERGED
+    assert best(two, "MSE+Adam+ReLU+3", gate=_gate({"MSE+Adam+ReLU+3": 0.3})).outcome == withholding.NOT_CONVERGED
 
 
 # --- "very close", depth, epochs --------------------------------------------------------------------------

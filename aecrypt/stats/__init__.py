@@ -7,8 +7,10 @@
   components a contrast's two variance parts (test split, seeds) and the advice on what would decide
   claims     the tests of the paper's claims; trends: depth and epochs
   rules      each claim about trained models as the one rule the scorecard and the calibration call
-  training   runs that did not train, the training budget, the convergence gate
-  simulate   builds whose truth is known; calibration: the rules held to their error rates on them
+  training   runs that did not train, the training budget, the convergence gate; withholding: the verdicts
+             it holds back (did not train, not converged)
+  simulate   builds whose truth is known; scenarios: the truths simulated, each rule's right and wrong verdicts
+             on them; calibration: the rules held to their error rates on them
   realtime   whether a stream of images kept up with its rate
 
 A docstring only, like every subpackage's __init__."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from aecrypt import UsageError
 from aecrypt.paper.choices import combination_label
 from aecrypt.paper.reported import PAPER_BEST_AE, PAPER_BEST_CLF, PAPER_BEST_ROC
-from aecrypt.stats import claims, trends
+from aecrypt.stats import claims, trends, withholding
 from aecrypt.stats.components import Build
 from aecrypt.stats.findings import Finding
 from aecrypt.stats.training import Gate
@@ -60,8 +60,8 @@ def _named(source: str, combination, metric: str, claim: str) -> Rule:
 def _depth(build: Build, gate: Gate | None, checkpoints) -> Finding:
     if gate is None:
         return trends.depth_effect(build)[0]
-    finding = claims.on_trained(lambda b: trends.depth_effect(b)[0], build, gate)
-    return claims.withhold(finding, gate, build, "the depth test's margins")
+    finding = withholding.on_trained(lambda b: trends.depth_effect(b)[0], build, gate)
+    return withholding.withhold(finding, gate, build, "the depth test's margins")
 
 
 def _very_close(build: Build, gate: Gate | None, checkpoints) -> Finding:

@@ -214,7 +214,7 @@ def default_profile_sentence(results: Results) -> str:
     from aecrypt.book.pages import calibration
     from aecrypt.profiles import PROFILES
     from aecrypt.runs.sizing import COLD_BOOK_TARGET_S
-    from aecrypt.stats.calibration import BEATEN_AUC
+    from aecrypt.stats.scenarios import BEATEN_AUC
 
     d = PROFILES["default"]
     sizes = results.data_summary()["split_sizes"] if results.profile == "default" else None
