@@ -16,7 +16,7 @@ from PIL import Image
 
 from aecrypt import AecryptError
 from aecrypt.cli import main as cli
-from aecrypt.data import catalogue, fetch
+from aecrypt.data import catalogue, download, fetch
 from aecrypt.data.dataset import load_dataset
 
 
@@ -129,7 +129,7 @@ def test_medmnist_download_shows_progress_verifies_and_prints_the_spec(server, m
     assert (tmp_path / "mm" / "pneumoniamnist.npz").read_bytes() == medmnist_file
     assert len(load_dataset(spec, 28, cache=False)) == 60
     sha = hashlib.sha256(medmnist_file).hexdigest()
-    assert fetch.recorded_sha256(tmp_path / "mm") == {"pneumoniamnist.npz": sha}
+    assert download.recorded_sha256(tmp_path / "mm") == {"pneumoniamnist.npz": sha}
 
     rc, _, err = _fetch(capsys, *args)  # a second fetch checks and does not download again
     assert rc == 0 and "already here, checksum verified" in err
@@ -165,9 +165,9 @@ def test_a_206_that_does_not_start_at_the_part_is_not_appended(server, tmp_path,
     server.from_zero = True
     (tmp_path / "images_001.tar.gz.part").write_bytes(body[:20_000])
     with caplog.at_level(logging.INFO, "aecrypt"):
-        got = fetch.download(f"{server.url}/images_001.tar.gz", tmp_path / "images_001.tar.gz")
+        got = download.download(f"{server.url}/images_001.tar.gz", tmp_path / "images_001.tar.gz")
     assert got.read_bytes() == body
-    assert fetch.recorded_sha256(tmp_path) == {"images_001.tar.gz": hashlib.sha256(body).hexdigest()}
+    assert download.recorded_sha256(tmp_path) == {"images_001.tar.gz": hashlib.sha256(body).hexdigest()}
     assert "answered from byte 0, not 20000; starting over" in caplog.text
 
 
@@ -176,23 +176,23 @@ def test_if_range_carries_the_validator_and_a_changed_file_starts_over(server, t
     server.files["f.bin"], server.etag = old, '"v1"'
     server.cut["f.bin"] = 10_000
     with pytest.raises(AecryptError, match="interrupted after 10000 of 30000 bytes"):
-        fetch.download(f"{server.url}/f.bin", tmp_path / "f.bin")
+        download.download(f"{server.url}/f.bin", tmp_path / "f.bin")
     server.files["f.bin"], server.etag = new, '"v2"'  # the file changed on the server meanwhile
-    got = fetch.download(f"{server.url}/f.bin", tmp_path / "f.bin")
+    got = download.download(f"{server.url}/f.bin", tmp_path / "f.bin")
     assert server.if_range[-1] == '"v1"' and got.read_bytes() == new  # never old[:10000] + new[10000:]
 
 
 def test_a_download_of_unstated_length_is_checked_but_never_recorded(server, tmp_path, caplog):
     server.files["f.bin"], server.no_length = b"c" * 5000, True
     with caplog.at_level(logging.INFO, "aecrypt"):
-        fetch.download(f"{server.url}/f.bin", tmp_path / "f.bin", quiet=True)
-    assert fetch.recorded_sha256(tmp_path) == {}
+        download.download(f"{server.url}/f.bin", tmp_path / "f.bin", quiet=True)
+    assert download.recorded_sha256(tmp_path) == {}
     assert "stated no length, so its SHA-256 is checked but not recorded" in caplog.text
 
 
 def test_a_sha256sums_line_without_a_name_is_skipped_with_a_warning(tmp_path, caplog):
-    (tmp_path / fetch.CHECKSUMS).write_text("abc123\n" + "d" * 64 + "  good.bin\n\n")
-    assert fetch.recorded_sha256(tmp_path) == {"good.bin": "d" * 64}
+    (tmp_path / download.CHECKSUMS).write_text("abc123\n" + "d" * 64 + "  good.bin\n\n")
+    assert download.recorded_sha256(tmp_path) == {"good.bin": "d" * 64}
     assert "line 1: not 'SHA-256  name'; ignored" in caplog.text
 
 
@@ -245,7 +245,7 @@ def test_nih_parts_are_downloaded_unpacked_recorded_and_load(nih_release, tmp_pa
         f"{p * 100 + i:08d}_000.png" for p in (1, 2) for i in range(6)
     )
     assert not list(to.glob("*.tar.gz"))  # unpacked archives are deleted ...
-    sums = fetch.recorded_sha256(to)  # ... after their SHA-256 was recorded (NIH publishes none)
+    sums = download.recorded_sha256(to)  # ... after their SHA-256 was recorded (NIH publishes none)
     assert sums["images_001.tar.gz"] == hashlib.sha256(nih_release.files["images_001.tar.gz"]).hexdigest()
     ds = load_dataset(out.splitlines()[0].removeprefix("data spec: "), 32, cache=False)
     assert len(ds) == 12 and ds.labels.sum() == 6
@@ -290,7 +290,7 @@ def test_an_archive_member_that_is_not_an_image_is_never_extracted(server, tmp_p
     rc, _, err = _fetch(capsys, "nih", "--parts", "1", "--to", str(tmp_path / "nih"), "--mirror", server.url)
     assert rc == 0 and "3 member(s) that are not images/*.png were not extracted" in err
     assert not (tmp_path / "escaped.png").exists() and (tmp_path / "nih" / "images" / "00000001_000.png").is_file()
-    assert "x" not in fetch.recorded_sha256(tmp_path / "nih")  # the folder's own record, not the archive's
+    assert "x" not in download.recorded_sha256(tmp_path / "nih")  # the folder's own record, not the archive's
 
 
 def test_offline_is_a_clear_error_and_a_missing_file_names_the_status(server, tmp_path, capsys):

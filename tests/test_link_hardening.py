@@ -339,6 +339,20 @@ def test_a_packet_replayed_into_a_new_receiver_folder_is_a_duplicate_there_too(e
     assert client.published[-2][0] == "t/ack"  # the replay is acknowledged, so a resending sender stops
 
 
+def test_packets_out_of_their_senders_order_are_accepted_counted_and_numbered(ends, tmp_path):
+    """Sequence numbers order, they do not admit: a resend arriving behind later packets is written and counted
+    as out of order; a second sender's own numbers from 0 are neither; a replay is a duplicate, not reordered."""
+    rx, client = _receiver(ends, tmp_path / "rx")
+    first, second = (endpoints.Sender(ends.run, ends.key, name=n) for n in ("first", "second"))
+    a = first.seal(ends.images[:3], ["a.png", "b.png", "c.png"])
+    b = second.seal(ends.images[3:5], ["d.png", "e.png"])
+    for packet in (a[1], a[2], b[0], a[0], b[1], a[2]):  # a[0] behind a[1] and a[2]; b from 0, in order; a replay
+        _deliver(rx, client, packet)
+    assert (len(rx.log.accepted), rx.log.out_of_order, rx.log.duplicates) == (5, 1, 1)
+    rows = receiving.read_ledger(tmp_path / "rx" / receiving.LEDGER)
+    assert [int(r["sequence"]) for r in rows] == [1, 2, 0, 0, 1]
+
+
 def test_stale_and_future_packets_are_refused_by_their_timestamp(ends, tmp_path):
     rx, client = _receiver(ends, tmp_path)
     h = packets.parse(_sealed(ends, 1)[0]).header

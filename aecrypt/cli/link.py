@@ -126,6 +126,7 @@ def cmd_receive(args) -> int:
     print(
         f"received {len(received.accepted)} image(s) into {args.output} (received.csv); {received.duplicates} "
         f"duplicate(s) dropped; {received.refusals} refused"
+        + (f"; {received.out_of_order} arrived behind a later one (accepted)" if received.out_of_order else "")
     )
     for reason, n in received.reasons.items():
         log.warning(f"refused {n}×: {reason}")

@@ -13,7 +13,8 @@
   synthetic   procedural chest-radiograph phantoms
   files       image files and folders named on a command line
   catalogue   the public sets `aecrypt fetch` knows, with their publishers' checksums
-  fetch       `aecrypt fetch`: downloads (the only network use)
+  fetch       `aecrypt fetch`: the public sets into the layout a spec reads (NIH's archives unpacked)
+  download    resumable, checksum-verified HTTP downloads (the only network use)
   attribution the credit each real data set requires
 
 A docstring only: a run's identity follows its imports through parent packages, so code here would enter

@@ -7,7 +7,14 @@ writable — stops it within seconds, and `wait` raises an AecryptError that nam
 non-zero). Each image is on disk (PNG and its received.csv row, fsynced) before it is acknowledged, and the
 acknowledgement is authenticated (`link.acks`). A packet already accepted (same sender and image id) is
 dropped and acknowledged again, so resends and replays never write twice; a restarted receiver reads what it
-has written from received.csv, and recovers a row torn by a crash."""
+has written from received.csv, and recovers a row torn by a crash.
+
+Sequence numbers order, they do not admit: a sender numbers its packets from 0 on each `aecrypt send`, and a
+packet that arrives behind one of a higher number from the same sender (a resend, QoS 1 redelivery after a
+reconnect) is accepted and counted as out of order (`ReceiveLog.out_of_order`), and its number is in the row.
+A replay is refused by what it is — a packet this machine's receivers already took, by its sender, image id
+and seal (`link.replays`), or one sealed outside the freshness window (`packets.check_fresh`) — not by its
+number, which a restarted sender starts again at 0."""
 
 from __future__ import annotations
 
@@ -44,6 +51,7 @@ class ReceiveLog:
     reasons: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     elsewhere: int = 0  # of the duplicates, those another receiver folder on this machine accepted (a replay)
+    out_of_order: int = 0  # accepted behind a packet of a higher sequence number from the same sender
     fatal: str | None = None
 
     @property
@@ -130,6 +138,7 @@ class LinkReceiver:
         self._seen = _seen_images(rows, self.out / LEDGER)
         self._recent = RecentPackets(receiver.key.key_id, self.out)  # what receivers in other folders took
         self._fields = list(rows[0]) if rows else None
+        self._highest: dict[bytes, int] = {}  # per sender, the highest sequence number accepted since start
 
     def start(self) -> LinkReceiver:
         """Connect with a persistent session (QoS 1 messages wait for it while it is away) and subscribe."""
@@ -199,6 +208,10 @@ class LinkReceiver:
         score = self.receiver.scores(image)[0]
         t_score = time.perf_counter() - t0
         self._write(header, image[0], score, arrived, t_open, t_decode, t_score)
+        with self._lock:
+            highest = self._highest.get(header.sender_id, -1)
+            self.log.out_of_order += header.sequence < highest
+            self._highest[header.sender_id] = max(highest, header.sequence)
         client.publish(f"{self.topic}/ack", ack, qos=1)  # only once the image is on disk
 
     def _write(self, header, image, score, arrived, t_open, t_decode, t_score) -> None:
