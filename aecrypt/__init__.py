@@ -20,7 +20,9 @@ The package is a house of rooms, one concern each; a room imports only the rooms
   compression/
               is it compressed? bytes on the wire, rate–distortion against the standard codecs, the
               bottleneck variant and the classifier at equal rate, latency per method (the cached step)
-  book/       the Jupyter Book: its build, editions, figures, and one module per page group
+  figures/    every figure, in one style and palette: the paper's figures, the pictures beside them, the
+              rate–distortion figure, what training reached, and the Fig. 4 strip a run notebook draws
+  book/       the Jupyter Book: its build and editions, and one module per page group
   coursework/ the autograded assignments (otter-grader)
   cli/        the `aecrypt` command, one module per command family
   lockfile    requirements.lock and environment.yml from pyproject.toml (`make lock`)

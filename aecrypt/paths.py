@@ -19,7 +19,7 @@ NOTEBOOKS = RESOURCES / "notebooks"
 TEMPLATE = NOTEBOOKS / "experiment.ipynb"
 GRIDS = RESOURCES / "grids"
 BOOK = ROOT / "book"
-STYLE = PACKAGE / "aecrypt.mplstyle"
+STYLE = PACKAGE / "figures" / "aecrypt.mplstyle"
 # The shared real samples live beside the checkout, never inside it.
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

@@ -1,6 +1,6 @@
 """The public functions of the documented modules say what they take and give, as scikit-image documents its
 metrics (Parameters, Returns, a short example), and every example runs and prints what it says: every module of
-paper/, data/ and stats/."""
+paper/, data/ and stats/, and figures/runstrip (what a run notebook draws, documented as the rest of a run)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ DOCUMENTED = [
     f"{package}.{m.name}"
     for package in PACKAGES
     for m in pkgutil.iter_modules(importlib.import_module(package).__path__)
-]
+] + ["aecrypt.figures.runstrip"]
 
 
 def _public_functions(module):

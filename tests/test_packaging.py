@@ -61,7 +61,7 @@ def test_the_wheel_carries_the_templates_and_grids_as_they_are_in_the_repository
         for source in paths.GRIDS.glob("*.yaml"):
             assert z.read(f"aecrypt/resources/grids/{source.name}") == source.read_bytes()
         metadata = z.read(next(n for n in names if n.endswith("METADATA"))).decode()
-    assert "aecrypt/data/nih-cxr-2k-64.npz" in names and "aecrypt/aecrypt.mplstyle" in names
+    assert "aecrypt/data/nih-cxr-2k-64.npz" in names and "aecrypt/figures/aecrypt.mplstyle" in names
     assert not any(n.startswith(("tests/", "book/", "results/")) for n in names)
     assert "License-Expression: MIT" in metadata and any(n.endswith("licenses/LICENSE") for n in names)
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]

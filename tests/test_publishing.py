@@ -124,10 +124,10 @@ def test_the_link_check_passes_on_the_built_book_and_catches_a_broken_link(tiny_
 
 
 def test_every_figure_takes_its_colours_from_the_one_style():
-    """No module under book/ names a palette or colour map of its own: categories use the style's cycle
-    (`colours.categorical`), ordered values `colours.SEQUENTIAL`, references greys."""
+    """No module under figures/ or book/ names a palette or colour map of its own: categories use the style's
+    cycle (`colours.categorical`), ordered values `colours.SEQUENTIAL`, references greys."""
     allowed_maps = {"Greys", "gray"}
-    for module in sorted((paths.PACKAGE / "book").rglob("*.py")):
+    for module in sorted(p for room in ("figures", "book") for p in (paths.PACKAGE / room).rglob("*.py")):
         tree = ast.parse(module.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "color_palette":

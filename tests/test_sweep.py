@@ -231,6 +231,8 @@ RUN_MODULES = {
     "aecrypt.data.specs",
     "aecrypt.data.splits",
     "aecrypt.data.synthetic",
+    "aecrypt.figures",
+    "aecrypt.figures.runstrip",
     "aecrypt.paper",
     "aecrypt.paper.choices",
     "aecrypt.paper.cipher",
@@ -242,7 +244,6 @@ RUN_MODULES = {
     "aecrypt.paper.retrieval",
     "aecrypt.paper.runfiles",
     "aecrypt.paper.runmetrics",
-    "aecrypt.paper.runplots",
     "aecrypt.paths",
     "aecrypt.profiles",
     "aecrypt.runtime",
@@ -255,14 +256,15 @@ def test_a_run_identity_holds_exactly_the_modules_a_run_executes():
     assert set(identity.imported_modules()) == RUN_MODULES
     # the shared baseline draws nothing
     assert set(identity.imported_modules(paths.NOTEBOOKS / "baseline.ipynb")) == RUN_MODULES - {
-        "aecrypt.paper.runplots"
+        "aecrypt.figures",
+        "aecrypt.figures.runstrip",
     }
 
 
 @pytest.mark.parametrize(
     "module",
     [
-        "book/figures.py",
+        "figures/paper_figures.py",
         "book/pages/claims.py",
         "book/build.py",
         "cli/main.py",
@@ -281,14 +283,14 @@ def test_an_edit_outside_what_a_run_executes_reruns_nothing(tiny_sweep, package_
     assert _pending_after(tiny_sweep) == (0, 3)
 
 
-@pytest.mark.parametrize("module", ["paper/models.py", "data/synthetic.py", "paper/runplots.py", "__init__.py"])
+@pytest.mark.parametrize("module", ["paper/models.py", "data/synthetic.py", "figures/runstrip.py", "__init__.py"])
 def test_an_edit_to_code_a_run_executes_reruns_every_run(tiny_sweep, package_copy, module):
     """A statement that runs when the module is imported; models and synthetic are imported through experiment
     and data, not by the template itself."""
     (package_copy / module).write_text((package_copy / module).read_text() + "\nprint(end='')\n")
     pending, total = _pending_after(tiny_sweep)
-    # runplots is drawn by combination runs only: the shared baseline does not import it
-    assert pending == (total - 1 if module == "paper/runplots.py" else total)
+    # runstrip is drawn by combination runs only: the shared baseline does not import it
+    assert pending == (total - 1 if module == "figures/runstrip.py" else total)
 
 
 #: Edits to what a run imports but does not read: each reran every run before a run's id hashed the code its

@@ -12,7 +12,6 @@
   classification  the two-layer CNN on the retrieved (or the original) images
   runmetrics  a run's scalars: reconstruction, checkpoints, classifier, training length, cipher checks
   runfiles    the files a run writes into its folder
-  runplots    what a run notebook draws for itself (the Fig. 4 strip)
   reported    what the paper reports about its own results, as data
 
 A docstring only: a run's identity follows its imports through parent packages."""

@@ -3,8 +3,11 @@ pages (book/*.md) only call and show.
 
   method          Method: layer tables, the cipher's readings, the data
   fig5            Fig. 5: the class counts beside the paper's
-  reconstruction  Figs. 4, 6 and 7 and the best-combination panel
-  classification  Figs. 8-10: AUC with both of its uncertainties
+  fig4            Fig. 4: original, encrypted, retrieved, and the two readings of the decryption
+  autoencoder     Figs. 6 and 7: reconstruction error and loss per combination
+  best            the best-combination panel
+  classifier      Figs. 8 and 9: AUC with both of its uncertainties
+  roc             Fig. 10: the ROC curves
   factors         which hyperparameter moves a metric most
   premise         The premise (compress, then encrypt): what the ciphertext gives away, bytes per image, what
                   the cipher alone changes

@@ -153,7 +153,7 @@ def attack_figure(results: Results):
     import numpy as np
 
     from aecrypt import paths
-    from aecrypt.book.panels import attack_panels
+    from aecrypt.figures.panels import attack_panels
 
     path = paths.audit_samples(results.profile, results.root)
     if record.load(results.profile, results.root) is None or not path.is_file():

@@ -110,14 +110,14 @@ def convergence_html(results: Results) -> str:
 
 def not_trained_figure(results: Results):
     """Every run against the mean image on both measures of the not-trained rule."""
-    from aecrypt.book.figures import not_trained_runs
+    from aecrypt.figures.training import not_trained_runs
 
     return not_trained_runs(results.summary)
 
 
 def loss_curves_figure(results: Results):
     """Every run's autoencoder training loss against steps, per optimizer, with the long runs where recorded."""
-    from aecrypt.book.figures import loss_curves
+    from aecrypt.figures.training import loss_curves
 
     history = histories(results)[0]
     per_epoch = {

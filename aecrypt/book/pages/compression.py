@@ -207,7 +207,7 @@ def model_points(results: Results) -> pd.DataFrame:
     t = tables(results)
     if not t:
         return pd.DataFrame()
-    from aecrypt.book.rdplot import rates_table
+    from aecrypt.figures.ratedistortion import rates_table
 
     return rates_table(t["rd"], results.settings.size)
 

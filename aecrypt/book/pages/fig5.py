@@ -21,7 +21,7 @@ def class_counts(results: Results) -> dict:
 
 def fig5_figure(results: Results):
     """Fig. 5: this build's class counts beside the paper's."""
-    from aecrypt.book.figures import fig5_class_counts
+    from aecrypt.figures.paper_figures import fig5_class_counts
 
     c = class_counts(results)
     return fig5_class_counts(c["counts"], c["source"])

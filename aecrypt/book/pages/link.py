@@ -323,7 +323,7 @@ def latency_section(results: Results) -> list:
 
 def latency_figure(results: Results):
     """The latency of every image per stream and rate, each rate's interval drawn across; None without a record."""
-    from aecrypt.book.panels import link_latency
+    from aecrypt.figures.panels import link_latency
 
     record = link_record(results)
     if record is None:

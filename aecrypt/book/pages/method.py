@@ -78,8 +78,8 @@ def negative_activation_note(results: Results) -> str:
 
 def data_preview(results: Results, n_images: int = 64):
     """A grid of this build's images, negatives above positives (the first `n_images` of its data)."""
-    from aecrypt.book.panels import phantom_grid
     from aecrypt.data.dataset import load_dataset
+    from aecrypt.figures.panels import phantom_grid
 
     ds = load_dataset(results.data_spec, results.settings.size, min(results.settings.n_images or n_images, n_images))
     name = "Synthetic phantoms" if results.is_synthetic else results.data_spec

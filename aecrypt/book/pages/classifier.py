@@ -1,5 +1,5 @@
-"""Figs. 8–10: the classifier on retrieved images — its metrics per combination, its AUC with both of its
-uncertainties (over training seeds, and over test images), and the ROC curves."""
+"""Figs. 8 and 9: the classifier on retrieved images — its metrics per combination, and its AUC with both of
+its uncertainties (over training seeds, and over test images)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pandas as pd
 
 from aecrypt.book import page
 from aecrypt.book.pages.factors import effects_sentence
-from aecrypt.paper.reported import PAPER_ROC_RANKING
 from aecrypt.runs.results import Results
 from aecrypt.stats.intervals import SCORE_RANGE, Interval, auc_interval, t_interval
 
@@ -128,28 +127,4 @@ def fig9_note(results: Results):
         f"test accuracy of single runs {ok['test_accuracy'].min():.3f}–{ok['test_accuracy'].max():.3f}; a "
         f"classifier that always answers 'negative' scores {always_negative:.3f} (dashed line), so accuracy alone "
         "says little on this imbalanced task.",
-    )
-
-
-def fig10_figure(results: Results):
-    """Fig. 10: every combination's mean ROC curve over seeds, the paper's three best starred, the originals'
-    curve as the reference."""
-    from aecrypt.book.figures import fig10_roc, training_labels
-
-    ok = results.ok
-    names = training_labels(ok)  # combinations with runs that did not train are named so, and drawn dashed
-    rocs = {names[label]: [results.roc(r) for r in results.runs_of(label)["run_id"]] for label in results.labels}
-    aucs = {names[label]: format(ci, ".2f") for label, ci in auc_by_combination(results).items()}
-    reference = [results.roc(r) for r in ok["baseline_run_id"].dropna().unique()] if "baseline_run_id" in ok else None
-    return fig10_roc(rocs, aucs, reference, tuple(names.get(label, label) for label in PAPER_ROC_RANKING))
-
-
-def fig10_note(results: Results):
-    cis = auc_by_combination(results)
-    top = "; ".join(f"{label} ({cis[label]:.3f})" for label in sorted(cis, key=lambda k: -cis[k].estimate)[:3])
-    return page.note(
-        results,
-        "Fig. 10",
-        f"the three highest mean AUCs (mean over seeds [95 % t-interval]): {top}. Curves are on the held-out test "
-        "split. Whether the paper's ranking holds beyond seed noise is tested in Results vs. paper.",
     )

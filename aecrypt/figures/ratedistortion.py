@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import NullFormatter
 
-from aecrypt.book import colours
+from aecrypt.figures import colours
+from aecrypt.figures.runstrip import use_style
 from aecrypt.paper.metrics import PSNR_CAP_DB
-from aecrypt.paper.runplots import use_style
 
 MARKERS = {"float32": "s", "float16": "D", "uint8": "o"}
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from aecrypt.figures.runstrip import use_style
 from aecrypt.paper.cipher import recover_key
-from aecrypt.paper.runplots import use_style
 
 
 def phantom_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 8, title: str = "") -> plt.Figure:
