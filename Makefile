@@ -69,7 +69,7 @@ lock: setup
 # (tests/conftest.py), so that each build is made once.
 TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=20
 
 sweep: setup
 	$(BIN)/aecrypt sweep $(SWEEP_ARGS)

@@ -97,14 +97,25 @@ def embedded_student_book(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def ends(tiny_sweep, tmp_path_factory):
+def link_sweep(tmp_path_factory):
+    """One tiny combination trained on its own (no reference runs): the run the link's tests send through, so
+    that they neither wait for the tiny sweep nor share its worker. (results root, sweep report), as `tiny_sweep`."""
+    work = tmp_path_factory.mktemp("link-run")
+    grid = work / "one.yaml"
+    grid.write_text("name: one\nextra:\n  - {loss: mse, optimizer: adam, depth: 2, activation: relu}\n")
+    root = work / "results"
+    return root, sweep.run_sweep("tiny", grid, results_root=root, seeds=TINY_SEEDS[:1], references=False)
+
+
+@pytest.fixture(scope="session")
+def ends(link_sweep, tmp_path_factory):
     """The link's two ends on a tiny run: its models, a key file, and six random images."""
     import numpy as np
 
     from aecrypt.link import faults, keys
     from aecrypt.runs import trained
 
-    root, _ = tiny_sweep
+    root, _ = link_sweep
     work = tmp_path_factory.mktemp("link")
     run_id = trained.list_runs("tiny", root)["run_id"].iloc[0]
     run = trained.TrainedRun.load(trained.find_run(run_id, "tiny", root))
@@ -124,18 +135,34 @@ def pki(tmp_path_factory):
 
 #: The fixtures that train, build or simulate for a minute or more, each with the pytest-xdist group of the tests
 #: that need it: `make test` runs tests on every core (`-n auto --dist loadgroup`), and a group stays in one
-#: worker, so each fixture is built once.
+#: worker, so each fixture is built once. Ordered by what their groups cost, the costliest first: the workers take
+#: them in this order, before every other test (`pytest_collection_modifyitems`), so that the long groups run
+#: side by side from the start and the short tests fill in behind them (longest first keeps the workers'
+#: finishing times close; by xdist's own order — groups by their number of tests — a long group of few tests
+#: started last, alone).
 SHARED_BUILDS = {
     "tiny_sweep": "tiny-build",
+    "link_sweep": "link",
     "embedded_student_book": "embedded-student",
     "counts": "calibration",
     "assigned": "assignments",
     "default_collapse": "default-collapse",
     "wheel": "wheel",
 }
+_GROUP_ORDER = {group: rank for rank, group in enumerate(SHARED_BUILDS.values())}
+
+
+def _group(item) -> str | None:
+    needs = [group for name, group in SHARED_BUILDS.items() if name in getattr(item, "fixturenames", ())]
+    return needs[0] if needs else None
 
 
 def pytest_itemcollected(item):  # while collecting: before pytest-xdist reads the groups
-    needs = [group for name, group in SHARED_BUILDS.items() if name in getattr(item, "fixturenames", ())]
-    if needs:
-        item.add_marker(pytest.mark.xdist_group(needs[0]))
+    if group := _group(item):
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_modifyitems(items):
+    """The shared builds' groups first, costliest first; every other test after them, in its usual order (a stable
+    sort). `make test` keeps this order for xdist (`--no-loadscope-reorder`)."""
+    items.sort(key=lambda item: _GROUP_ORDER.get(_group(item), len(_GROUP_ORDER)))

@@ -86,11 +86,11 @@ def test_tls_with_client_certificates(ends, pki, tmp_path, kind):
     assert len(rx.log.accepted) == 3 and not rx.log.refused
 
 
-def test_send_and_receive_over_tls_from_a_data_spec_with_png_payloads(ends, pki, tmp_path, tiny_sweep, capsys):
+def test_send_and_receive_over_tls_from_a_data_spec_with_png_payloads(ends, pki, tmp_path, link_sweep, capsys):
     """The CLI end to end: `aecrypt receive` runs an embedded TLS broker; `aecrypt send --data synthetic`
     sends four phantoms as AES-GCM over PNG; the receiver writes the very images (8-bit) and their scores."""
     ours, _ = pki
-    root, _ = tiny_sweep
+    root, _ = link_sweep
     key_file = tmp_path / "cli.key"
     keys.generate(key_file)
     port = addresses.free_port()
@@ -139,9 +139,9 @@ def _cli(capsys, *args) -> tuple[int, str]:
     return rc, capsys.readouterr().err
 
 
-def test_link_arguments_that_cannot_work_are_one_line_errors(ends, pki, tmp_path, tiny_sweep, capsys):
+def test_link_arguments_that_cannot_work_are_one_line_errors(ends, pki, tmp_path, link_sweep, capsys):
     ours, _ = pki
-    root, _ = tiny_sweep
+    root, _ = link_sweep
     key_file = tmp_path / "e.key"
     keys.generate(key_file)
     common = ["--profile", "tiny", "--results", root, "--run", ends.run.run_id[:6], "--key", key_file]

@@ -203,9 +203,9 @@ def test_bare_and_forged_acks_with_no_receiver_running_acknowledge_nothing(ends,
     assert len(list((tmp_path / "box").glob("*.aecp"))) == 5  # every packet still waits for a real receiver
 
 
-def test_a_sender_killed_with_sigkill_and_restarted_writes_every_image_once(ends, tiny_sweep, tmp_path):
+def test_a_sender_killed_with_sigkill_and_restarted_writes_every_image_once(ends, link_sweep, tmp_path):
     """Before: kill -9 after 13 of 20 images and a restart wrote images 0-12 twice (33 rows for 20 images)."""
-    root, _ = tiny_sweep
+    root, _ = link_sweep
     box, out = tmp_path / "outbox", tmp_path / "inbox"
     with brokers.EmbeddedBroker() as broker:
         rx = receiving.LinkReceiver(endpoints.Receiver(ends.run, ends.key), out, broker.address(), "t").start()
