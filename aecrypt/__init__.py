@@ -3,9 +3,10 @@
 
 The package is a house of rooms, one concern each; a room imports only the rooms below it.
 
-  paths, files, profiles, budget, runtime
+  paths, files, profiles, budget, runtime, cachekeys
               the ground floor: every path (and the names of a run folder's files), JSON files, how big a
-              run is, the paper's training budget in steps, process settings and the machine's description
+              run is, the paper's training budget in steps, process settings and the machine's description,
+              and how every cache is keyed (what each key covers, said once)
   paper/      the paper itself: its autoencoder and classifier, its cipher, the hyperparameter vocabulary,
               metrics, FLOP counts, one run's steps (what the run template calls), the results it reports
   data/       data specs and sources: readers of real layouts, phantoms, `aecrypt fetch`, attributions
@@ -22,7 +23,7 @@ The package is a house of rooms, one concern each; a room imports only the rooms
               bottleneck variant and the classifier at equal rate, latency per method (the cached step)
   figures/    every figure, in one style and palette: the paper's figures, the pictures beside them, the
               rate–distortion figure, what training reached, and the Fig. 4 strip a run notebook draws
-  book/       the Jupyter Book: its build and editions, and one module per page group
+  book/       the Jupyter Book: its build and editions, and one module per page
   coursework/ the autograded assignments (otter-grader)
   cli/        the `aecrypt` command, one module per command family
   lockfile    requirements.lock and environment.yml from pyproject.toml (`make lock`)

@@ -6,7 +6,6 @@ machine and libraries takes it from there instead of measuring again."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from importlib import metadata
@@ -16,13 +15,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def key(scripts: tuple[str, ...], *extra: str) -> str:
-    """The SHA-256 of the benchmark scripts' code and of what else the record depends on (the CPU, a run id)."""
-    h = hashlib.sha256()
-    for name in scripts:
-        h.update((HERE / name).read_bytes())
-    for value in extra:
-        h.update(value.encode())
-    return h.hexdigest()
+    """The record's cache key (`aecrypt.cachekeys`): the benchmark scripts' code and the aecrypt code they reach
+    (`closure.code_key`: an edit to the code a record measures measures it again), and what else the record
+    depends on (the CPU, the libraries, the measured run's shape)."""
+    from aecrypt import cachekeys
+    from aecrypt.runs import closure
+
+    return cachekeys.key({"code": closure.code_key([], [HERE / name for name in scripts]), "extra": list(extra)})
 
 
 def up_to_date(record_path: Path, expected: str) -> bool:

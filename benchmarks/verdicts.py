@@ -33,7 +33,6 @@ import stamp
 
 from aecrypt import UsageError, paths, runtime
 from aecrypt.book.pages import budget
-from aecrypt.runs import closure
 from aecrypt.runs.results import Results
 from aecrypt.stats import calibration, scenarios
 from aecrypt.stats.components import Build
@@ -113,8 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     results = Results(args.profile, Path(args.results).resolve() if args.results else paths.results_root())
     model, source = noise(results)
-    code = closure.code_key(["aecrypt.stats.calibration", "aecrypt.stats.scenarios"])
-    record_key = stamp.key(("verdicts.py", "stamp.py"), code, json.dumps(asdict(model), sort_keys=True, default=str))
+    record_key = stamp.key(("verdicts.py", "stamp.py"), json.dumps(asdict(model), sort_keys=True, default=str))
     out = paths.verdicts_json(args.profile, results.root)
     if args.book and stamp.up_to_date(out, record_key):
         print(f"verdicts: up to date ({out})")

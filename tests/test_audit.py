@@ -93,6 +93,19 @@ def test_the_audit_cache_follows_the_audits_own_code_and_no_page(tiny_sweep, pac
     assert plan.pending(paths.profile_dir("tiny", root)) == []  # no run reruns for it
 
 
+def test_an_edit_inside_the_audits_own_functions_makes_it_stale(package_copy):
+    """Before: only the definitions the audit's module reached *by name* were hashed, so an edit inside
+    `run_audit` itself (which nothing in the module calls) kept the old record."""
+    ids = ["0123456789abcdef"]
+    before = inputs_hash(ids)
+    record_py = package_copy / "audit" / "record.py"
+    text = record_py.read_text()
+    start = text.index("def run_audit(")
+    body = text.index('"""', text.index('"""', start) + 3) + 3
+    record_py.write_text(text[:body] + "\n    _probe = 12345" + text[body:])
+    assert inputs_hash(ids) != before
+
+
 def test_the_audit_cache_follows_the_versions_its_code_reaches(monkeypatch):
     from aecrypt.runs import closure
 

@@ -29,7 +29,7 @@ def _public_functions(module):
 
 
 #: Other modules whose docstrings carry examples: they run too.
-WITH_EXAMPLES = ["aecrypt.budget", "aecrypt.runs.sizing", "aecrypt.link.packets"]
+WITH_EXAMPLES = ["aecrypt.budget", "aecrypt.cachekeys", "aecrypt.runs.sizing", "aecrypt.link.packets"]
 
 
 @pytest.mark.parametrize("name", DOCUMENTED)

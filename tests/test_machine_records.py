@@ -52,3 +52,18 @@ def test_the_quick_machine_records_are_kept_and_taken_from_this_machines_records
     text = (paths.ROOT / "benchmarks" / script).read_text()
     assert "stamp.current(out, record_key)" in text and "stamp.keep(out, record_key)" in text
     assert "stamp.environment()" in text and "run_id)" not in text.split("record_key = ")[1].split("\n")[0]
+
+
+def test_an_edit_to_the_code_a_record_measures_measures_it_again_and_an_edit_elsewhere_does_not(package_copy):
+    """Before: a record's key hashed the benchmark script's bytes only, so the link record survived an edit to the
+    packets it times. Now the key covers the aecrypt code the script reaches (`closure.code_key`), by definition."""
+    key = stamp.key(("link.py", "stamp.py"), "a machine")
+    page = package_copy / "book" / "pages" / "claims.py"  # the link benchmark imports no page
+    page.write_text(page.read_text() + "\n_EDITED = 1\n")
+    assert stamp.key(("link.py", "stamp.py"), "a machine") == key
+    packets_py = package_copy / "link" / "packets.py"
+    text = packets_py.read_text()
+    anchor = "def check_fresh(header: Header, now_ns: int | None = None) -> None:\n"
+    body = text.index('"""', text.index('"""', text.index(anchor)) + 3) + 3  # after check_fresh's docstring
+    packets_py.write_text(text[:body] + "\n    _probe = 1" + text[body:])
+    assert stamp.key(("link.py", "stamp.py"), "a machine") != key

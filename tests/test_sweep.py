@@ -219,6 +219,7 @@ def _pending_after(tiny_sweep) -> tuple[int, int]:
 RUN_MODULES = {
     "aecrypt",
     "aecrypt.budget",  # the paper's training budget: the profiles take its batch size and split
+    "aecrypt.cachekeys",  # the data set's array cache is keyed by it
     "aecrypt.data",
     "aecrypt.data.class_folders",
     "aecrypt.data.codecs",

@@ -5,15 +5,13 @@ through the import graph, `runs.closure`) and the version of every distribution 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
 
-from aecrypt import UsageError, paths
+from aecrypt import UsageError, cachekeys, paths
 from aecrypt.audit.measure import audit_run
 from aecrypt.files import read_json, write_json
 from aecrypt.runs import closure
@@ -28,10 +26,7 @@ def code_modules() -> list[str]:
 
 def inputs_hash(run_ids: list[str]) -> str:
     """What the audit's record depends on: the runs it read, its code, and the versions its code reaches."""
-    modules = code_modules()
-    versions = closure.versions(closure.third_party_imports(modules))
-    payload = {"runs": sorted(run_ids), "code": closure.code_key([__name__]), "versions": versions}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return cachekeys.key({"runs": sorted(run_ids)} | closure.code_parts([__name__]))
 
 
 def run_audit(profile: str, results_root: Path | None = None, force: bool = False) -> Path:

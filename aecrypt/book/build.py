@@ -6,7 +6,6 @@ run folders, the bench record) is skipped: the HTML already shows exactly those 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -15,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from aecrypt import AecryptError, UsageError, paths
+from aecrypt import AecryptError, UsageError, cachekeys, paths
 from aecrypt.book import editions
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,6 @@ def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -
     (with the tables that list them) stand for their content."""
     from importlib import metadata
 
-    h = hashlib.sha256(f"{profile}|{edition}|{metadata.version('jupyter-book')}".encode())
     pdir = paths.profile_dir(profile, results_root)
     files = [paths.ROOT / "_config.yml", paths.bench_json(results_root), paths.memory_json(results_root)]
     files += [paths.stages_json(results_root), paths.coldbook_json(results_root), paths.sizing_json(results_root)]
@@ -95,12 +93,14 @@ def inputs_hash(profile: str, results_root: Path, edition: str = "instructor") -
     files += sorted(p for p in paths.PACKAGE.rglob("*") if p.suffix in (".py", ".mplstyle"))
     files += [pdir / name for name in ("summary.csv", "plan.json", "added.json")]
     files += sorted(pdir.glob("failed/*/status.json"))
-    for f in files:  # named relative to their root: the same results elsewhere (an imported archive) hash alike
-        h.update(_relative(f, results_root).encode())
-        h.update(f.read_bytes() if f.is_file() else b"absent")
-    for kind in ("runs", "failed"):
-        h.update(" ".join(sorted(p.name for p in (pdir / kind).glob("*") if p.is_dir())).encode())
-    return h.hexdigest()
+    return cachekeys.key(
+        {
+            "build": [profile, edition, metadata.version("jupyter-book")],
+            # named relative to their root: the same results elsewhere (an imported archive) hash alike
+            "files": {_relative(f, results_root): cachekeys.file_digest(f) for f in files},
+            "folders": {k: sorted(p.name for p in (pdir / k).glob("*") if p.is_dir()) for k in ("runs", "failed")},
+        }
+    )
 
 
 def build(

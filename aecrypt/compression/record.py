@@ -7,8 +7,6 @@ the matched codec runs (`equal_rate`) through the sweep's executor and cache."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aecrypt import UsageError, paths, runtime
+from aecrypt import UsageError, cachekeys, paths, runtime
 from aecrypt.compression import curves, equal_rate, latency, wire
 from aecrypt.data import codecs
 from aecrypt.data.dataset import fit_size
@@ -83,11 +81,7 @@ def _bottleneck_runs(results: Results, plan: equal_rate.EqualRatePlan | None) ->
 
 
 def inputs_hash(payload: dict) -> str:
-    modules = closure.closure([__name__])
-    versions = closure.versions(closure.third_party_imports(modules))
-    return hashlib.sha256(
-        json.dumps(payload | {"code": closure.code_key([__name__]), "versions": versions}, sort_keys=True).encode()
-    ).hexdigest()
+    return cachekeys.key(payload | closure.code_parts([__name__]))
 
 
 def run_compression(

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from aecrypt import UsageError, paths
+from aecrypt import UsageError, cachekeys, paths
 from aecrypt.data import class_folders, dicom_files, embedded, medmnist_npz, nih_release, readers, synthetic
 from aecrypt.data.specs import Spec, parse_spec
 
@@ -261,9 +261,7 @@ def _source_stamp(spec: Spec) -> str:
         files = sorted(p for p in spec.path.rglob("*") if p.is_file())
     else:
         return "missing"
-    return hashlib.sha256(
-        "".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in files).encode()
-    ).hexdigest()
+    return cachekeys.key([[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in files])
 
 
 def load_dataset(
@@ -322,9 +320,7 @@ def load_dataset(
     if not isinstance(seed, int) or seed < 0:
         raise UsageError(f"the data seed must be a whole number ≥ 0, got {seed!r}")
     parsed = parse_spec(spec)
-    key = hashlib.sha256(
-        json.dumps([CACHE_VERSION, str(parsed), size, n_images, seed, _source_stamp(parsed)]).encode()
-    ).hexdigest()[:24]
+    key = cachekeys.key([CACHE_VERSION, str(parsed), size, n_images, seed, _source_stamp(parsed)], length=24)
     cached = paths.data_cache() / f"{key}.npz"
     if cache and parsed.kind != "synthetic" and cached.is_file():
         with np.load(cached, allow_pickle=False) as z:

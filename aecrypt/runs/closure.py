@@ -1,8 +1,8 @@
 """What a piece of the project runs: the `aecrypt` modules it imports, directly or through other modules
 (followed through the import graph, function-level imports and parent packages included), the hash of their
 code, and every installed distribution those imports reach, with its version. A run's identity is built from
-these (`runs.identity`), and so are the code keys of the audit, the compression record and the calibration
-(`code_key`): one mechanism, hashing what a piece of code can execute (`reached_code_hash`).
+these (`runs.identity`), and so are the code parts of every other cache key (`code_parts`, `aecrypt.cachekeys`):
+one mechanism, hashing what a piece of code can execute (`reached_code_hash`).
 
 Distributions are found from metadata alone, so nothing is imported: the top-level names each module
 imports, the distributions that provide them (importlib.metadata.packages_distributions), and, through their
@@ -131,11 +131,27 @@ def _definitions(tree: ast.Module) -> tuple[list[ast.stmt], dict[str, list[ast.s
     return always, named
 
 
-def code_key(roots: Iterable[str]) -> str:
+def code_key(roots: Iterable[str], scripts: Iterable[Path] = ()) -> str:
     """The code hash of a step whose entry points are the modules `roots` (the cipher audit, the compression
-    record, the calibration): what their code can execute, reached as a run's is (`reached_code_hash`)."""
+    record) and scripts outside the package (the benchmarks): the entry points' own code whole, and what they can
+    execute of every module they import, reached as a run's is (`reached_code_hash`). Comments, docstrings and
+    layout are left out throughout."""
     roots = list(roots)
-    return reached_code_hash(closure(roots), [module_file(r).read_text() for r in roots])
+    texts = [module_file(r).read_text() for r in roots] + [Path(s).read_text() for s in scripts]
+    modules = closure(roots + sorted(imports_of_code(texts)))
+    h = hashlib.sha256(reached_code_hash(modules, texts).encode())
+    for text in texts:  # the entry points themselves: a definition nothing calls by name is still their code
+        h.update(_code_only(text).encode())
+    return h.hexdigest()
+
+
+def code_parts(roots: Iterable[str], scripts: Iterable[Path] = ()) -> dict[str, object]:
+    """What a cache key says of the code a step runs (`cachekeys`): its `code_key`, and the version of every
+    installed distribution that code imports."""
+    roots, scripts = list(roots), list(scripts)
+    texts = [Path(s).read_text() for s in scripts]
+    modules = closure(roots + sorted(imports_of_code(texts)))
+    return {"code": code_key(roots, scripts), "versions": versions(third_party_imports(modules, texts))}
 
 
 def literal(module: str, name: str):

@@ -8,13 +8,12 @@ finished run is never recomputed; a change to any of these gives a new id."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from aecrypt import paths
+from aecrypt import cachekeys, paths
 from aecrypt.runs import closure
 from aecrypt.runs.spec import TEMPLATES, RunSpec, template_path
 
@@ -33,7 +32,7 @@ def template_hash(template: Path = paths.TEMPLATE) -> str:
     """Hash of the template's code cells (not of its outputs or metadata), but its parameters cell: a run's
     parameters are hashed by value (`RunSpec.parameters`), and the cell's defaults are those of
     `paper.parameters`, which a test holds it to."""
-    return hashlib.sha256(json.dumps(code_cells(template, parameters=False)).encode()).hexdigest()
+    return cachekeys.key(code_cells(template, parameters=False))
 
 
 def imported_modules(template: Path = paths.TEMPLATE) -> list[str]:
@@ -66,7 +65,7 @@ def data_fingerprint(spec: RunSpec) -> str:
     n_images = spec.profile.images_for(spec.data)
     if spec.data == "synthetic":
         key = ["synthetic", spec.image_size, n_images, spec.data_seed]
-        return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+        return cachekeys.key(key, length=16)
     from aecrypt.data.dataset import load_dataset
 
     return load_dataset(spec.data, spec.image_size, n_images, spec.data_seed).fingerprint
@@ -129,4 +128,4 @@ def run_id(spec: RunSpec, fingerprints: Fingerprints, data_fp: str) -> str:
         "versions": versions,
         "data": data_fp,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return cachekeys.key(payload, length=16)
