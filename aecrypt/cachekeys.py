@@ -9,28 +9,33 @@ a run                  results/<profile>/runs/<run id>                  its para
                                                                         they reach and the versions it imports; its
                                                                         own vocabulary entries; the data
                                                                         (`runs.identity.run_id`)
-the cipher audit       results/<profile>/audit.json                     the runs it read; the code it reaches and the
-                                                                        versions that code imports
-                                                                        (`audit.record.inputs_hash`)
+the cipher audit       results/<profile>/audit.json                     the runs it read; its entry point's code and
+                                                                        what that reaches, and the versions that code
+                                                                        imports (`audit.record.inputs_hash`)
 the compression step   results/<profile>/compression/                   its design (sizes, codecs, images); the runs;
                                                                         code and versions, as the audit's
                                                                         (`compression.record.inputs_hash`)
+the calibration        results/<profile>/verdicts.json                  the build's noise model; the code of
+                                                                        benchmarks/verdicts.py and what it reaches
 the machine records    results/bench.json, results/<profile>/link.json  the benchmark scripts and the aecrypt code
-(performance, link,    and this user's machine records                  they reach; the CPU line; the versions of the
-calibration)           (`paths.machine_records`)                        libraries they measure; what else the record
-                                                                        names (the measured run's shape, the noise
-                                                                        model) (benchmarks/stamp.py)
-the book               _build/<profile>/.aecrypt-inputs                 every file a build reads, by content; the run
+(performance, link)    and this user's machine records                  they reach; the CPU line; the versions of the
+                       (`paths.machine_records`)                        libraries they measure; the measured run's
+                                                                        shape (benchmarks/stamp.py)
+the book               <build folder>/_build/html/.aecrypt-inputs       every file a build reads (the package's code
+                                                                        and the pages included), by content; the run
                                                                         folders' names (content-addressed); the
                                                                         profile, edition and jupyter-book's version
                                                                         (`book.build.inputs_hash`)
 a data set's arrays    $AECRYPT_CACHE                                   the spec, size, count and data seed; the
                                                                         source files' names, sizes and times; the
-                                                                        decoder's version (`data.dataset`)
+                                                                        decoder's version, `data.dataset.CACHE_VERSION`
+                                                                        (bumped by hand when decoding changes)
 =====================  ===============================================  ==============================================
 
-Code is hashed as `runs.closure.code_parts` hashes it: the definitions the entry points can execute, without
-comments, docstrings or layout, so rewording a docstring or adding an unread definition keeps every key.
+Code enters a key as `runs.closure.code_key` hashes it: an entry point's own code whole, and of the modules it
+imports the definitions it can reach, all without comments, docstrings or layout — rewording a docstring keeps
+the key, and so does a definition added where the entry point does not reach it. A run's template cells are
+hashed as written (`runs.identity.template_hash`).
 
 Examples
 --------

@@ -187,7 +187,8 @@ def stages_json(root: Path | None = None) -> Path:
 
 
 def coldbook_json(root: Path | None = None) -> Path:
-    """The cold `make book`s timed step by step from a fresh clone (`make bench-cold`), one per commit and profile."""
+    """The cold `make book`s timed step by step from a fresh clone (`make bench-cold`), one per commit, profile and
+    CPU line."""
     return (root or results_root()) / "coldbook.json"
 
 

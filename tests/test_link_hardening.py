@@ -351,6 +351,10 @@ def test_packets_out_of_their_senders_order_are_accepted_counted_and_numbered(en
     assert (len(rx.log.accepted), rx.log.out_of_order, rx.log.duplicates) == (5, 1, 1)
     rows = receiving.read_ledger(tmp_path / "rx" / receiving.LEDGER)
     assert [int(r["sequence"]) for r in rows] == [1, 2, 0, 0, 1]
+    again = endpoints.Sender(ends.run, ends.key, name="first")  # a second `aecrypt send`: numbered from 0 again
+    for packet in again.seal(ends.images[:3], ["f.png", "g.png", "h.png"]):
+        _deliver(rx, client, packet)
+    assert (len(rx.log.accepted), rx.log.out_of_order) == (8, 1)
 
 
 def test_stale_and_future_packets_are_refused_by_their_timestamp(ends, tmp_path):

@@ -4,7 +4,7 @@
   editions  the instructor and the student edition from one source
   page      what every page shares: the opening (results and banner), figure notes
   links     the built site's internal links, checked before it is published
-  pages/    one module per page group: the numbers and sentences each page shows
+  pages/    one module per page: the numbers and sentences each page shows
 
 The figures themselves are drawn by `aecrypt.figures`, which imports nothing of the book.
 

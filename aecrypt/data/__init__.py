@@ -11,6 +11,8 @@
               MedMNIST's .npz arrays
   dicom_files DICOM files named by a labels.csv, and decoding one
   synthetic   procedural chest-radiograph phantoms
+  embedded    the embedded NIH set (nih-cxr-2k-64), checked by its digest
+  codecs      the standard image codecs (PNG, JPEG, WebP, JPEG XL...): images to bytes and back
   files       image files and folders named on a command line
   catalogue   the public sets `aecrypt fetch` knows, with their publishers' checksums
   fetch       `aecrypt fetch`: the public sets into the layout a spec reads (NIH's archives unpacked)

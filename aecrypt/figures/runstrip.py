@@ -1,5 +1,5 @@
 """What a run notebook draws for itself (the Fig. 4 strip), and the project's one style. Kept apart from the
-book's figure code (`paper`, `panels`, `ratedistortion`, `training`), so that editing a book figure is outside
+book's figure code (`paper_figures`, `panels`, `ratedistortion`, `training`), so that editing a book figure is outside
 every run's identity (see `runs.run_id`): a run imports this module and the package's `__init__` only."""
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ dropped and acknowledged again, so resends and replays never write twice; a rest
 has written from received.csv, and recovers a row torn by a crash.
 
 Sequence numbers order, they do not admit: a sender numbers its packets from 0 on each `aecrypt send`, and a
-packet that arrives behind one of a higher number from the same sender (a resend, QoS 1 redelivery after a
-reconnect) is accepted and counted as out of order (`ReceiveLog.out_of_order`), and its number is in the row.
+packet that arrives behind one its sender numbered higher *and* sealed later (a redelivery after a reconnect)
+is accepted and counted as out of order (`ReceiveLog.out_of_order`); its number is in the row. A second `send`
+under the same name numbers from 0 again but seals later, so it is in order.
 A replay is refused by what it is — a packet this machine's receivers already took, by its sender, image id
 and seal (`link.replays`), or one sealed outside the freshness window (`packets.check_fresh`) — not by its
 number, which a restarted sender starts again at 0."""
@@ -51,7 +52,7 @@ class ReceiveLog:
     reasons: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     elsewhere: int = 0  # of the duplicates, those another receiver folder on this machine accepted (a replay)
-    out_of_order: int = 0  # accepted behind a packet of a higher sequence number from the same sender
+    out_of_order: int = 0  # accepted behind a packet its sender numbered higher and sealed later
     fatal: str | None = None
 
     @property
@@ -138,7 +139,7 @@ class LinkReceiver:
         self._seen = _seen_images(rows, self.out / LEDGER)
         self._recent = RecentPackets(receiver.key.key_id, self.out)  # what receivers in other folders took
         self._fields = list(rows[0]) if rows else None
-        self._highest: dict[bytes, int] = {}  # per sender, the highest sequence number accepted since start
+        self._newest: dict[bytes, tuple[int, int]] = {}  # per sender, (seal time, number) of its newest packet
 
     def start(self) -> LinkReceiver:
         """Connect with a persistent session (QoS 1 messages wait for it while it is away) and subscribe."""
@@ -209,9 +210,10 @@ class LinkReceiver:
         t_score = time.perf_counter() - t0
         self._write(header, image[0], score, arrived, t_open, t_decode, t_score)
         with self._lock:
-            highest = self._highest.get(header.sender_id, -1)
-            self.log.out_of_order += header.sequence < highest
-            self._highest[header.sender_id] = max(highest, header.sequence)
+            sealed, number = self._newest.get(header.sender_id, (-1, -1))
+            self.log.out_of_order += header.timestamp_ns < sealed and header.sequence < number
+            if header.timestamp_ns > sealed:
+                self._newest[header.sender_id] = (header.timestamp_ns, header.sequence)
         client.publish(f"{self.topic}/ack", ack, qos=1)  # only once the image is on disk
 
     def _write(self, header, image, score, arrived, t_open, t_decode, t_score) -> None:

@@ -100,9 +100,9 @@ def classify_retrieved(cfg: RunConfig, retrieved: Retrieved, split: Split) -> Cl
     cfg : RunConfig
         The run.
     retrieved : Retrieved
-        From `retrieve`: the images the classifier sees.
+        From `retrieval.retrieve`: the images the classifier sees.
     split : Split
-        From `load_data`: the labels of those images.
+        From `experiment.load_data`: the labels of those images.
 
     Returns
     -------
@@ -138,7 +138,7 @@ def classify_original(cfg: RunConfig, split: Split) -> Classified:
     cfg : RunConfig
         The run: its seed, profile and `codec` ("" for the images themselves, or e.g. "webp:37").
     split : Split
-        From `load_data`.
+        From `experiment.load_data`.
 
     Returns
     -------

@@ -66,9 +66,9 @@ def classifier_metrics(split: Split, clf: Classified) -> dict:
     Parameters
     ----------
     split : Split
-        The data it was trained and tested on (`load_data`).
+        The data it was trained and tested on (`experiment.load_data`).
     clf : Classified
-        From `classify`, `classify_retrieved` or `classify_original`.
+        From `classification.classify`, `classify_retrieved` or `classify_original`.
 
     Returns
     -------
@@ -118,7 +118,7 @@ def mean_image_metrics(split: Split) -> dict[str, float]:
     Parameters
     ----------
     split : Split
-        From `load_data`.
+        From `experiment.load_data`.
 
     Returns
     -------
@@ -146,13 +146,13 @@ def collect_metrics(cfg: RunConfig, split: Split, trained: Trained, retrieved: R
     cfg : RunConfig
         The run: its profile's size and epoch checkpoints, and the data seed (the cipher timing's).
     split : Split
-        From `load_data`.
+        From `experiment.load_data`.
     trained : Trained
         From `train_autoencoder`: its history must hold every checkpoint epoch of the profile.
     retrieved : Retrieved
-        From `retrieve`.
+        From `retrieval.retrieve`.
     clf : Classified
-        From `classify_retrieved`.
+        From `classification.classify_retrieved`.
 
     Returns
     -------

@@ -8,7 +8,8 @@ later call continues exactly where it stopped (each epoch's order comes from the
 records the training loss in blocks of `BLOCK_STEPS` steps (as short as the default build's epochs, so that the
 convergence projection can be checked on it), and the training and validation loss at every checkpoint; it
 keeps the checkpoint with the lowest validation loss. When done, the final and the best checkpoint each go
-through encoder → paper cipher → decoder and a fresh classifier, as a sweep's run does (`paper.experiment`).
+through encoder → paper cipher → decoder and a fresh classifier, as a sweep's run does (`paper.retrieval`,
+`paper.classification`).
 """
 
 from __future__ import annotations

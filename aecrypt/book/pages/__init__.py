@@ -1,4 +1,4 @@
-"""One module per page group of the book: what each page says beside its figures, computed here so that the
+"""One module per page of the book: what each page says beside its figures, computed here so that the
 pages (book/*.md) only call and show.
 
   method          Method: layer tables, the cipher's readings, the data
