@@ -381,7 +381,7 @@ def _classes(root, names, n=4):
     ],
 )
 def test_the_negative_folder_is_recognised_by_its_usual_names(name, negative):
-    assert class_folders._is_negative(name) is negative
+    assert class_folders.is_negative(name) is negative
 
 
 def test_numeric_prefixes_and_split_names_like_valid_and_dev_load_by_themselves(tmp_path):

@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 from aecrypt import UsageError
-from aecrypt.data.nih_release import _patient_from_name
-from aecrypt.data.readers import IMAGE_SUFFIXES, Records, _check_two_classes, _images_in, _require_dir
+from aecrypt.data.nih_release import patient_from_name
+from aecrypt.data.readers import IMAGE_SUFFIXES, Records, check_two_classes, images_in, require_dir
 
 #: Names of a negative study's folder, compared by `folder_key` (any case, `_ - space` alike, a numeric prefix
 #: such as `0_` or `1-` and a plural s ignored): "NORMAL", "0_normal", "Negatives", "no-finding", "0".
@@ -46,9 +46,25 @@ def folder_key(name: str) -> str:
 _NEGATIVE_KEYS = {folder_key(n) for n in NEGATIVE_NAMES}
 
 
-def _is_negative(name: str) -> bool:
+def is_negative(name: str) -> bool:
     """The whole name or one of its words is a negative-study word ("Healthy-Controls"), unless a word
-    negates it ("not_normal")."""
+    negates it ("not_normal").
+
+    Parameters
+    ----------
+    name : str
+        A class folder's name or a class label, matched by `folder_key`.
+
+    Returns
+    -------
+    bool
+        True where the name reads as the negative class (`NEGATIVE_NAMES`).
+
+    Examples
+    --------
+    >>> [is_negative(n) for n in ("0_NORMAL", "Healthy-Controls", "not_normal", "Pneumonia")]
+    [True, True, False, False]
+    """
     key = folder_key(name)
     words = set(key.split("_"))
     return key in _NEGATIVE_KEYS or (bool(words & _NEGATIVE_KEYS) and not words & {"not", "non", "no"})
@@ -77,7 +93,7 @@ def _classes(base: Path, root: Path, negative: list[str] | None, positive: list[
         if set(neg) & set(pos):
             raise UsageError(f"{base}: {sorted(c.name for c in set(neg) & set(pos))} named both negative and positive")
         return neg, pos, [c for c in classes if c not in neg and c not in pos]
-    neg = [c for c in classes if _is_negative(c.name)]
+    neg = [c for c in classes if is_negative(c.name)]
     if len(classes) == 1 and len(inner := _class_folders(classes[0])) >= 2:  # the class folders a level deeper
         raise UsageError(
             f"{base} holds one folder, {classes[0].name}/, and the class folders {[c.name for c in inner]} are inside "
@@ -143,7 +159,7 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
     train/NORMAL/ → negative, split train (1 images)
     train/PNEUMONIA/ → positive, split train (1 images)
     """
-    _require_dir(root, "image folder")
+    require_dir(root, "image folder")
     top = _class_folders(root)
     if not top:
         raise UsageError(
@@ -157,7 +173,7 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
         neg, pos, left_out = _classes(base, root, negative, positive)
         for label, folders in ((0, neg), (1, pos)):
             for c in folders:
-                found = _images_in(c)
+                found = images_in(c)
                 paths += found
                 labels += [label] * len(found)
                 splits += [split] * len(found)
@@ -172,8 +188,8 @@ def read_folder(root: Path, negative: list[str] | None = None, positive: list[st
             )
     if not paths:
         raise UsageError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    _check_two_classes(labels, f"image folder {root}")
-    groups = [_patient_from_name(p) for p in paths]
+    check_two_classes(labels, f"image folder {root}")
+    groups = [patient_from_name(p) for p in paths]
     labels_csv = root / "labels.csv"
     if labels_csv.is_file():
         import pandas as pd  # here, not at the top: reading image files needs no pandas (the link's PNG path)

@@ -127,7 +127,7 @@ def _read(spec: Spec, size: int, n_images: int | None, seed: int, on_error: str)
     reader = dicom_files.read_dicom_image if spec.kind == "dicom" else readers.read_image
     images, keep, skipped = readers.decode_all(records.paths, size, reader, on_error)
     labels = np.asarray(records.labels, np.int64)[keep]
-    readers._check_two_classes(labels.tolist(), f"{spec} after skipping unreadable images")
+    readers.check_two_classes(labels.tolist(), f"{spec} after skipping unreadable images")
     splits = None if records.splits is None else np.asarray(records.splits)[keep]
     keys = np.array([_relative(path, spec.path) for path in records.paths])[keep]
     groups = np.asarray(records.groups, str)[keep]

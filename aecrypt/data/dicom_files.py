@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from aecrypt import UsageError
-from aecrypt.data.class_folders import NEGATIVE_NAMES, _is_negative, folder_key
-from aecrypt.data.readers import Records, UnreadableImage, _check_two_classes, _require_dir, fit_square
+from aecrypt.data.class_folders import NEGATIVE_NAMES, folder_key, is_negative
+from aecrypt.data.readers import Records, UnreadableImage, check_two_classes, fit_square, require_dir
 
 
 def _binary_labels(values: list[str], where: Path) -> list[int]:
@@ -33,7 +33,7 @@ def _binary_labels(values: list[str], where: Path) -> list[int]:
         problem = "numbers other than 0 and 1"
     else:
         classes = sorted({folder_key(v) for v in distinct})  # "Normal" and "normal" are one class
-        negatives = [c for c in classes if _is_negative(c)]
+        negatives = [c for c in classes if is_negative(c)]
         if len(classes) == 2 and len(negatives) == 1:
             return [0 if folder_key(v) == negatives[0] else 1 for v in values]
         problem = "not two class names of which one is negative" if len(classes) != 2 else "no negative name"
@@ -77,7 +77,7 @@ def read_dicom(root: Path) -> Records:
     >>> [p.name for p in found.paths], found.labels, found.groups
     (['a.dcm', 'b.dcm', 'c.dcm'], [0, 1, 0], ['p1', 'p1', 'p2'])
     """
-    _require_dir(root, "DICOM folder")
+    require_dir(root, "DICOM folder")
     labels_csv = root / "labels.csv"
     if not labels_csv.is_file():
         raise UsageError(f"DICOM folder {root} needs a labels.csv with columns file,label[,patient_id]")
@@ -91,7 +91,7 @@ def read_dicom(root: Path) -> Records:
     if unknown:
         raise UsageError(f"{labels_csv} names {len(unknown)} file(s) not found under {root}: {unknown[:5]}")
     labels = _binary_labels(table["label"].fillna("").str.strip().tolist(), labels_csv)
-    _check_two_classes(labels, f"DICOM folder {root}")
+    check_two_classes(labels, f"DICOM folder {root}")
     groups = table["patient_id"].tolist() if "patient_id" in table.columns else [Path(f).stem for f in table["file"]]
     return Records(paths, labels, groups)
 

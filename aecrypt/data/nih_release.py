@@ -9,14 +9,32 @@ import re
 from pathlib import Path
 
 from aecrypt import UsageError
-from aecrypt.data.readers import Records, _check_two_classes, _images_in, _require_dir
+from aecrypt.data.readers import Records, check_two_classes, images_in, require_dir
 
 NIH_NAME = re.compile(r"^(\d{8})_\d{3}\.png$")
 NIH_LABEL_FILES = ("Data_Entry_2017.csv", "Data_Entry_2017_v2020.csv")  # the release's labels, either version
 NIH_PAGE = "https://nihcc.app.box.com/v/ChestXray-NIHCC"
 
 
-def _patient_from_name(path: Path) -> str:
+def patient_from_name(path: Path) -> str:
+    """The patient of an image file: the 8-digit patient number of an NIH name (00000001_000.png), else the
+    file's stem.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        An image file.
+
+    Returns
+    -------
+    str
+        The patient number, or the name without its suffix: each such image is a patient of its own.
+
+    Examples
+    --------
+    >>> patient_from_name(Path("images_001/00000001_002.png")), patient_from_name(Path("NORMAL/IM-0115.jpeg"))
+    ('00000001', 'IM-0115')
+    """
     m = NIH_NAME.match(path.name)
     return m.group(1) if m else path.stem
 
@@ -64,7 +82,7 @@ def read_nih(root: Path, finding: str | None = None) -> Records:
     >>> mass.labels, mass.notes
     ([0, 1, 1], ['1 image(s) with other findings left out'])
     """
-    _require_dir(root, "NIH folder")
+    require_dir(root, "NIH folder")
     csv = next((root / n for n in NIH_LABEL_FILES if (root / n).is_file()), None)
     if csv is None:
         raise UsageError(
@@ -76,7 +94,7 @@ def read_nih(root: Path, finding: str | None = None) -> Records:
     needed = {"Image Index", "Finding Labels", "Patient ID"}
     if missing := needed - set(table.columns):
         raise UsageError(f"{csv} lacks column(s) {sorted(missing)}; found {list(table.columns)}")
-    files = {p.name: p for d in sorted(root.glob("images*")) if d.is_dir() for p in _images_in(d)}
+    files = {p.name: p for d in sorted(root.glob("images*")) if d.is_dir() for p in images_in(d)}
     if not files:
         raise UsageError(f"NIH folder {root} has no PNGs in images*/ folders")
     unknown = sorted(set(files) - set(table["Image Index"]))
@@ -91,7 +109,7 @@ def read_nih(root: Path, finding: str | None = None) -> Records:
         raise UsageError(f"no image has finding {finding!r}; findings present: {known}")
     table = table[negative | positive]
     labels = positive[table.index].astype(int).tolist()
-    _check_two_classes(labels, f"NIH folder {root}")
+    check_two_classes(labels, f"NIH folder {root}")
     paths = [files[name] for name in table["Image Index"]]
     notes = [f"{len(files) - len(paths)} image(s) with other findings left out"] if len(paths) < len(files) else []
     return Records(paths, labels, table["Patient ID"].tolist(), notes=notes)

@@ -33,7 +33,37 @@ class Records:
     notes: list[str] = field(default_factory=list)
 
 
-def _require_dir(path: Path, what: str) -> Path:
+def require_dir(path: Path, what: str) -> Path:
+    """The folder a reader was given, checked to exist and be a directory.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The folder.
+    what : str
+        What the folder is ("image folder", "NIH folder"), for the error message.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`, unchanged.
+
+    Raises
+    ------
+    UsageError
+        Where `path` does not exist or is not a directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     require_dir(Path(tmp), "image folder") == Path(tmp)
+    ...     (Path(tmp) / "a.png").touch()
+    ...     require_dir(Path(tmp) / "a.png", "image folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    aecrypt.UsageError: image folder .../a.png is not a directory
+    """
     if not path.exists():
         raise UsageError(f"{what} {path} does not exist")
     if not path.is_dir():
@@ -41,14 +71,64 @@ def _require_dir(path: Path, what: str) -> Path:
     return path
 
 
-def _check_two_classes(labels: list[int], source: str) -> None:
+def check_two_classes(labels: list[int], source: str) -> None:
+    """Labels that hold both classes, negative (0) and positive (1), as a classifier needs.
+
+    Parameters
+    ----------
+    labels : list of int
+        The 0/1 labels a reader found.
+    source : str
+        Where they came from ("image folder data/xray"), for the error message.
+
+    Returns
+    -------
+    None
+        Nothing; the labels pass.
+
+    Raises
+    ------
+    UsageError
+        Where the labels are all negative, all positive, or none, or hold a value other than 0 and 1.
+
+    Examples
+    --------
+    >>> check_two_classes([0, 1, 1], "image folder data")
+    >>> check_two_classes([0, 0], "image folder data")
+    Traceback (most recent call last):
+    ...
+    aecrypt.UsageError: image folder data has negative images only; a classifier needs both classes (negative and
+    positive)
+    """
     present = set(labels)
     if present != {0, 1}:
         only = "negative" if present == {0} else "positive" if present == {1} else "no"
         raise UsageError(f"{source} has {only} images only; a classifier needs both classes (negative and positive)")
 
 
-def _images_in(folder: Path) -> list[Path]:
+def images_in(folder: Path) -> list[Path]:
+    """The image files under a folder, at any depth, sorted: those whose suffix (any case) is in `IMAGE_SUFFIXES`.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The folder to search.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The image files, sorted by path; other files and folders are left out.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     (Path(tmp) / "sub").mkdir()
+    ...     for name in ("b.PNG", "sub/a.jpg", "notes.txt"):
+    ...         (Path(tmp) / name).touch()
+    ...     [p.relative_to(tmp).as_posix() for p in images_in(Path(tmp))]
+    ['b.PNG', 'sub/a.jpg']
+    """
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 

@@ -21,8 +21,28 @@ from aecrypt.stats.intervals import SCORE_RANGE, t_interval
 NOT_TRAINED = "not trained"
 
 
-def _ok(summary: pd.DataFrame) -> pd.DataFrame:
-    """The finished runs, each combination with runs that did not train renamed by `training_labels`."""
+def ok_runs(summary: pd.DataFrame) -> pd.DataFrame:
+    """The finished runs, each combination with runs that did not train renamed by `training_labels`.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The results table: a status column ("ok" for a finished run), a label column (the combination) and the
+        columns `training.not_trained` reads (mse, mse_mean_image, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows whose status is "ok", their labels as the figures name them: 'NAME (not trained k/n)' where k of
+        the combination's n finished runs did not train.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"label": ["A", "A", "B", "B"], "status": ["ok", "ok", "ok", "failed"],
+    ...                         "mse": [0.01, 0.05, 0.02, None], "mse_mean_image": [0.03] * 4})
+    >>> ok_runs(summary)["label"].tolist()
+    ['A (not trained 1/2)', 'A (not trained 1/2)', 'B']
+    """
     ok = summary[summary["status"] == "ok"]
     return ok.assign(label=ok["label"].map(training_labels(ok)))
 
@@ -139,7 +159,7 @@ def fig5_class_counts(counts: Mapping[str, int], data_label: str) -> plt.Figure:
 
 def fig6_reconstruction(summary: pd.DataFrame) -> plt.Figure:
     """Fig. 6: MSE and MAE of the retrieved test images per combination."""
-    ok = _ok(summary)
+    ok = ok_runs(summary)
     fig, ax = _wide(ok, 2)
     _bars(
         ax,
@@ -155,7 +175,7 @@ def fig7_loss_checkpoints(summary: pd.DataFrame, checkpoints: list[int]) -> plt.
     """Fig. 7: training loss at the three epoch checkpoints, one panel per loss function (MSE and MSLE
     values are on different scales and are not comparable). Bars are means over seeds; dots are the seeds,
     so the spread across seeds shows at each checkpoint."""
-    ok = _ok(summary)
+    ok = ok_runs(summary)
     losses = list(dict.fromkeys(ok["loss"]))
     cols = {f"loss_at_{c}": f"epoch {c}" for c in checkpoints}
     use_style()
@@ -190,7 +210,7 @@ def fig7_loss_checkpoints(summary: pd.DataFrame, checkpoints: list[int]) -> plt.
 def fig8_classification(summary: pd.DataFrame) -> plt.Figure:
     """Fig. 8: recall, precision, F1 and ROC-AUC of the classifier on retrieved test images."""
     columns = {"recall": "recall", "precision": "precision", "f1": "F1", "auc": "AUC"}
-    frame = _with_reference(_ok(summary), columns)
+    frame = _with_reference(ok_runs(summary), columns)
     fig, ax = _wide(frame, 4)
     _bars(ax, frame, columns, "score", f"Classifier on retrieved images (test split)\n{INTERVAL_NOTE}")
     ax.set_xlim(0, 1)
@@ -199,7 +219,7 @@ def fig8_classification(summary: pd.DataFrame) -> plt.Figure:
 
 def fig9_accuracy(summary: pd.DataFrame) -> plt.Figure:
     """Fig. 9: train and test accuracy of the classifier on retrieved images."""
-    ok = _ok(summary)
+    ok = ok_runs(summary)
     columns = {"train_accuracy": "train accuracy", "test_accuracy": "test accuracy"}
     frame = _with_reference(ok, columns)
     fig, ax = _wide(frame, 2)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from aecrypt.budget import PAPER_STEPS
 from aecrypt.figures import colours
-from aecrypt.figures.paper_figures import NOT_TRAINED, _ok
+from aecrypt.figures.paper_figures import NOT_TRAINED, ok_runs
 from aecrypt.figures.runstrip import use_style
 from aecrypt.stats import training
 
@@ -27,7 +27,7 @@ def loss_curves(
     coloured by optimizer (dashed where its runs did not train), one panel per loss function, with the build's
     budget (`built` steps) and the paper's marked; `long_runs` (columns label, seed, loss_fn, step, loss: `make
     bench-convergence`) drawn in black to where they reached."""
-    ok = _ok(summary)
+    ok = ok_runs(summary)
     use_style()
     losses = list(dict.fromkeys(ok["loss"]))
     fig, axes = plt.subplots(len(losses), 1, figsize=(9, 5.2 * len(losses)), layout="constrained", squeeze=False)

@@ -44,7 +44,7 @@ from aecrypt.stats.findings import (
 )
 from aecrypt.stats.multiplicity import holm
 from aecrypt.stats.training import RULE, Gate
-from aecrypt.stats.withholding import NOT_CONVERGED, _catches_up, did_not_train, on_trained, withhold, withhold_best
+from aecrypt.stats.withholding import NOT_CONVERGED, catches_up, did_not_train, on_trained, withhold, withhold_best
 
 MARGINS = {"auc": AUC_MARGIN, "accuracy": AUC_MARGIN, "log_mse": LOG_MARGIN, "log_mae": LOG_MARGIN}
 NAMES = {"auc": "AUC", "accuracy": "accuracy", "log_mse": "MSE", "log_mae": "MAE"}
@@ -179,11 +179,11 @@ def _named_best(build: Build, label: str, metric: str, sign: float, found, gate:
     if min(p_worse) < ALPHA:
         winners = [g for g, p in zip(others, p_worse, strict=True) if p < ALPHA]
         # beaten stands while one winner stays out of reach: wait only if it could catch every one
-        if reason := _catches_up(gate, metric, [(label, g, better[g].estimate) for g in winners], every=True):
+        if reason := catches_up(gate, metric, [(label, g, better[g].estimate) for g in winners], every=True):
             return found(measured, NOT_CONVERGED, effect=effect, decide=reason, notes=["Worse at this length."])
         return found(measured, NOT_REPRODUCED, effect=effect)
     if max(p_better) < ALPHA:
-        if reason := _catches_up(gate, metric, [(g, label, -better[g].estimate) for g in others]):
+        if reason := catches_up(gate, metric, [(g, label, -better[g].estimate) for g in others]):
             return found(measured, NOT_CONVERGED, effect=effect, decide=reason, notes=["Best at this length."])
         return found(measured, REPRODUCED, effect=effect)
     return found(

@@ -93,11 +93,43 @@ def withhold_best(finding: Finding, gate: Gate, everyone: list[str], trained: Bu
 _UNBOUNDED = "{line}, and the long runs showed falls the projection cannot bound: train longer"
 
 
-def _catches_up(gate: Gate | None, metric: str, pairs: list[tuple[str, str, float]], every: bool = False) -> str:
+def catches_up(gate: Gate | None, metric: str, pairs: list[tuple[str, str, float]], every: bool = False) -> str:
     """Where training stopped short of the paper's step budget: the reason to wait if a (behind, ahead, gap)
     pair's behind combination could still close the gap by then (its projected log10 loss fall beyond the ahead
     one's: against the gap on a log metric, against the MSE margin for AUC and accuracy) — for any pair, or with
-    `every`, only if every pair could; else ""."""
+    `every`, only if every pair could; else "".
+
+    Parameters
+    ----------
+    gate : Gate or None
+        The build's training gate; None, or one with no `projected` falls (trained to the paper's steps), waits
+        for nothing.
+    metric : str
+        The metric compared: a log metric ("log_mse") weighs a fall against the gap, any other against the MSE
+        margin (`LOG_MARGIN`).
+    pairs : list of tuple of (str, str, float)
+        (behind, ahead, gap): the combination behind, the one ahead, and the gap between them on `metric`.
+    every : bool, default False
+        Wait only if every pair's behind combination could catch up (a loser beaten by several), not any one.
+
+    Returns
+    -------
+    str
+        The reason to wait (the `decide` of a *not converged* finding: the training length, whose loss was still
+        falling, and "train longer"), or "" where the decision stands.
+
+    Examples
+    --------
+    >>> gate = Gate(1000, projected={"A": 0.5, "B": 0.1})  # A could still fall 0.4 decades more than B
+    >>> print(catches_up(gate, "log_mse", [("A", "B", 0.2)]))
+    trained for 1,000 steps, 11 % of the paper's 9,150, and A's loss was still falling: projected to the paper's
+    steps it could still fall 3.2× (against B's 1.3×), more than the gap between them: train longer
+    (`make bench-convergence` trains the named combinations to the paper's steps)
+    >>> catches_up(gate, "log_mse", [("A", "B", 0.6)]), catches_up(Gate(1000), "log_mse", [("A", "B", 0.2)])
+    ('', '')
+    >>> catches_up(gate, "log_mse", [("A", "B", 0.2), ("A", "C", 0.6)], every=True)  # C stays out of reach
+    ''
+    """
     if gate is None or not gate.projected:
         return ""
     if gate.unbounded:
