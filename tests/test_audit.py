@@ -40,6 +40,27 @@ def test_the_statistics_on_ideal_and_structured_data():
     assert randomness.npcr_uaci(noise, noise) == (0.0, 0.0)
 
 
+def test_the_statistics_of_a_stack_are_each_views_own():
+    """The audit reads a run's 64 views in one call: each value is the view's own, by the textbook formulas (a
+    view's histogram, H = −Σ p log₂ p, χ² against 256 equal cells) and scipy's, whatever the other views hold."""
+    from scipy import stats
+
+    rng = np.random.default_rng(2)
+    views = np.stack([rng.integers(0, 256, (8, 8, 4)), np.zeros((8, 8, 4)), rng.integers(100, 104, (8, 8, 4))])
+    views = views.astype(np.uint8)
+    for i, view in enumerate(views):
+        counts = np.array([(view == level).sum() for level in range(256)])
+        p = counts[counts > 0] / view.size
+        assert randomness.entropies(views)[i] == pytest.approx(-(p * np.log2(p)).sum(), abs=1e-12)
+        assert randomness.chi_squares(views)[i] == pytest.approx(stats.chisquare(counts).statistic, rel=1e-12)
+        assert randomness.entropy(view) == randomness.entropies(views)[i]
+    assert randomness.entropies(views)[1] == 0 and randomness.entropies(views)[2] == pytest.approx(2, abs=0.2)
+    rows = rng.random((64, 32, 7)).cumsum(axis=-1)
+    assert randomness.adjacent_correlation(rows) == pytest.approx(
+        stats.pearsonr(rows[..., :-1].ravel(), rows[..., 1:].ravel()).statistic, abs=1e-12
+    )
+
+
 def test_both_attacks_recover_the_key_of_the_papers_cipher():
     rng = np.random.default_rng(1)
     key = rng.random((4, 4), dtype=np.float32)

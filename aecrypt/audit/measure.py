@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from aecrypt import AecryptError
 from aecrypt.audit.attacks import KEY_TOLERANCE, N_CIPHERTEXTS, ciphertext_only_key, paper_key_of
-from aecrypt.audit.randomness import adjacent_correlation, chi_square, entropy, npcr_uaci, to_uint8
+from aecrypt.audit.randomness import adjacent_correlation, chi_squares, entropies, npcr_uaci, to_uint8
 from aecrypt.paths import RUN_FILES
 
 N_IMAGES = 64  # test images per run: enough for 50 ciphertexts and the 8-bit statistics
@@ -102,8 +102,8 @@ def audit_run(run_folder: Path, cache: dict | None = None) -> tuple[dict, dict]:
         ("paper", e8, np.moveaxis(e8, -1, 1)),
         ("aes", aes, aes),
     ):
-        out[f"{name}_entropy"] = float(np.mean([entropy(v) for v in view]))
-        out[f"{name}_chi2"] = float(np.mean([chi_square(v) for v in view]))
+        out[f"{name}_entropy"] = float(np.mean(entropies(view)))
+        out[f"{name}_chi2"] = float(np.mean(chi_squares(view)))
         out[f"{name}_correlation"] = adjacent_correlation(rows)
 
     # one pixel of the input changed: how much of the ciphertext changes

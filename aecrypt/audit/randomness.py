@@ -29,14 +29,32 @@ def to_uint8(values: np.ndarray, low: float | None = None, high: float | None = 
     return np.clip(np.round(scaled * 255), 0, 255).astype(np.uint8)
 
 
+def level_counts(views: np.ndarray) -> np.ndarray:
+    """(n, 256): how often each 8-bit level occurs in each of the n views along the first axis (one bincount for
+    all of them: a view's levels are offset by 256 × its index)."""
+    v = np.asarray(views, np.uint8).reshape(len(views), -1).astype(np.int64)
+    v += 256 * np.arange(len(v))[:, None]
+    return np.bincount(v.ravel(), minlength=256 * len(v)).reshape(len(v), 256)
+
+
+def entropies(views: np.ndarray) -> np.ndarray:
+    """Each view's histogram entropy in bits (the first axis indexes the views)."""
+    counts = level_counts(views)
+    p = counts / counts.sum(axis=1, keepdims=True)
+    return -(p * np.log2(np.where(p > 0, p, 1.0))).sum(axis=1)
+
+
+def chi_squares(views: np.ndarray) -> np.ndarray:
+    """Each view's χ² against the uniform histogram (the first axis indexes the views)."""
+    return stats.chisquare(level_counts(views), axis=1).statistic
+
+
 def entropy(u8: np.ndarray) -> float:
-    p = np.bincount(np.asarray(u8, np.uint8).ravel(), minlength=256) / np.size(u8)
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
+    return float(entropies(np.asarray(u8).reshape(1, -1))[0])
 
 
 def chi_square(u8: np.ndarray) -> float:
-    return float(stats.chisquare(np.bincount(np.asarray(u8, np.uint8).ravel(), minlength=256)).statistic)
+    return float(chi_squares(np.asarray(u8).reshape(1, -1))[0])
 
 
 def chi_square_critical(alpha: float = 0.05) -> float:
@@ -49,7 +67,8 @@ def adjacent_correlation(rows: np.ndarray) -> float:
     x, y = a[..., :-1].ravel(), a[..., 1:].ravel()
     if x.std() == 0 or y.std() == 0:
         return float("nan")
-    return float(stats.pearsonr(x, y).statistic)
+    # numpy's Pearson r: the same value as scipy.stats.pearsonr without its checks, a fifth of the audit's time
+    return float(np.corrcoef(x, y)[0, 1])
 
 
 def npcr_uaci(c1: np.ndarray, c2: np.ndarray) -> tuple[float, float]:
