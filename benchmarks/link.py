@@ -16,7 +16,9 @@ import argparse
 import datetime as dt
 import json
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -46,20 +48,35 @@ QUICK_COUNTS = {1: 10, 10: 50, 100: 100, None: 100}
 #: 299 images a p99 bound needs, elsewhere fewer
 BOOK_STREAMS = (("aes-gcm", "float32"), ("aes-gcm", "png"))
 BOOK_COUNTS = {1: 3, 10: 299, 100: 100, None: 100}
+#: the rates at which make book's two streams are sent side by side, taking turns (`interleaved`): at 10 images/s
+#: the machine idles 100 ms between images, so two streams in turn take the wall time of one
+BOOK_INTERLEAVED_RATES = (1, 10)
 TOPIC = "aecrypt/xray"
 PAPER_DEPTHS = (2, 3, 5)
 
 
-def stream(run, key, images: np.ndarray, cipher: str, payload: str, rate: float | None) -> dict:
+def stream(
+    run,
+    key,
+    images: np.ndarray,
+    cipher: str,
+    payload: str,
+    rate: float | None,
+    together: threading.Barrier | None = None,
+    phase: float = 0.0,
+) -> dict:
     """Send `images` at `rate` through a fresh embedded broker to a receiver; per image, the latency from the
-    moment it is taken to its score."""
+    moment it is taken to its score. Streams sent side by side start at one moment (`together`), each `phase`
+    of an interval behind it."""
     key_image = endpoints.paper_key_image(run, key) if cipher == "paper" else None
     receiver = endpoints.Receiver(run, key, endpoints.AEAD_CIPHERS + ("paper",), key_image)
     sender = endpoints.Sender(run, key, cipher, payload, "bench-device", key_image)
     taken_ns, sealed_ns, sent_at, sizes = [], [], [], []
     with tempfile.TemporaryDirectory() as out, brokers.EmbeddedBroker() as broker:
         rx = receiving.LinkReceiver(receiver, Path(out), broker.address(), TOPIC).start()
-        started = time.perf_counter()
+        if together is not None:
+            together.wait()
+        started = time.perf_counter() + (phase / rate if rate else 0.0)
 
         def device():
             """An image every 1/rate s (or at once), encoded and encrypted when it is taken."""
@@ -100,8 +117,23 @@ def stream(run, key, images: np.ndarray, cipher: str, payload: str, rate: float 
         "resends": report_.resends,
         "latency_ms": latency,
         "sent_at_s": [round(t, 4) for t in sent_at],
+        "first_taken_ns": taken_ns[0] if taken_ns else None,  # where streams side by side take turns: when each began
         "stage_median_ms": {k: round(float(np.median(v)), 3) if v else None for k, v in stages.items()},
     }
+
+
+def interleaved(run, key, images: np.ndarray, kinds: list[tuple[str, str]], rate: float) -> list[dict]:
+    """The streams `kinds` ((cipher, payload) each) at one `rate`, sent side by side and taking turns: the k-th
+    of n sends each image k/n of an interval after the first's, so that where an image's latency is below
+    1/(n·rate) (milliseconds, against 50 ms at 10 images/s for two) no two images are in flight at once, and the
+    streams together take the wall time of one."""
+    together = threading.Barrier(len(kinds))
+    with ThreadPoolExecutor(len(kinds)) as pool:
+        sent = [
+            pool.submit(stream, run, key, images, cipher, payload, rate, together, k / len(kinds))
+            for k, (cipher, payload) in enumerate(kinds)
+        ]
+        return [s.result() for s in sent]
 
 
 def payloads(run, sizes: tuple[int, ...] = (200,)) -> list[dict]:
@@ -168,14 +200,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         key = keys.generate(Path(tmp) / "bench.key")
         pool = np.random.default_rng(0).random((max(counts.values()), run.size, run.size), dtype=np.float32)
-        streams = []
-        for cipher, payload in BOOK_STREAMS if args.book else STREAMS:
+        kinds = list(BOOK_STREAMS if args.book else STREAMS)
+        side_by_side = BOOK_INTERLEAVED_RATES if args.book else ()
+        sent = {}
+        for rate in side_by_side:
+            together = interleaved(run, key, pool[: counts[rate]], kinds, rate)
+            sent |= {(*kind, rate): s for kind, s in zip(kinds, together, strict=True)}
+        for cipher, payload in kinds:
             for rate in RATES:
-                streams.append(stream(run, key, pool[: counts[rate]], cipher, payload, rate))
-                s = streams[-1]
+                if rate not in side_by_side:
+                    sent[cipher, payload, rate] = stream(run, key, pool[: counts[rate]], cipher, payload, rate)
+                s = sent[cipher, payload, rate]
                 median = np.median([v for v in s["latency_ms"] if v is not None])
                 arrived = f"{s['received']}/{s['images']} in {s['seconds']:.1f} s"
                 say(f"{cipher:8} {payload:7} rate {rate or 'max':>3}: {arrived}, median {median:.1f} ms")
+        streams = [sent[cipher, payload, rate] for cipher, payload in kinds for rate in RATES]
         both = brokers.mosquitto_binary() and not args.book  # make book's quick record: the embedded broker only
         kinds = ("embedded", "mosquitto") if both else ("embedded",)
         drills = crashes.run_drills(faults.Ends(run, key, pool[:6]), kinds)
@@ -190,6 +229,7 @@ def main() -> None:
         "quick": "book" if args.book else args.quick,
         "key": record_key,
         "counts": {str(k): v for k, v in counts.items()},
+        "interleaved_rates": list(side_by_side),
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - began, 1),
         "cpu": runtime.cpu_info(),

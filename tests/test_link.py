@@ -5,6 +5,8 @@ Each test is bounded in images and seconds."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 import time
 
@@ -12,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aecrypt import AecryptError
+from aecrypt import AecryptError, paths
 from aecrypt.cli import main as cli
 from aecrypt.link import addresses, brokers, certs, crashes, endpoints, keys, mqtt, packets, pngfiles, receiving
 
@@ -224,3 +226,23 @@ def test_parse_broker_reads_both_schemes_and_their_default_ports():
         ).header.quantisation
         == "png"
     )
+
+
+def test_the_quick_records_streams_side_by_side_take_turns(ends):
+    """make book's quick link record sends its two streams at 1 and 10 images/s side by side (benchmarks/link.py
+    `interleaved`): the second takes each image half an interval after the first's, and every image arrives."""
+    spec = importlib.util.spec_from_file_location("link_bench", paths.ROOT / "benchmarks" / "link.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(paths.ROOT / "benchmarks"))  # the script imports its neighbour stamp.py
+    spec.loader.exec_module(bench)
+    rate = 5.0
+    first, second = bench.interleaved(
+        ends.run, ends.key, ends.images, [("aes-gcm", "float32"), ("aes-gcm", "png")], rate
+    )
+    assert first["received"] == second["received"] == len(ends.images)
+    assert (first["payload"], second["payload"]) == ("float32", "png")
+    lag = (second["first_taken_ns"] - first["first_taken_ns"]) / 1e9
+    assert abs(lag - 0.5 / rate) < 0.25 / rate, f"the second stream began {lag:.3f} s after the first"
+    # each stream kept its own schedule: an image every interval from its own start
+    for s in (first, second):
+        assert np.allclose(np.diff(s["sent_at_s"]), 1 / rate, atol=0.25 / rate)

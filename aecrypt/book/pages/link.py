@@ -290,11 +290,19 @@ def latency_section(results: Results) -> list:
     if record is None:
         return _missing(results, "latencies")
     counts = record["counts"]
+    turns = record.get("interleaved_rates") or []
+    side_by_side = (
+        f" At {' and '.join(_per_s(r) for r in turns)} the two streams were sent side by side, taking turns: each "
+        "image of the second half an interval after the first's, so that no two images were in flight at once "
+        "where a latency stays below half the interval (the table's p99 says whether it did)."
+        if turns
+        else ""
+    )
     quick = (
         "*A quick measurement, taken by `make book` on this machine: the AES-GCM latent and the AES-GCM PNG only, "
-        "with 299 images at 10 images/s (the fewest a p99 bound allows) and fewer at the other rates (so their p99 "
-        "bounds cannot be drawn). `make bench-link` (about eight minutes) "
-        "replaces it with the full record: every cipher and quantisation, 300 images per stream.*\n\n"
+        f"with {counts['10']} images at 10 images/s (the fewest a p99 bound allows) and fewer at the other rates (so "
+        f"their p99 bounds cannot be drawn).{side_by_side} `make bench-link` (about eight minutes) replaces it with "
+        "the full record: every cipher and quantisation, one stream at a time, 300 images per stream.*\n\n"
         if record.get("quick") == "book"
         else ""
     )
