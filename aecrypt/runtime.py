@@ -43,6 +43,23 @@ RUN_STARTED = "AECRYPT_RUN_STARTED"
 _saved_stderr: int | None = None
 
 
+_frozen = False
+
+
+def freeze_imports() -> None:
+    """Once per process, after its heavy imports (TensorFlow's and Keras's half-million objects): collect, then
+    freeze what survives (`gc.freeze`), so that the collector's full passes scan only what the process makes
+    afterwards, not 0.4 s of modules each time (the audit of the default build: 37 → 32 s). A run's kernel
+    does the same at every reset (`begin_run`)."""
+    global _frozen
+    if not _frozen:
+        import gc
+
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+
+
 def begin_run(cwd: str, log: str, started: float) -> None:
     """Make a kernel that has run another run look to the next one as a fresh kernel would (`runs.kernels`):
     the working folder, file descriptor 2 to the run's `log` (or back to the kernel's own where `log` is

@@ -44,7 +44,7 @@ RATES = (1, 10, 100, None)  # images per second; None: as fast as the link takes
 #: images per stream: 299 or more give the p99 a 95 % bound; 1 image/s gets fewer, for time
 COUNTS = {1: 30, 10: 300, 100: 300, None: 300}
 QUICK_COUNTS = {1: 10, 10: 50, 100: 100, None: 100}
-#: `make book`'s quick measurement (about 80 s): the AES-GCM latent and the AES-GCM PNG only; at 10 images/s the
+#: `make book`'s quick measurement (about 70 s): the AES-GCM latent and the AES-GCM PNG only; at 10 images/s the
 #: 299 images a p99 bound needs, elsewhere fewer
 BOOK_STREAMS = (("aes-gcm", "float32"), ("aes-gcm", "png"))
 BOOK_COUNTS = {1: 3, 10: 299, 100: 100, None: 100}

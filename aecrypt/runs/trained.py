@@ -115,6 +115,7 @@ class TrainedRun:
         with runtime.stderr_to(os.devnull):
             import keras
 
+            runtime.freeze_imports()
             loaded = {"classifier": None} | {k: _load_model(keras, folder / f) for k, f in wanted.items()}
             if tuple(loaded["encoder"].input_shape[1:3]) != (size, size):
                 raise UsageError(
