@@ -35,6 +35,11 @@ def _per_s(rate: float) -> str:
     return f"{rate:g} image{'' if rate == 1 else 's'}/s"
 
 
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
 def _rate_name(rate) -> str:
     return f"{rate:g}/s" if rate else "max"
 
@@ -309,7 +314,7 @@ def latency_section(results: Results) -> list:
     return [
         page.md(
             f"{quick}Measured on {cpu_line(record['cpu'])}, {record['size']}² images, run `{record['run']}` "
-            f"({record['run_label']}), in {record['seconds'] / 60:.0f} minutes. Per image, the latency runs from the "
+            f"({record['run_label']}), in {_minutes(record['seconds'])}. Per image, the latency runs from the "
             "moment the device takes it (encode, encrypt, publish, deliver, wait for the receiver, open, decode, "
             "classify) to its score. Device and receiver share one process and these cores; on two machines each "
             f"would have its own. Images per stream: {counts['1']} at 1/s, {counts['10']} at 10/s, {counts['100']} at "
