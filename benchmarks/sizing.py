@@ -28,7 +28,7 @@ TRAINING_IMAGES = (192, 384)
 TEST_IMAGES = (None, 800, 400)  # None: every image not used to train or validate
 
 
-def test_sizes(data: str) -> tuple[int | None, ...]:
+def possible_test_sizes(data: str) -> tuple[int | None, ...]:
     """The test splits a design on `data` can have: phantoms are split by counts, any size; X-rays are split by
     patient, and that split takes train and val sizes only (the test split is every other image)."""
     return TEST_IMAGES if data == "synthetic" else (None,)
@@ -80,7 +80,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         grids = {"every seed": grid, "seed 0 only": one_seed_depth5(grid, Path(tmp) / "grid.yaml")}
         for (d5, g), epochs, n_train, n_test in itertools.product(
-            grids.items(), EPOCHS, TRAINING_IMAGES, test_sizes(profile.default_data)
+            grids.items(), EPOCHS, TRAINING_IMAGES, possible_test_sizes(profile.default_data)
         ):
             design = replace(profile, ae_epochs=epochs, n_train=n_train, n_test=n_test, n_images=None)
             p = sizing.predict(design, g, profile.default_data, costs, args.workers)
