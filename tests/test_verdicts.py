@@ -525,6 +525,18 @@ def test_delong_matches_its_definition_and_scikit_learn():
     assert aucs == pytest.approx([roc_auc_score(y, r) for r in rows])
 
 
+def test_delong_components_are_each_images_own_for_every_row():
+    # images in no order of class, scores with ties within and across classes, several classifiers at once
+    rng = np.random.default_rng(4)
+    y = rng.permutation(np.r_[np.ones(23, int), np.zeros(31, int)])
+    rows = np.round(rng.normal(size=(4, len(y))) + y, 1)
+    aucs, v10, v01 = intervals.delong_components(y, rows)
+    for auc, row, pos, neg in zip(aucs, rows, v10, v01, strict=True):
+        own_pos, own_neg = _kernel(y, row)
+        assert pos == pytest.approx(own_pos, abs=1e-15) and neg == pytest.approx(own_neg, abs=1e-15)
+        assert auc == pytest.approx(roc_auc_score(y, row), abs=1e-15)
+
+
 def test_auc_interval_covers_and_narrows_with_more_test_images():
     rng = np.random.default_rng(0)
     widths = []

@@ -82,14 +82,26 @@ def t_interval(values, confidence: float = 0.95, bounds: tuple[float, float] | N
     return Interval(mean, float(low), float(high), n)
 
 
-def _midranks(x: np.ndarray) -> np.ndarray:
-    return stats.rankdata(x, method="average", axis=-1)
+def _below(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, for each positive how many negatives lie below it, and for each negative how many positives do,
+    ties counted one half (Mann-Whitney's ψ summed). Each class is sorted once and queried in sorted order, so
+    that every binary search starts where the last ended: fewer passes over memory than three midrankings."""
+    orders = np.argsort(pos, axis=-1), np.argsort(neg, axis=-1)
+    ranked = np.take_along_axis(pos, orders[0], axis=-1), np.take_along_axis(neg, orders[1], axis=-1)
+    below = np.empty(pos.shape), np.empty(neg.shape)
+    for row in range(len(pos)):
+        for k, (queries, table) in enumerate(((ranked[0][row], ranked[1][row]), (ranked[1][row], ranked[0][row]))):
+            halves = np.searchsorted(table, queries, "left") + np.searchsorted(table, queries, "right")
+            below[k][row, orders[k][row]] = halves / 2
+    return below
 
 
 def delong_components(labels, scores) -> tuple:
     """ROC-AUC and DeLong's structural components (DeLong, DeLong & Clarke-Pearson, Biometrics 44:837-845,
-    1988), by the midrank algorithm of Sun & Xu (IEEE Signal Processing Letters 21:1389-1393, 2014). No kept
-    library (scikit-learn, scipy, statsmodels) provides them.
+    1988), counted as defined: a positive's component is the share of negatives scored below it, a negative's the
+    share of positives scored above it, ties one half; the same numbers as the midrank algorithm of Sun & Xu
+    (IEEE Signal Processing Letters 21:1389-1393, 2014). No kept library (scikit-learn, scipy, statsmodels)
+    provides them.
 
     Parameters
     ----------
@@ -122,10 +134,11 @@ def delong_components(labels, scores) -> tuple:
     m, n = pos.shape[-1], neg.shape[-1]
     if m < 2 or n < 2:
         raise UsageError(f"DeLong's variance needs at least two positives and two negatives, got {m} and {n}")
-    tx, ty, tz = _midranks(pos), _midranks(neg), _midranks(np.concatenate([pos, neg], axis=-1))
-    auc = (tz[..., :m].sum(axis=-1) - m * (m + 1) / 2) / (m * n)
-    v10 = (tz[..., :m] - tx) / n  # structural components of the positives
-    v01 = 1 - (tz[..., m:] - ty) / m  # and of the negatives
+    below_pos, below_neg = _below(pos.reshape(-1, m), neg.reshape(-1, n))
+    below_pos, below_neg = below_pos.reshape(pos.shape), below_neg.reshape(neg.shape)
+    auc = below_pos.sum(axis=-1) / (m * n)
+    v10 = below_pos / n  # structural components of the positives
+    v01 = 1 - below_neg / m  # and of the negatives
     return (float(auc) if s.ndim == 1 else auc), v10, v01
 
 
