@@ -1,8 +1,10 @@
-"""One measurement in a process of its own (the backend, thread count and instruction-set limit are
-fixed when a process starts, so `run.py` starts one of these per configuration). Prints one JSON line.
+"""Measurements in a process of their own (the backend, thread count and instruction-set limit are fixed
+when a process starts, so `run.py` starts one of these per configuration, or one for measurements that share
+them). Prints one JSON line per measurement.
 
     python benchmarks/measure.py peak [--n 2048]
     python benchmarks/measure.py train --size 64 --depth 3 --images 384 [--jit] [--policy mixed_bfloat16]
+    python benchmarks/measure.py peak + train --size 32 --images 320   # several, one after another
 
 KERAS_BACKEND, ONEDNN_MAX_CPU_ISA and XLA_FLAGS are read from the environment as the runs read them.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 
@@ -100,15 +103,21 @@ def main() -> None:
     t.add_argument("--jit", action="store_true", help="XLA (jit_compile=True) under TensorFlow")
     t.add_argument("--policy", default="float32", help="Keras precision policy, e.g. mixed_bfloat16")
     t.add_argument("--threads", type=int, default=0, help="0: all cores")
-    args = parser.parse_args()
+    words, commands = sys.argv[1:], [[]]
+    for word in words:  # measurements joined by "+" run one after another in this process
+        commands.append([]) if word == "+" else commands[-1].append(word)
+    measurements = [parser.parse_args(command) for command in commands]
+    if len({m.threads for m in measurements}) > 1:
+        parser.error("measurements in one process share its threads: give them all the same --threads")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    _threads(args.threads)
-    if args.what == "peak":
-        out = peak(args.n, args.repeats)
-    else:
-        out = train(args.size, args.depth, args.images, args.epochs, args.batch, args.jit, args.policy)
-    out["threads"] = args.threads or os.cpu_count()
-    print(json.dumps(out))
+    _threads(measurements[0].threads)
+    for args in measurements:
+        if args.what == "peak":
+            out = peak(args.n, args.repeats)
+        else:
+            out = train(args.size, args.depth, args.images, args.epochs, args.batch, args.jit, args.policy)
+        out["threads"] = args.threads or os.cpu_count()
+        print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":

@@ -41,10 +41,22 @@ def backends() -> list[str]:
     return [b for b, module in (("tensorflow", "tensorflow"), ("jax", "jax"), ("torch", "torch")) if find_spec(module)]
 
 
-def bench_training(peak: float, machine: dict, book: bool = False) -> list[dict]:
-    """The paper autoencoder (depth 3, batch 32, Adam, MSE) at 32² (the default profile), 64² and 200²,
-    under each backend and numerics option, against TensorFlow fp32 at the same size (`book`: TensorFlow fp32
-    at 32² and 200² only)."""
+def measure_together(commands: list[list[str]], backend: str = "tensorflow") -> list[dict]:
+    """Several measurements in one process, one after another (what a process fixes, its backend and threads,
+    is the same for all): one start-up and one import of the backend instead of one per measurement."""
+    joined = [word for command in commands for word in ("+", *command)][1:]
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    command = [sys.executable, str(MEASURE), *joined]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, cwd=HERE.parent)
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    failed = {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    return lines + [failed] * (len(commands) - len(lines))
+
+
+def training_configs(machine: dict, book: bool = False) -> list[tuple[int, str, str, list[str]]]:
+    """(size, backend, numerics, measure.py's arguments) of every training measurement: the paper autoencoder
+    (depth 3, batch 32, Adam, MSE) at 32² (the default profile), 64² and 200², under each backend and numerics
+    option (`book`: TensorFlow fp32 at 32² and 200² only)."""
     # the quick record times one steady epoch of one batch at 200² after the one that compiles (a step there is
     # seconds of arithmetic: Keras' per-epoch work is under 1 % of it); the full record, two epochs of two batches
     images = {32: 320, 200: 32} if book else {32: 320, 64: 384, 200: 64}
@@ -55,27 +67,33 @@ def bench_training(peak: float, machine: dict, book: bool = False) -> list[dict]
         if machine["bf16"]:
             variants.append(("tensorflow", "mixed_bfloat16", ["--policy", "mixed_bfloat16"]))
         variants += [(b, "fp32 (jit)", []) for b in backends() if b != "tensorflow"]
-    rows = []
-    for size, n in images.items():
-        base = None
-        for backend, numerics, extra in variants:
-            length = ["--epochs", str(epochs[size])] if size in epochs else []
-            r = measure("train", "--size", str(size), "--images", str(n), *length, *extra, backend=backend)
-            row = {"size": size, "backend": backend, "numerics": numerics}
-            if "error" in r:
-                rows.append(row | {"error": r["error"]})
-                continue
-            row |= {
-                "epoch_s": round(r["steady_epoch_seconds"], 3),
-                "images_per_s": round(r["images_per_second"], 1),
-                "gflops": round(r["gflops"], 1),
-                "of_peak": round(r["gflops"] / peak, 2),
-                "final_loss": r["final_loss"],
-            }
-            base = base or row
-            row["speed_vs_fp32"] = round(base["epoch_s"] / row["epoch_s"], 2)
-            row["loss_change"] = f"{(row['final_loss'] - base['final_loss']) / base['final_loss']:+.1%}"
-            rows.append(row)
+    return [
+        (size, backend, numerics, ["train", "--size", str(size), "--images", str(n), *length, *extra])
+        for size, n in images.items()
+        for length in [["--epochs", str(epochs[size])] if size in epochs else []]
+        for backend, numerics, extra in variants
+    ]
+
+
+def training_rows(configs: list, measured: list[dict], peak: float, machine: dict, book: bool = False) -> list[dict]:
+    """One row per training measurement, each against TensorFlow fp32 at the same size."""
+    rows, base = [], {}
+    for (size, backend, numerics, _), r in zip(configs, measured, strict=True):
+        row = {"size": size, "backend": backend, "numerics": numerics}
+        if "error" in r:
+            rows.append(row | {"error": r["error"]})
+            continue
+        row |= {
+            "epoch_s": round(r["steady_epoch_seconds"], 3),
+            "images_per_s": round(r["images_per_second"], 1),
+            "gflops": round(r["gflops"], 1),
+            "of_peak": round(r["gflops"] / peak, 2),
+            "final_loss": r["final_loss"],
+        }
+        first = base.setdefault(size, row)
+        row["speed_vs_fp32"] = round(first["epoch_s"] / row["epoch_s"], 2)
+        row["loss_change"] = f"{(row['final_loss'] - first['final_loss']) / first['final_loss']:+.1%}"
+        rows.append(row)
     if not machine["bf16"] and not book:
         rows.append({"backend": "tensorflow", "numerics": "mixed_bfloat16", "error": "no AVX512_BF16 (or limited)"})
     return rows
@@ -222,10 +240,17 @@ def main() -> None:
     say(f"CPU: {cpu_line(machine)} · FLOP convention: {cost.FLOP_CONVENTION}\n")
     record = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine, "flop_convention": cost.FLOP_CONVENTION}
     record |= {"key": record_key, "quick": "book" if args.book else args.quick}
-    peak = measure("peak")
+    configs = training_configs(machine, args.book)
+    if args.book:  # the quick record's measurements are all TensorFlow's on every core: one process for them all
+        peak, *trained = measure_together([["peak"], *(command for *_, command in configs)])
+    else:
+        peak = measure("peak")
+        trained = [measure(*command, backend=backend) for _, backend, _, command in configs]
+    if "error" in peak:
+        raise SystemExit(f"bench: the peak measurement failed: {peak['error']}")
     record["peak"] = peak
     say(f"peak: fp32 GEMM {peak['n']}² on {peak['threads']} threads: {peak['gflops']:.0f} GFLOP/s\n")
-    record["training"] = bench_training(peak["gflops"], machine, args.book)
+    record["training"] = training_rows(configs, trained, peak["gflops"], machine, args.book)
     say("autoencoder training (depth 3, batch 32, Adam), steady epochs:\n" + table(record["training"]) + "\n")
     if not args.book:
         record["workers"] = bench_workers(peak["gflops"])

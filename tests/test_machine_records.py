@@ -67,3 +67,14 @@ def test_an_edit_to_the_code_a_record_measures_measures_it_again_and_an_edit_els
     body = text.index('"""', text.index('"""', text.index(anchor)) + 3) + 3  # after check_fresh's docstring
     packets_py.write_text(text[:body] + "\n    _probe = 1" + text[body:])
     assert stamp.key(("link.py", "stamp.py"), "a machine") != key
+
+
+def test_the_quick_performance_records_measurements_share_one_process_and_each_keeps_its_own_result():
+    import run
+
+    small = [["peak", "--n", "64", "--repeats", "1"], ["peak", "--n", "32", "--repeats", "1"]]
+    first, second = run.measure_together(small)
+    assert (first["n"], second["n"]) == (64, 32) and first["gflops"] > 0 and second["gflops"] > 0
+    # a measurement the process refuses: every one of them says why, none is lost from the list
+    refused = run.measure_together([["peak", "--n", "64"], ["peak", "--threads", "1"]])
+    assert len(refused) == 2 and all("share its threads" in r["error"] for r in refused)
