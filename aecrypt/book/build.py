@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aecrypt import AecryptError, UsageError, cachekeys, paths
@@ -158,14 +159,16 @@ def build(
     log_path = build_dir / "_build" / "book.log"  # Sphinx's, the pages' kernels' and TensorFlow's lines
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with log_path.open("w") as output:
+    # the run notebooks' HTML needs nothing of the pages: exported in this process while Sphinx builds in its own
+    with ThreadPoolExecutor(1) as pool, log_path.open("w") as output:
+        exported = pool.submit(export_run_notebooks, profile, html, root)
         code = subprocess.call(cmd, env=env, cwd=source, stdout=output, stderr=subprocess.STDOUT)
     if code != 0:
         raise AecryptError(
             f"the {edition} edition did not build cleanly for profile {profile!r}: {_first_problem(log_path)} "
             f"(the whole build's output: {log_path})"
         )
-    export_run_notebooks(profile, html, root)
+    exported.result()  # its error, if any, after the build's own
     stamp.write_text(inputs)
     pages = len(list(paths.BOOK.glob("*.md")))
     log.info(f"book: {pages} pages executed and built in {time.perf_counter() - started:.0f} s (output: {log_path})")
