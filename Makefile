@@ -81,14 +81,17 @@ results: setup
 # make still exits non-zero then. The quick link, performance and calibration records run only where this machine
 # has no current record (`make bench`, `make bench-link`, `make bench-verdicts` replace them with the full ones);
 # the link and performance records are kept in this user's machine records, so another clone, profile or data set
-# on the same machine and libraries takes them from there. The calibration (no timings in it) runs beside the
-# cipher audit; the steps that time something (compression's latencies, the link, the performance record) run alone.
+# on the same machine and libraries takes them from there. The calibration and the link's fault drills (no timings in
+# them: a drill passes or fails) run beside the cipher audit; the steps that time something (compression's latencies,
+# the link's streams, the performance record) run alone.
 # CLOCK="python benchmarks/clock.py FILE" times each step into FILE (benchmarks/coldbook.py does).
 clock = $(if $(CLOCK),$(CLOCK) $(1) --)
 BOOK_STEPS = $(call clock,sweep) $(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
 	$(call clock,calibration) $(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) & calibration=$$!; \
+	$(call clock,link-drills) $(BIN)/python benchmarks/link.py --book --drills --profile $(PROFILE) & drills=$$!; \
 	$(call clock,audit) $(BIN)/aecrypt audit --profile $(PROFILE) || status=1; \
 	wait $$calibration || { echo "aecrypt: warning: the quick calibration of the verdicts failed"; status=1; }; \
+	wait $$drills || echo "aecrypt: warning: the link's fault drills failed beside the audit (the link record runs them again)"; \
 	$(call clock,compression) $(BIN)/aecrypt compression --profile $(PROFILE) $(COMPRESSION_ARGS) || status=1; \
 	$(call clock,performance-record) $(BIN)/python benchmarks/run.py --book || \
 		{ echo "aecrypt: warning: the quick performance record failed"; status=1; }; \

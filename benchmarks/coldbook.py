@@ -1,8 +1,9 @@
 """`make bench-cold`: the README's `make book` as a new user meets it — a fresh clone of a commit, no results, no
-machine records — timed step by step (set-up, sweep, calibration beside the audit, compression, the quick
-performance and link records, the pages). The clone's set-up uses this user's package caches, as a second
-project on the same laptop would. Writes results/coldbook.json (one entry per commit, profile and CPU line, the
-last kept) and prints the steps; the Performance page shows it beside the default's sizing (`make bench-size`).
+machine records — timed step by step (set-up, sweep, calibration and the link's drills beside the audit,
+compression, the quick performance and link records, the pages). The clone's set-up uses this user's package
+caches, as a second project on the same laptop would. Writes results/coldbook.json (one entry per commit, profile
+and CPU line, the last kept) and prints the steps; the Performance page shows it beside the default's sizing
+(`make bench-size`).
 
     make bench-cold                          # HEAD
     python benchmarks/coldbook.py --rev REV  # another commit, e.g. a larger default on a scratch branch
@@ -34,7 +35,8 @@ DESIGN = (
     "import json; from aecrypt.profiles import get_profile; print(json.dumps(get_profile({profile!r}).run_settings()))"
 )
 REPO = HERE.parent
-#: The steps around the sweep that run one after another (the calibration runs beside the audit).
+#: The steps after the sweep that run side by side, then those that run one after another.
+BESIDE_AFTER_SWEEP = ("calibration", "link-drills", "audit")
 SERIAL_AFTER_SWEEP = ("compression", "performance-record", "link-record", "pages")
 
 
@@ -54,8 +56,8 @@ def _nan(value) -> bool:
 
 
 def around_sweep(steps: dict[str, float]) -> float:
-    """Wall seconds of the steps after the sweep: the calibration and the audit together, then the rest in turn."""
-    together = max(steps.get("calibration", 0.0), steps.get("audit", 0.0))
+    """Wall seconds of the steps after the sweep: those side by side together, then the rest in turn."""
+    together = max(steps.get(name, 0.0) for name in BESIDE_AFTER_SWEEP)
     return together + sum(steps.get(name, 0.0) for name in SERIAL_AFTER_SWEEP)
 
 

@@ -5,9 +5,10 @@ the bytes each payload puts on the wire at the run's size and at the paper's 200
 (aecrypt.link.faults) against the embedded broker and, where installed, mosquitto. Bounded in images and time
 (about 8 minutes; --quick about 2; --book, the quick measurement `make book` takes, about 1), the brokers on
 127.0.0.1 only. Raw latencies go to results/<profile>/link.json; the book's "The link" page computes its bounds
-and verdicts from them.
+and verdicts from them. `--book --drills` runs the quick record's fault drills alone (make book runs them beside
+the steps that time nothing), and the `--book` record that follows takes them.
 
-    .venv/bin/python benchmarks/link.py --profile default [--results DIR] [--quick | --book]
+    .venv/bin/python benchmarks/link.py --profile default [--results DIR] [--quick | --book [--drills]]
 """
 
 from __future__ import annotations
@@ -122,6 +123,11 @@ def stream(
     }
 
 
+def _images(n: int, size: int) -> np.ndarray:
+    """`n` random images: the link's timings and drills depend on their shape, not their content."""
+    return np.random.default_rng(0).random((n, size, size), dtype=np.float32)
+
+
 def interleaved(run, key, images: np.ndarray, kinds: list[tuple[str, str]], rate: float) -> list[dict]:
     """The streams `kinds` ((cipher, payload) each) at one `rate`, sent side by side and taking turns: the k-th
     of n sends each image k/n of an interval after the first's, so that where an image's latency is below
@@ -162,6 +168,24 @@ def payloads(run, sizes: tuple[int, ...] = (200,)) -> list[dict]:
     return rows
 
 
+def drills_path(record: Path) -> Path:
+    """Where `--drills` leaves its fault drills for the record beside them (results/<profile>/link-drills.json)."""
+    return record.with_name("link-drills.json")
+
+
+def drills(ends: faults.Ends, kinds: tuple[str, ...], record: Path | None = None, record_key: str = "") -> list[dict]:
+    """Every fault drill's result against the brokers `kinds`: those `--drills` left for this `record` and its
+    key (make book runs them beside the steps that time nothing: a drill passes or fails, its seconds are no
+    measurement of the link), taken and their file removed; else run now."""
+    left = drills_path(record) if record else None
+    done = json.loads(left.read_text()) if left and left.is_file() else {}
+    if left:
+        left.unlink(missing_ok=True)
+    if done.get("key") == record_key and done.get("brokers") == list(kinds):
+        return done["faults"]
+    return [d.as_dict() for d in crashes.run_drills(ends, kinds)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="default")
@@ -173,7 +197,15 @@ def main() -> None:
         help="make book's quick measurement (two streams, fewer images), only where no record of this machine, "
         "code and run is there",
     )
+    parser.add_argument(
+        "--drills",
+        action="store_true",
+        help="with --book: only the fault drills, for the record that follows (make book runs them beside the "
+        "steps that time nothing)",
+    )
     args = parser.parse_args()
+    if args.drills and not args.book:
+        parser.error("--drills goes with --book (the full record runs its drills itself, against both brokers)")
     root = Path(args.results) if args.results else None
     results = Results(args.profile, root or paths.results_root())
     table = trained.list_runs(args.profile, results.root)
@@ -194,12 +226,21 @@ def main() -> None:
         print(f"link: up to date ({out})")
         return
     run = trained.TrainedRun.load(paths.runs_dir(args.profile, results.root) / run_id)
+    both = brokers.mosquitto_binary() and not args.book  # make book's quick record: the embedded broker only
+    broker_kinds = ("embedded", "mosquitto") if both else ("embedded",)
+    if args.drills:
+        with tempfile.TemporaryDirectory() as tmp:
+            ends = faults.Ends(run, keys.generate(Path(tmp) / "drills.key"), _images(6, run.size))
+            done = drills(ends, broker_kinds)
+        drills_path(out).write_text(json.dumps({"key": record_key, "brokers": list(broker_kinds), "faults": done}))
+        print(f"link: {sum(d['passed'] for d in done)} of {len(done)} fault drills passed ({drills_path(out)})")
+        return
     counts = BOOK_COUNTS if args.book else QUICK_COUNTS if args.quick else COUNTS
     say = (lambda text: None) if args.book else (lambda text: print(text, flush=True))
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         key = keys.generate(Path(tmp) / "bench.key")
-        pool = np.random.default_rng(0).random((max(counts.values()), run.size, run.size), dtype=np.float32)
+        pool = _images(max(counts.values()), run.size)
         kinds = list(BOOK_STREAMS if args.book else STREAMS)
         side_by_side = BOOK_INTERLEAVED_RATES if args.book else ()
         sent = {}
@@ -215,11 +256,11 @@ def main() -> None:
                 arrived = f"{s['received']}/{s['images']} in {s['seconds']:.1f} s"
                 say(f"{cipher:8} {payload:7} rate {rate or 'max':>3}: {arrived}, median {median:.1f} ms")
         streams = [sent[cipher, payload, rate] for cipher, payload in kinds for rate in RATES]
-        both = brokers.mosquitto_binary() and not args.book  # make book's quick record: the embedded broker only
-        kinds = ("embedded", "mosquitto") if both else ("embedded",)
-        drills = crashes.run_drills(faults.Ends(run, key, pool[:6]), kinds)
-    for d in drills:
-        say(f"drill {d.fault} ({d.broker}): {'passed' if d.passed else 'FAILED'}, {d.written}/{d.sent} written")
+        # make book's quick record takes the drills run beside the earlier steps; the full record runs its own
+        drilled = drills(faults.Ends(run, key, pool[:6]), broker_kinds, out if args.book else None, record_key)
+    for d in drilled:
+        outcome = "passed" if d["passed"] else "FAILED"
+        say(f"drill {d['fault']} ({d['broker']}): {outcome}, {d['written']}/{d['sent']} written")
     record = {
         "version": 2,
         "profile": args.profile,
@@ -235,7 +276,7 @@ def main() -> None:
         "cpu": runtime.cpu_info(),
         "streams": streams,
         "payloads": payloads(run),
-        "faults": [d.as_dict() for d in drills],
+        "faults": drilled,
     }
     out.write_text(json.dumps(record))
     stamp.keep(out, record_key)

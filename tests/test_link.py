@@ -6,6 +6,7 @@ Each test is bounded in images and seconds."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 import threading
 import time
@@ -228,13 +229,18 @@ def test_parse_broker_reads_both_schemes_and_their_default_ports():
     )
 
 
-def test_the_quick_records_streams_side_by_side_take_turns(ends):
-    """make book's quick link record sends its two streams at 1 and 10 images/s side by side (benchmarks/link.py
-    `interleaved`): the second takes each image half an interval after the first's, and every image arrives."""
+def _link_bench():
     spec = importlib.util.spec_from_file_location("link_bench", paths.ROOT / "benchmarks" / "link.py")
     bench = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(paths.ROOT / "benchmarks"))  # the script imports its neighbour stamp.py
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_the_quick_records_streams_side_by_side_take_turns(ends):
+    """make book's quick link record sends its two streams at 1 and 10 images/s side by side (benchmarks/link.py
+    `interleaved`): the second takes each image half an interval after the first's, and every image arrives."""
+    bench = _link_bench()
     rate = 5.0
     first, second = bench.interleaved(
         ends.run, ends.key, ends.images, [("aes-gcm", "float32"), ("aes-gcm", "png")], rate
@@ -246,3 +252,20 @@ def test_the_quick_records_streams_side_by_side_take_turns(ends):
     # each stream kept its own schedule: an image every interval from its own start
     for s in (first, second):
         assert np.allclose(np.diff(s["sent_at_s"]), 1 / rate, atol=0.25 / rate)
+
+
+def test_the_quick_record_takes_the_drills_run_for_its_key_and_runs_its_own_otherwise(tmp_path, monkeypatch):
+    """make book runs the quick record's fault drills beside the audit (`link.py --book --drills`); the record
+    that follows takes them where they were run for its key and brokers, once, and runs them itself otherwise."""
+    bench = _link_bench()
+    ran = []
+    monkeypatch.setattr(bench.crashes, "run_drills", lambda ends, kinds: ran.append(kinds) or [])
+    record = tmp_path / "link.json"
+    left = {"key": "k1", "brokers": ["embedded"], "faults": [{"fault": "tampered packet", "passed": True}]}
+    bench.drills_path(record).write_text(json.dumps(left))
+    assert bench.drills(None, ("embedded",), record, "k1") == left["faults"] and ran == []
+    assert not bench.drills_path(record).exists()  # taken once: a second record runs its own
+    assert bench.drills(None, ("embedded",), record, "k1") == [] and ran == [("embedded",)]
+    for key, kinds in (("k2", ("embedded",)), ("k1", ("embedded", "mosquitto"))):  # another code, machine, brokers
+        bench.drills_path(record).write_text(json.dumps(left))
+        assert bench.drills(None, kinds, record, key) == [] and ran[-1] == kinds

@@ -275,8 +275,8 @@ def budget_section(results: Results) -> list:
     parts += [
         page.md(
             f"A cold `make book` of commit `{cold['commit'][:10]}` from a fresh clone, {cold['when'][:10]}, on "
-            f"**{cold['cpu']}**: **{cold['total_s'] / 60:.1f} min** (the calibration runs beside the audit; the steps "
-            f"after the sweep took {cold['around_sweep_s']:.0f} s together)."
+            f"**{cold['cpu']}**: **{cold['total_s'] / 60:.1f} min** (the calibration and the link's fault drills run "
+            f"beside the audit; the steps after the sweep took {cold['around_sweep_s']:.0f} s together)."
         ),
         page.html(steps),
     ]
