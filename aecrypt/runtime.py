@@ -46,17 +46,22 @@ _saved_stderr: int | None = None
 _frozen = False
 
 
+def _freeze_survivors() -> None:
+    """Collect, then put what survives out of the garbage collector's sight (`gc.freeze`): its later full passes
+    scan only what is made afterwards, not the half-million objects of TensorFlow's, Keras's and aecrypt's
+    modules (0.4 s a pass)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def freeze_imports() -> None:
-    """Once per process, after its heavy imports (TensorFlow's and Keras's half-million objects): collect, then
-    freeze what survives (`gc.freeze`), so that the collector's full passes scan only what the process makes
-    afterwards, not 0.4 s of modules each time (the audit of the default build: 37 → 32 s). A run's kernel
-    does the same at every reset (`begin_run`)."""
+    """Once per process, after its heavy imports: `_freeze_survivors`. A run's kernel does the same at every
+    reset (`begin_run`)."""
     global _frozen
     if not _frozen:
-        import gc
-
-        gc.collect()
-        gc.freeze()
+        _freeze_survivors()
         _frozen = True
 
 
@@ -68,7 +73,6 @@ def begin_run(cwd: str, log: str, started: float) -> None:
     frozen (`gc.freeze`). The user namespace is reset by the caller (IPython's %reset), which this module cannot
     reach."""
     global _saved_stderr
-    import gc
 
     os.chdir(cwd)
     if _saved_stderr is None:
@@ -86,11 +90,9 @@ def begin_run(cwd: str, log: str, started: float) -> None:
         sys.modules["keras"].backend.clear_session()
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
-    gc.collect()
-    # What survives is the kernel's own (TensorFlow's, Keras's, aecrypt's modules: half a million objects): out of
-    # the collector's sight from now on, so that the next reset's three full collections (IPython's %reset, Keras's
-    # clear_session, the one above) and a run's own scan only what the runs made since, not 0.4 s each of modules
-    gc.freeze()
+    # what survives is the kernel's own: the next reset's three full collections (IPython's %reset, Keras's
+    # clear_session, this one) and a run's own then scan only what the runs made since
+    _freeze_survivors()
 
 
 def run_started() -> float:
