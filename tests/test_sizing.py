@@ -123,7 +123,9 @@ def test_the_budget_section_reads_the_last_good_cold_build_and_says_when_nothing
 
     from aecrypt.book.pages import performance
 
-    def build(commit, status, when):
+    default = json.loads(json.dumps(get_profile("default").run_settings()))  # as coldbook.py records a design
+
+    def build(commit, status, when, design=default):
         steps = {"setup": 30.0, "sweep": 900.0, "audit": 60.0}
         return {
             "commit": commit,
@@ -134,9 +136,15 @@ def test_the_budget_section_reads_the_last_good_cold_build_and_says_when_nothing
             "around_sweep_s": 60.0,
             "total_s": 990.0,
             "status": status,
+            "design": design,
         }
 
-    builds = [build("a" * 40, 0, "2026-12-01T10:00:00+00:00"), build("b" * 40, 1, "2026-12-02T10:00:00+00:00")]
+    larger = default | {"ae_epochs": default["ae_epochs"] + 5}  # the next size up, timed from a scratch commit
+    builds = [
+        build("a" * 40, 0, "2026-12-01T10:00:00+00:00"),
+        build("b" * 40, 1, "2026-12-02T10:00:00+00:00"),
+        build("d" * 40, 0, "2026-12-03T10:00:00+00:00", larger),
+    ]
     paths.coldbook_json(tmp_path).write_text(json.dumps({"builds": builds}))
     design = {
         "epochs": 5,
@@ -167,6 +175,50 @@ def test_the_budget_section_reads_the_last_good_cold_build_and_says_when_nothing
     paths.sizing_json(tmp_path).write_text(json.dumps(sizing_record))
     parts = performance.budget_section(SimpleNamespace(root=tmp_path))
     text = " ".join(getattr(p, "data", "") or "" for p in parts)
-    assert "commit `aaaaaaaaaa`" in text and "bbbbbbbbbb" not in text  # the failed build is not shown
+    # the failed build is not shown; the larger design's is listed, but it is not the default's build
+    assert "commit `aaaaaaaaaa`" in text and "bbbbbbbbbb" not in text and "commit `dddddddddd`" not in text
+    assert "dddddddddd" in text and "aaaaaaaaaa" in text.split("Every cold build")[1]
     assert "`cccccccccc`, not the one above" in text
     assert "None of the 2 designs fits 15 minutes" in text and "predicted at 16.5 min" in text
+
+
+def test_the_budget_section_names_the_next_size_up_where_the_default_fits(tmp_path):
+    """Where the default as it is fits, the page says what the cheapest design with more steps is predicted at:
+    the next size up, which would replace the default if it fitted."""
+    import json
+    from types import SimpleNamespace
+
+    from aecrypt.book.pages import performance
+
+    d = get_profile("default")
+    design = json.loads(json.dumps(d.run_settings()))
+    build = {"commit": "a" * 40, "profile": "default", "when": "2026-12-01T10:00:00+00:00", "cpu": "a CPU"}
+    build |= {"steps": {"setup": 30.0, "sweep": 600.0}, "around_sweep_s": 200.0, "total_s": 830.0, "status": 0}
+    paths.coldbook_json(tmp_path).write_text(json.dumps({"builds": [build | {"design": design}]}))
+    steps = d.budget(d.n_train).steps
+    row = {"training images": d.n_train, "test images": 1663, "runs": 63, "depth 5": "every seed", "sweep s": 600}
+    designs = [
+        row | {"epochs": d.ae_epochs, "steps": steps, "cold book s": 830, "fits": True},
+        row | {"epochs": d.ae_epochs + 5, "steps": steps * 3 // 2, "cold book s": 960, "fits": False},
+        row
+        | {"epochs": d.ae_epochs + 5, "steps": steps * 3 // 2, "cold book s": 930, "fits": False}
+        | {"depth 5": "seed 0 only", "runs": 59},
+    ]
+    paths.sizing_json(tmp_path).write_text(
+        json.dumps(
+            {
+                "cpu": "a CPU",
+                "workers": 2,
+                "target_s": sizing.COLD_BOOK_TARGET_S,
+                "around_s": 230.0,
+                "costs_from": "a cold build",
+                "cold_build": {"commit": "a" * 40, "when": build["when"], "around_sweep_s": 200.0, "setup_s": 30.0},
+                "check": {"predicted_sweep_s": 590, "measured_sweep_s": 600.0},
+                "designs": designs,
+            }
+        )
+    )
+    text = " ".join(getattr(p, "data", "") or "" for p in performance.budget_section(SimpleNamespace(root=tmp_path)))
+    assert "is predicted at 13.8 min; the cheapest design with more steps" in text
+    larger = f"{steps * 3 // 2} steps: {d.ae_epochs + 5} epochs of {d.n_train} images, depth 5 at seed 0 only"
+    assert f"({larger}) at 15.5 min" in text

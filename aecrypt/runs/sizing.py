@@ -26,6 +26,7 @@ counted at the paper's depth and laid after the sweep's runs, as the sweep runs 
 from __future__ import annotations
 
 import heapq
+import json
 import math
 from dataclasses import dataclass
 
@@ -86,14 +87,26 @@ class StageCosts:
         return fixed + autoencoder + retrieve + classifier
 
 
-def last_cold_build(profile: str, root=None) -> dict | None:
-    """The last cold `make book` of `profile` timed step by step that finished (`make bench-cold`,
-    results/coldbook.json); a build that failed is kept there, but its times are no build's."""
+def cold_builds(profile: str, root=None, design: dict | None = None) -> list[dict]:
+    """The cold `make book`s of `profile` timed step by step that finished (`make bench-cold`,
+    results/coldbook.json), oldest first; a build that failed is kept there, but its times are no build's. With
+    `design` (a profile's `run_settings`), those of that design only: a larger design timed from a scratch commit
+    (the next size up) is not the profile's own build."""
     from aecrypt import paths
     from aecrypt.files import read_json
 
+    wanted = None if design is None else json.loads(json.dumps(design))  # as the record keeps it: lists, not tuples
     builds = (read_json(paths.coldbook_json(root)) or {}).get("builds", [])
-    return next((b for b in reversed(builds) if b["profile"] == profile and not b["status"]), None)
+    return [
+        b
+        for b in builds
+        if b["profile"] == profile and not b["status"] and (wanted is None or b.get("design") == wanted)
+    ]
+
+
+def last_cold_build(profile: str, root=None, design: dict | None = None) -> dict | None:
+    """The last of `cold_builds(profile, root, design)`, or None."""
+    return (cold_builds(profile, root, design) or [None])[-1]
 
 
 def schedule(seconds: list[float], workers: int) -> float:
