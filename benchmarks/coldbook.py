@@ -40,6 +40,13 @@ BESIDE_AFTER_SWEEP = ("calibration", "link-drills", "audit")
 SERIAL_AFTER_SWEEP = ("compression", "performance-record", "link-record", "pages")
 
 
+def design_of(checkout: Path, profile: str, python: Path) -> dict:
+    """The profile's design as `checkout` defines it: its run settings, read by `python` in that folder (where
+    `python -c` puts it first on the path: from any other folder, that folder's aecrypt would answer)."""
+    command = [str(python), "-c", DESIGN.format(profile=profile)]
+    return json.loads(subprocess.run(command, cwd=checkout, capture_output=True, text=True, check=True).stdout)
+
+
 def _commit(rev: str) -> str:
     out = subprocess.run(["git", "-C", str(REPO), "rev-parse", rev], capture_output=True, text=True, check=True)
     return out.stdout.strip()
@@ -108,14 +115,7 @@ def main() -> int:
         "status": status or int(bool(failed)),
     }
     if not status:  # the sweep's own runs, per depth, as `make bench-stages` reads its six: what bench-size scales
-        entry["design"] = json.loads(
-            subprocess.run(
-                [str(clone / ".venv" / "bin" / "python"), "-c", DESIGN.format(profile=args.profile)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
+        entry["design"] = design_of(clone, args.profile, clone / ".venv" / "bin" / "python")
         rows = stages.stage_rows(VARIANT, stages.runs_table(clone / "results", args.profile), math.nan)
         entry["stages"] = [{k: None if _nan(v) else v for k, v in r.items()} for r in rows]
     out = paths.coldbook_json()

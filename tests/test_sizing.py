@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -222,3 +223,22 @@ def test_the_budget_section_names_the_next_size_up_where_the_default_fits(tmp_pa
     assert "is predicted at 13.8 min; the cheapest design with more steps" in text
     larger = f"{steps * 3 // 2} steps: {d.ae_epochs + 5} epochs of {d.n_train} images, depth 5 at seed 0 only"
     assert f"({larger}) at 15.5 min" in text
+
+
+def test_a_cold_builds_design_is_its_clones_not_this_checkouts(package_copy):
+    """benchmarks/coldbook.py records the design of the commit it built: read in the clone, whose aecrypt may
+    define the profile otherwise (a scratch commit's larger default), not in this checkout."""
+    import sys
+
+    sys.path.insert(0, str(paths.ROOT / "benchmarks"))
+    import coldbook
+
+    profiles = package_copy / "profiles.py"
+    epochs = get_profile("default").ae_epochs
+    text = profiles.read_text()
+    anchor = text.index('name="default"')
+    at = text.index(f"ae_epochs={epochs},", anchor)
+    profiles.write_text(text[:at] + f"ae_epochs={epochs + 5}," + text[at + len(f"ae_epochs={epochs},") :])
+    clone = package_copy.parent
+    assert coldbook.design_of(clone, "default", Path(sys.executable))["ae_epochs"] == epochs + 5
+    assert coldbook.design_of(paths.ROOT, "default", Path(sys.executable))["ae_epochs"] == epochs
