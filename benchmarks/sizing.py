@@ -61,9 +61,9 @@ def main() -> int:
     args.workers = args.workers or default_workers()
 
     profile = get_profile(args.profile)
-    cold = sizing.last_cold_build(args.profile)
+    cold = sizing.last_cold_build(args.profile, design=profile.run_settings())  # its check predicts this design
     if cold is None:
-        print("bench-size: no cold build of this profile measured yet: run `make bench-cold`", file=sys.stderr)
+        print("bench-size: no cold build of this profile as it is now: run `make bench-cold`", file=sys.stderr)
         return 1
     # the cold build's own sweep (every run of the default) where it has its stage rows, else make bench-stages' six
     try:
