@@ -221,6 +221,13 @@ def test_the_budget_section_names_the_next_size_up_where_the_default_fits(tmp_pa
     )
     text = " ".join(getattr(p, "data", "") or "" for p in performance.budget_section(SimpleNamespace(root=tmp_path)))
     assert "is predicted at 13.8 min; the cheapest design with more steps" in text
+    # the next size up timed from a scratch commit: listed with the prediction for its design, not as the default
+    scratch = build | {"commit": "e" * 40, "total_s": 990.0, "design": design | {"ae_epochs": d.ae_epochs + 5}}
+    rows = sizing.cold_build_rows([build | {"design": design}, scratch], d.run_settings(), designs)
+    assert [(r["steps"], r["cold book (min)"], r["predicted (min)"], r["as defined now"]) for r in rows] == [
+        (steps, 13.8, 13.8, "yes"),
+        (steps * 3 // 2, 16.5, 16.0, "no"),
+    ]
     larger = f"{steps * 3 // 2} steps: {d.ae_epochs + 5} epochs of {d.n_train} images, depth 5 at seed 0 only"
     assert f"({larger}) at 15.5 min" in text
 

@@ -109,6 +109,39 @@ def last_cold_build(profile: str, root=None, design: dict | None = None) -> dict
     return (cold_builds(profile, root, design) or [None])[-1]
 
 
+def cold_build_rows(builds: list[dict], design: dict, predicted: list[dict]) -> list[dict]:
+    """One row per cold build (`cold_builds`): when, commit, CPU, its autoencoders' epochs, training images and
+    steps, its minutes, the sizing's prediction for its design where `predicted` (the sizing record's designs) has
+    it, and whether it is the profile as defined now (`design`, its `run_settings`)."""
+    from aecrypt.budget import Budget
+
+    now = json.loads(json.dumps(design))  # as the record keeps it
+    every_other = max((p["test images"] for p in predicted), default=None)
+    rows = []
+    for b in builds:
+        run = b.get("design") or {}
+        key = (run.get("ae_epochs"), run.get("n_train"), run.get("n_test") or every_other, "every seed")
+        same = [
+            p["cold book s"]
+            for p in predicted
+            if (p["epochs"], p["training images"], p["test images"], p["depth 5"]) == key
+        ]
+        rows.append(
+            {
+                "when": b["when"][:16].replace("T", " "),
+                "commit": b["commit"][:10],
+                "CPU": b["cpu"],
+                "epochs": run.get("ae_epochs"),
+                "training images": run.get("n_train"),
+                "steps": Budget(run["n_train"], run["ae_epochs"], run["batch_size"]).steps if run else None,
+                "cold book (min)": round(b["total_s"] / 60, 1),
+                "predicted (min)": round(same[0] / 60, 1) if same else None,
+                "as defined now": "yes" if run == now else "no",
+            }
+        )
+    return rows
+
+
 def schedule(seconds: list[float], workers: int) -> float:
     """Wall seconds of runs handed, in this order, each to the first worker free (as a process pool does)."""
     if not seconds:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -271,7 +270,7 @@ def budget_section(results: Results) -> list:
     (`make bench-cold`), and the candidate designs with their predicted cold builds (`make bench-size`)."""
     from aecrypt.budget import budget_line
     from aecrypt.profiles import PROFILES
-    from aecrypt.runs.sizing import cold_builds, last_cold_build
+    from aecrypt.runs.sizing import cold_build_rows, cold_builds, last_cold_build
 
     d = PROFILES["default"]
     parts = [page.md(f"Each autoencoder of the `default` profile is {budget_line(d.budget(d.n_train).steps)}.")]
@@ -291,16 +290,20 @@ def budget_section(results: Results) -> list:
         ),
         page.html(steps),
     ]
-    timed = cold_builds("default", results.root)
-    if len(timed) > 1:  # other designs (a scratch commit's next size up) or earlier commits, measured here
+    sizing = read_json(paths.sizing_json(results.root))
+    builds = cold_builds("default", results.root)
+    if len(builds) > 1:  # other designs (a scratch commit's next size up) or earlier commits, measured here
+        table = pd.DataFrame(cold_build_rows(builds, d.run_settings(), (sizing or {}).get("designs", [])))
+        cpus = table["CPU"].unique()
         parts += [
             page.md(
-                "Every cold build of the `default` profile kept here, as its commit defined it (a larger design is "
-                "timed from a scratch commit: `python benchmarks/coldbook.py --rev REV`):"
+                "Every cold build of the `default` profile kept here"
+                + (f", all on {cpus[0]}" if len(cpus) == 1 else "")
+                + ", as its commit defined it, and the sizing's prediction for its design where the sizing below "
+                "has one (a larger design is timed from a scratch commit: `python benchmarks/coldbook.py --rev REV`):"
             ),
-            page.html(cold_builds_table(timed, d.run_settings())),
+            page.wide_table(table.drop(columns="CPU") if len(cpus) == 1 else table),
         ]
-    sizing = read_json(paths.sizing_json(results.root))
     if not sizing:
         return parts + [page.md("No sizing record here yet: `make bench-size` (seconds, after `make bench-cold`).")]
     timed = sizing["cold_build"]
@@ -321,8 +324,12 @@ def budget_section(results: Results) -> list:
             f"seconds per stage and depth) and that build's set-up and steps around the sweep, on {sizing['cpu']} "
             f"with {sizing['workers']} workers (`aecrypt.runs.sizing` says what scales with what). For that build's "
             f"own design the model predicts a sweep of {check['predicted_sweep_s']} s; it took "
-            f"{check['measured_sweep_s']:.0f} s — a check of the schedule, since its runs gave the costs (a cold "
-            "build of another design would check the scaling too)."
+            f"{check['measured_sweep_s']:.0f} s — a check of the schedule, since its runs gave the costs ("
+            + (
+                "the cold builds of other designs above check the scaling too)."
+                if any(b.get("design") != builds[-1].get("design") for b in builds)
+                else "a cold build of another design would check the scaling too)."
+            )
         )
     )
     if len(fits):
@@ -367,28 +374,3 @@ def budget_section(results: Results) -> list:
             )
         )
     return parts
-
-
-def cold_builds_table(builds: list[dict], design: dict) -> pd.DataFrame:
-    """One row per cold build: when, commit, CPU, its autoencoders' epochs, training images and steps, its
-    minutes, and whether it is the default as defined now (`design`, its `run_settings`)."""
-    from aecrypt.budget import Budget
-
-    now = json.loads(json.dumps(design))  # as the record keeps it
-    rows = []
-    for b in builds:
-        run = b.get("design") or {}
-        steps = Budget(run["n_train"], run["ae_epochs"], run["batch_size"]).steps if run.get("n_train") else None
-        rows.append(
-            {
-                "when": b["when"][:16].replace("T", " "),
-                "commit": b["commit"][:10],
-                "CPU": b["cpu"],
-                "epochs": run.get("ae_epochs"),
-                "training images": run.get("n_train"),
-                "steps": steps,
-                "cold book (min)": round(b["total_s"] / 60, 1),
-                "the default now": "yes" if run == now else "no",
-            }
-        )
-    return pd.DataFrame(rows)
