@@ -95,13 +95,28 @@ def cold_builds(profile: str, root=None, design: dict | None = None) -> list[dic
     from aecrypt import paths
     from aecrypt.files import read_json
 
-    wanted = None if design is None else json.loads(json.dumps(design))  # as the record keeps it: lists, not tuples
+    wanted = None if design is None else as_recorded(design)
     builds = (read_json(paths.coldbook_json(root)) or {}).get("builds", [])
     return [
         b
         for b in builds
         if b["profile"] == profile and not b["status"] and (wanted is None or b.get("design") == wanted)
     ]
+
+
+def as_recorded(design: dict) -> dict:
+    """A profile's `run_settings` as results/coldbook.json keeps a build's design (JSON: lists, not tuples)."""
+    return json.loads(json.dumps(design))
+
+
+def predicted_for(designs: list[dict], design: dict) -> dict | None:
+    """The sizing record's row (`make bench-size`) for a run `design` (`run_settings`, as recorded or not), as the
+    paper grid runs it: depth 5 at every seed, and every other image to test where the design sets no test size."""
+    every_other = max((p["test images"] for p in designs), default=None)
+    key = (design.get("ae_epochs"), design.get("n_train"), design.get("n_test") or every_other, "every seed")
+    return next(
+        (p for p in designs if (p["epochs"], p["training images"], p["test images"], p["depth 5"]) == key), None
+    )
 
 
 def last_cold_build(profile: str, root=None, design: dict | None = None) -> dict | None:
@@ -115,17 +130,11 @@ def cold_build_rows(builds: list[dict], design: dict, predicted: list[dict]) -> 
     it, and whether it is the profile as defined now (`design`, its `run_settings`)."""
     from aecrypt.budget import Budget
 
-    now = json.loads(json.dumps(design))  # as the record keeps it
-    every_other = max((p["test images"] for p in predicted), default=None)
+    now = as_recorded(design)
     rows = []
     for b in builds:
         run = b.get("design") or {}
-        key = (run.get("ae_epochs"), run.get("n_train"), run.get("n_test") or every_other, "every seed")
-        same = [
-            p["cold book s"]
-            for p in predicted
-            if (p["epochs"], p["training images"], p["test images"], p["depth 5"]) == key
-        ]
+        same = predicted_for(predicted, run)
         rows.append(
             {
                 "when": b["when"][:16].replace("T", " "),
@@ -135,7 +144,7 @@ def cold_build_rows(builds: list[dict], design: dict, predicted: list[dict]) -> 
                 "training images": run.get("n_train"),
                 "steps": Budget(run["n_train"], run["ae_epochs"], run["batch_size"]).steps if run else None,
                 "cold book (min)": round(b["total_s"] / 60, 1),
-                "predicted (min)": round(same[0] / 60, 1) if same else None,
+                "predicted (min)": round(same["cold book s"] / 60, 1) if same else None,
                 "as defined now": "yes" if run == now else "no",
             }
         )

@@ -270,7 +270,7 @@ def budget_section(results: Results) -> list:
     (`make bench-cold`), and the candidate designs with their predicted cold builds (`make bench-size`)."""
     from aecrypt.budget import budget_line
     from aecrypt.profiles import PROFILES
-    from aecrypt.runs.sizing import cold_build_rows, cold_builds, last_cold_build
+    from aecrypt.runs.sizing import cold_build_rows, cold_builds, last_cold_build, predicted_for
 
     d = PROFILES["default"]
     parts = [page.md(f"Each autoencoder of the `default` profile is {budget_line(d.budget(d.n_train).steps)}.")]
@@ -327,7 +327,7 @@ def budget_section(results: Results) -> list:
             f"{check['measured_sweep_s']:.0f} s — a check of the schedule, since its runs gave the costs ("
             + (
                 "the cold builds of other designs above check the scaling too)."
-                if any(b.get("design") != builds[-1].get("design") for b in builds)
+                if any(b.get("design") != cold["design"] for b in builds)
                 else "a cold build of another design would check the scaling too)."
             )
         )
@@ -350,16 +350,10 @@ def budget_section(results: Results) -> list:
             )
         )
     parts.append(page.wide_table(record_table(over.to_dict("records"))))
-    every_other = d.n_test is None
-    mine = designs[
-        (designs["epochs"] == d.ae_epochs)
-        & (designs["training images"] == d.n_train)
-        & (designs["depth 5"] == "every seed")  # as the paper grid runs it
-        & (designs["test images"] == (designs["test images"].max() if every_other else d.n_test))
-    ]
-    if len(mine):
-        test = "every other image" if every_other else f"{d.n_test} images"
-        more = designs[designs["steps"] > mine.iloc[0]["steps"]].sort_values("cold book s")
+    mine = predicted_for(sizing["designs"], d.run_settings())
+    if mine:
+        test = "every other image" if d.n_test is None else f"{d.n_test} images"
+        more = designs[designs["steps"] > mine["steps"]].sort_values("cold book s")
         larger = (
             f"; the cheapest design with more steps ({more.iloc[0]['steps']} steps: {more.iloc[0]['epochs']} epochs "
             f"of {more.iloc[0]['training images']} images, depth 5 at {more.iloc[0]['depth 5']}) at "
@@ -370,7 +364,7 @@ def budget_section(results: Results) -> list:
         parts.append(
             page.md(
                 f"The default as it is ({d.ae_epochs} epochs of {d.n_train} images, {test} to test, depth 5 at every "
-                f"seed) is predicted at {mine.iloc[0]['cold book s'] / 60:.1f} min{larger}."
+                f"seed) is predicted at {mine['cold book s'] / 60:.1f} min{larger}."
             )
         )
     return parts
