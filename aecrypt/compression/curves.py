@@ -153,7 +153,7 @@ def codec_points(images: np.ndarray, names: list[str] | None = None, with_ms_ssi
 
 def autoencoder_points(method: str, encode, decode, images: np.ndarray, kind: str = "autoencoder") -> Curves:
     """An autoencoder's points: its latents of `images` at each quantisation, decoded back; the rate of the
-    quantised latent alone, and after each lossless coder (the same distortion at a lower rate)."""
+    quantised latent alone, and after the lossless coder `wire.RD_CODER` (the same distortion at a lower rate)."""
     size = images.shape[1]
     reference = codecs.to_uint8(images) / np.float32(255)
     latents = encode(reference)
@@ -164,7 +164,7 @@ def autoencoder_points(method: str, encode, decode, images: np.ndarray, kind: st
             plain, low, scale = packets.quantise(z, q)
             restored[i] = packets.from_quantised(plain, q, z.shape, low, scale)
         quality = per_image_quality(reference, np.clip(decode(restored), 0, 1))
-        sizes = wire.coded_sizes(latents, q)
+        sizes = wire.coded_sizes(latents, q, (wire.RD_CODER,))
         for coder, nbytes in sizes.items():
             label = f"{q}" if coder == "none" else f"{q} + {coder}"
             row = _point(method, kind, label, size, wire.bpp(nbytes, size), quality)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -95,8 +96,6 @@ def run_compression(
 ) -> Path:
     """Write results/<profile>/compression/ (see `paths.CompressionFiles`); cached until the runs it reads, its
     code or its settings change."""
-    from aecrypt.runs.trained import TrainedRun
-
     started = time.perf_counter()
     results = Results(profile, results_root or paths.results_root())
     if results.ok.empty:
@@ -125,41 +124,16 @@ def run_compression(
         return out
     out.mkdir(parents=True, exist_ok=True)
 
-    rd_parts, byte_rows, latency_rows, paired = [], [], [], []
-    for s in sizes:
-        images = test_x if s == size else _test_images(results, s, limit and min(limit, NATIVE_IMAGES))[0]
-        log.info(f"compression: codec curves at {s}² over {len(images)} test images")
-        codec_curves = curves.codec_points(images)
-        rd_parts.append(codec_curves.points)
-        if s == size:  # the verdict pairs images at the build's size
-            paired.append(codec_curves.per_image)
-        byte_rows += wire.image_rows(images, s)
-    byte_rows += wire.image_rows(None, PAPER_SIZE)
-    for depth in choices.valid_depths(PAPER_SIZE):
-        if depth in (2, 3, 5):
-            byte_rows += wire.latent_rows(PAPER_SIZE, depth)
-
-    loaded = []
-    for row in ae_runs.to_dict("records"):
-        loaded.append((row["label"], int(row["seed"]), row["run_id"], "autoencoder"))
-    loaded += [(label, seed, rid, "bottleneck") for label, seed, rid in bottlenecks]
-    measured_depths: set[tuple[int, int]] = set()
-    timed: set[str] = set()
-    for label, seed, rid, kind in loaded:
-        run = TrainedRun.load(results.run_dir(rid), classifier=False)
-        points = curves.autoencoder_points(label, run.encode, run.decode, test_x, kind)
-        depth, k = _depth_and_bottleneck(run, size)
-        rd_parts.append(points.points.assign(seed=seed, run_id=rid))
-        paired.append(points.per_image.assign(seed=seed, run_id=rid, depth=depth, bottleneck=k))
-        if (depth, k) not in measured_depths:
-            measured_depths.add((depth, k))
-            byte_rows += wire.latent_rows(size, depth, k, run.encode(test_x))
-        if label not in timed:
-            timed.add(label)
-            latency_rows += _model_latency(label, run, test_x)
-    for name, ok in codecs.offered().items():
-        if ok:
-            latency_rows.append(_codec_latency(name, test_x))
+    # the codec curves (their encoders and SSIM: mostly one core) are drawn in a thread while this one encodes and
+    # codes every run's latents (TensorFlow and the lossless coders: the other cores); latencies are timed after
+    # both, with nothing beside them
+    with ThreadPoolExecutor(1) as beside:
+        codec_side = beside.submit(_codec_side, results, sizes, test_x, limit)
+        autoencoders, timed = _autoencoder_side(results, _loaded_runs(ae_runs, bottlenecks), size, test_x)
+        codec_parts = codec_side.result()
+    rd_parts, paired, byte_rows = (theirs + ours for theirs, ours in zip(codec_parts, autoencoders, strict=True))
+    latency_rows = [row for label, run in timed.items() for row in _model_latency(label, run, test_x)]
+    latency_rows += [_codec_latency(name, test_x) for name, ok in codecs.offered().items() if ok]
 
     paper_runs = [Run(r["label"], int(r["seed"]), r, results.scores(r["run_id"])) for r in ae_runs.to_dict("records")]
     eq_runs, eq_table = equal_rate.collect_runs(plan, pdir, paper_runs)
@@ -217,6 +191,55 @@ def run_compression(
         f"compression: {len(rd)} rate–distortion points, {len(eq_table)} equal-rate runs in {seconds:.0f} s: {out}"
     )
     return out
+
+
+def _codec_side(
+    results: Results, sizes: list[int], test_x: np.ndarray, limit: int | None
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame], list[dict]]:
+    """(rate–distortion parts, per-image parts, byte rows) of the codecs at each size, the images' own bytes and
+    the paper's latents at 200² from their shapes."""
+    rd_parts, paired, byte_rows = [], [], []
+    for s in sizes:
+        images = test_x if s == sizes[0] else _test_images(results, s, limit and min(limit, NATIVE_IMAGES))[0]
+        log.info(f"compression: codec curves at {s}² over {len(images)} test images")
+        codec_curves = curves.codec_points(images)
+        rd_parts.append(codec_curves.points)
+        if s == sizes[0]:  # the verdict pairs images at the build's size
+            paired.append(codec_curves.per_image)
+        byte_rows += wire.image_rows(images, s)
+    byte_rows += wire.image_rows(None, PAPER_SIZE)
+    for depth in choices.valid_depths(PAPER_SIZE):
+        if depth in (2, 3, 5):
+            byte_rows += wire.latent_rows(PAPER_SIZE, depth)
+    return rd_parts, paired, byte_rows
+
+
+def _loaded_runs(ae_runs: pd.DataFrame, bottlenecks: list) -> list[tuple[str, int, str, str]]:
+    """(label, seed, run id, kind) of every run whose latents the record measures."""
+    loaded = [(row["label"], int(row["seed"]), row["run_id"], "autoencoder") for row in ae_runs.to_dict("records")]
+    return loaded + [(label, seed, rid, "bottleneck") for label, seed, rid in bottlenecks]
+
+
+def _autoencoder_side(
+    results: Results, loaded: list, size: int, test_x: np.ndarray
+) -> tuple[tuple[list, list, list], dict]:
+    """((rate–distortion parts, per-image parts, byte rows) of every run's latents, {label: its first run}): the
+    runs whose latency is timed, one per combination, kept loaded for it."""
+    from aecrypt.runs.trained import TrainedRun
+
+    rd_parts, paired, byte_rows, timed = [], [], [], {}
+    measured_depths: set[tuple[int, int]] = set()
+    for label, seed, rid, kind in loaded:
+        run = TrainedRun.load(results.run_dir(rid), classifier=False)
+        points = curves.autoencoder_points(label, run.encode, run.decode, test_x, kind)
+        depth, k = _depth_and_bottleneck(run, size)
+        rd_parts.append(points.points.assign(seed=seed, run_id=rid))
+        paired.append(points.per_image.assign(seed=seed, run_id=rid, depth=depth, bottleneck=k))
+        if (depth, k) not in measured_depths:
+            measured_depths.add((depth, k))
+            byte_rows += wire.latent_rows(size, depth, k, run.encode(test_x))
+        timed.setdefault(label, run)
+    return (rd_parts, paired, byte_rows), timed
 
 
 def _fits(results: Results, size: int) -> bool:
