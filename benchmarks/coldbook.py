@@ -96,11 +96,12 @@ def main() -> int:
             print(f"bench-cold: make setup failed in the clone (see {log_path})", file=sys.stderr)
             return 1
         book_s, status = _timed(["make", "book", f"PROFILE={args.profile}", f"CLOCK={clock}"], clone, env, log)
-    steps = {"setup": round(setup_s, 1)}
+    steps, cpu = {"setup": round(setup_s, 1)}, {}
     failed = []
     for line in steps_file.read_text().splitlines() if steps_file.is_file() else []:
         entry = json.loads(line)
         steps[entry["step"]] = entry["seconds"]
+        cpu[entry["step"]] = entry.get("cpu_s")
         if entry["status"]:
             failed.append(entry["step"])
     total = setup_s + book_s
@@ -110,6 +111,7 @@ def main() -> int:
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpu": runtime.cpu_line(runtime.cpu_info()),
         "steps": steps,
+        "steps_cpu_s": cpu,  # each step's processes' CPU seconds: how much of the 2 cores its wall time used
         "around_sweep_s": round(around_sweep(steps), 1),
         "total_s": round(total, 1),
         "status": status or int(bool(failed)),
