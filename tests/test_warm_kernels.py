@@ -1,11 +1,14 @@
 """Warm kernels (runs.kernels): a run executed in a kernel that has just run another run gives bit-for-bit the
 numbers of the same run in a fresh kernel (the design's condition for a warm worker), and a kernel that dies is
-replaced for the next run."""
+replaced for the next run; a book page after another in a warm kernel sees nothing of it and gives what a fresh
+kernel gives; a forked process shuts its kernel down when it leaves."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import tempfile
 
 import nbformat
 import pandas as pd
@@ -81,3 +84,55 @@ def test_a_kernel_that_dies_in_a_run_is_replaced_for_the_next(fresh_worker):
     assert lives.error == "the notebook finished without writing its result files"  # it ran to its end
     out = nbformat.reads(lives.files["experiment.ipynb"].decode(), 4).cells[-1].outputs[0]["text"]
     assert "aecrypt-lives-" in out  # in its own scratch folder
+
+
+def _page(*cells: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+
+
+def test_a_page_after_another_in_a_warm_kernel_sees_nothing_of_it_and_gives_what_a_fresh_kernel_gives(
+    fresh_worker, tmp_path
+):
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    from aecrypt.book.build import _execute_in_warm_kernel
+
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first_dir.mkdir(), second_dir.mkdir()
+    before = _page("import json\nleft = 'by the page before'", "left")
+    reads = ["import os\nprint(os.getcwd())", "print(sorted(k for k in dir() if not k.startswith('_')))", "1 + 1"]
+    result = _execute_in_warm_kernel(before, str(first_dir), timeout=120, allow_errors=False)
+    assert result.err is None and result.nb.cells[1].outputs[0]["data"]["text/plain"] == "'by the page before'"
+    kernel = kernels._KERNELS["pages"].provisioner.pid
+    warm = _execute_in_warm_kernel(_page(*reads), str(second_dir), timeout=120, allow_errors=False)
+    assert kernels._KERNELS["pages"].provisioner.pid == kernel  # the same kernel ran both pages
+    fresh = single_nb_execution(_page(*reads), str(second_dir), timeout=120, allow_errors=False)
+    assert warm.err is None and fresh.err is None
+    outputs = [[{k: v for k, v in out.items()} for out in cell.outputs] for cell in warm.nb.cells]
+    assert outputs == [[{k: v for k, v in out.items()} for out in cell.outputs] for cell in fresh.nb.cells]
+    assert outputs[0][0]["text"].strip() == str(second_dir)  # in the page's own folder
+    assert "left" not in outputs[1][0]["text"] and "json" not in outputs[1][0]["text"]  # nothing of the last page's
+    assert [cell.execution_count for cell in warm.nb.cells] == [1, 2, 3]  # numbered as in a fresh kernel
+
+
+def _start_a_kernel(send) -> None:
+    send.send(kernels.kernel("pages").home.name)
+
+
+def test_a_forked_process_shuts_its_kernel_down_when_it_leaves(fresh_worker):
+    """Sphinx reads the pages in forked processes, which leave without atexit: each shuts its own kernel down
+    (its folder is removed with it; a kernel left behind would only die, later, by its parent poller)."""
+    import multiprocessing
+
+    kernels._close_with_process()  # as a process that has run a kernel before forking has registered itself
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_start_a_kernel, args=(send,))
+    child.start()
+    home = receive.recv()
+    child.join(60)
+    assert child.exitcode == 0 and home.startswith(tempfile.gettempdir())
+    assert not os.path.exists(home)

@@ -206,17 +206,33 @@ def _declare_parallel_safe(module_name: str) -> None:
     module.setup = declared_setup
 
 
+def _execute_in_warm_kernel(nb, cwd: str, **kwargs):
+    """myst-nb's execution of one page (jupyter-cache's `single_nb_execution`, which it calls), in this process's
+    warm kernel reset for the page (`aecrypt.runs.kernels.page_kernel`) instead of a kernel of its own."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    from aecrypt.runs import kernels
+
+    return single_nb_execution(nb, cwd, km=kernels.page_kernel(cwd), **kwargs)
+
+
 def _main() -> int:
     """`python -m aecrypt.book.build JOBS build …`: jupyter-book's command line, with Sphinx reading (and so
-    executing) JOBS pages at a time. Its command line has no such option; its build function has."""
+    executing) JOBS pages at a time, each process's pages in one warm kernel (unless AECRYPT_FRESH_KERNELS=1).
+    Its command line has neither option; its build function and myst-nb's executor can be given them."""
     import jupyter_book.sphinx
+    import myst_nb.core.execute.direct
     from jupyter_book.cli.main import main
+
+    from aecrypt.runs import kernels
 
     jobs = int(sys.argv.pop(1))
     build_sphinx = jupyter_book.sphinx.build_sphinx
     jupyter_book.sphinx.build_sphinx = lambda *args, **kwargs: build_sphinx(*args, **kwargs | {"jobs": jobs})
     for name in PARALLEL_SAFE:
         _declare_parallel_safe(name)
+    if kernels.wanted():
+        myst_nb.core.execute.direct.single_nb_execution = _execute_in_warm_kernel
     return main()
 
 

@@ -80,14 +80,5 @@ def compute_run(
 
 
 def _warm_kernel(threads: int, scratch: Path, log: Path | None, started: float) -> kernels.WarmKernel:
-    """This worker's kernel, reset for a run in `scratch`; a kernel that cannot be reset is replaced once."""
-    for attempt in range(2):
-        warm = kernels.kernel(threads)
-        try:
-            warm.begin_run(str(scratch), str(log or ""), started)
-            return warm
-        except Exception:
-            kernels.discard(threads)
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    """This worker's kernel, reset for a run in `scratch`."""
+    return kernels.ready(threads, lambda warm: warm.begin_run(str(scratch), str(log or ""), started))

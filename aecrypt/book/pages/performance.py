@@ -281,7 +281,9 @@ def budget_section(results: Results) -> list:
                 "No cold build of the default as it is defined now timed here yet: `make bench-cold` (as long as one)."
             )
         ]
-    steps = pd.DataFrame([{"step": k, "seconds": v} for k, v in cold["steps"].items()])
+    cpu = cold.get("steps_cpu_s", {})  # builds timed before CPU seconds were kept have none
+    steps = pd.DataFrame([{"step": k, "seconds": v, "CPU seconds": cpu.get(k)} for k, v in cold["steps"].items()])
+    steps = steps.dropna(axis="columns", how="all")
     parts += [
         page.md(
             f"A cold `make book` of commit `{cold['commit'][:10]}` from a fresh clone, {cold['when'][:10]}, on "
