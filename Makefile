@@ -81,18 +81,23 @@ results: setup
 # make still exits non-zero then. The quick link, performance and calibration records run only where this machine
 # has no current record (`make bench`, `make bench-link`, `make bench-verdicts` replace them with the full ones);
 # the link and performance records are kept in this user's machine records, so another clone, profile or data set
-# on the same machine and libraries takes them from there. The calibration and the link's fault drills (no timings in
-# them: a drill passes or fails) run beside the cipher audit; the steps that time something (compression's latencies,
-# the link's streams, the performance record) run alone.
+# on the same machine and libraries takes them from there. The steps that time nothing (the calibration, the link's
+# fault drills: a drill passes or fails, the cipher audit) run beside the compression step, holding a lock shared
+# (benchmarks/beside.py) that the compression step takes before it times its latencies (aecrypt.runtime.alone): so
+# they are timed alone, as the link's streams and the performance record are.
 # CLOCK="python benchmarks/clock.py FILE" times each step into FILE (benchmarks/coldbook.py does).
 clock = $(if $(CLOCK),$(CLOCK) $(1) --)
+beside = $(BIN)/python benchmarks/beside.py $$quiet --
 BOOK_STEPS = $(call clock,sweep) $(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?; \
-	$(call clock,calibration) $(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) & calibration=$$!; \
-	$(call clock,link-drills) $(BIN)/python benchmarks/link.py --book --drills --profile $(PROFILE) & drills=$$!; \
-	$(call clock,audit) $(BIN)/aecrypt audit --profile $(PROFILE) || status=1; \
+	quiet=$$(mktemp); export AECRYPT_QUIET_LOCK=$$quiet; \
+	$(call clock,calibration) $(beside) $(BIN)/python benchmarks/verdicts.py --book --profile $(PROFILE) & calibration=$$!; \
+	$(call clock,link-drills) $(beside) $(BIN)/python benchmarks/link.py --book --drills --profile $(PROFILE) & drills=$$!; \
+	$(call clock,audit) $(beside) $(BIN)/aecrypt audit --profile $(PROFILE) & audit=$$!; \
+	$(call clock,compression) $(BIN)/aecrypt compression --profile $(PROFILE) $(COMPRESSION_ARGS) || status=1; \
+	wait $$audit || status=1; \
 	wait $$calibration || { echo "aecrypt: warning: the quick calibration of the verdicts failed"; status=1; }; \
 	wait $$drills || echo "aecrypt: warning: the link's fault drills failed beside the audit (the link record runs them again)"; \
-	$(call clock,compression) $(BIN)/aecrypt compression --profile $(PROFILE) $(COMPRESSION_ARGS) || status=1; \
+	unset AECRYPT_QUIET_LOCK; rm -f $$quiet; \
 	$(call clock,performance-record) $(BIN)/python benchmarks/run.py --book || \
 		{ echo "aecrypt: warning: the quick performance record failed"; status=1; }; \
 	$(call clock,link-record) $(BIN)/python benchmarks/link.py --book --profile $(PROFILE) || \

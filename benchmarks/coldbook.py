@@ -36,10 +36,6 @@ DESIGN = (
 )
 REPO = HERE.parent
 #: The steps after the sweep that run side by side, then those that run one after another.
-BESIDE_AFTER_SWEEP = ("calibration", "link-drills", "audit")
-SERIAL_AFTER_SWEEP = ("compression", "performance-record", "link-record", "pages")
-
-
 def design_of(checkout: Path, profile: str, python: Path) -> dict:
     """The profile's design as `checkout` defines it: its run settings, read by `python` in that folder (where
     `python -c` puts it first on the path: from any other folder, that folder's aecrypt would answer)."""
@@ -62,10 +58,10 @@ def _nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def around_sweep(steps: dict[str, float]) -> float:
-    """Wall seconds of the steps after the sweep: those side by side together, then the rest in turn."""
-    together = max(steps.get(name, 0.0) for name in BESIDE_AFTER_SWEEP)
-    return together + sum(steps.get(name, 0.0) for name in SERIAL_AFTER_SWEEP)
+def around_sweep(steps: dict[str, float], total: float) -> float:
+    """Wall seconds of the steps after the sweep, however `make book` overlaps them: the build's own, less its
+    set-up and its sweep."""
+    return total - steps.get("setup", 0.0) - steps.get("sweep", 0.0)
 
 
 def main() -> int:
@@ -112,7 +108,7 @@ def main() -> int:
         "cpu": runtime.cpu_line(runtime.cpu_info()),
         "steps": steps,
         "steps_cpu_s": cpu,  # each step's processes' CPU seconds: how much of the 2 cores its wall time used
-        "around_sweep_s": round(around_sweep(steps), 1),
+        "around_sweep_s": round(around_sweep(steps, total), 1),
         "total_s": round(total, 1),
         "status": status or int(bool(failed)),
     }

@@ -78,3 +78,47 @@ def test_the_quick_performance_records_measurements_share_one_process_and_each_k
     # a measurement the process refuses: every one of them says why, none is lost from the list
     refused = run.measure_together([["peak", "--n", "64"], ["peak", "--threads", "1"]])
     assert len(refused) == 2 and all("share its threads" in r["error"] for r in refused)
+
+
+def test_a_timing_waits_for_the_steps_beside_it_and_a_step_beside_keeps_its_status(tmp_path, monkeypatch):
+    """make book runs the steps that time nothing beside the compression step, each holding a lock shared
+    (benchmarks/beside.py); the compression step times its latencies only once none is left (runtime.alone)."""
+    import fcntl
+    import subprocess
+    import threading
+    import time
+
+    from aecrypt import runtime
+
+    lock = tmp_path / "quiet.lock"
+    waits = "import sys; sys.stdin.read(); sys.exit(3)"  # runs until told to end, then fails with 3
+    beside = subprocess.Popen(
+        [sys.executable, str(paths.ROOT / "benchmarks" / "beside.py"), str(lock), "--", sys.executable, "-c", waits],
+        stdin=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:  # until the step beside holds the lock
+        with open(lock, "a") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(probe, fcntl.LOCK_UN)
+            except BlockingIOError:
+                break
+        assert time.monotonic() < deadline, "beside.py never took the lock"
+        time.sleep(0.01)
+    monkeypatch.setenv(runtime.QUIET_LOCK, str(lock))
+    timing = threading.Event()
+
+    def time_alone():
+        with runtime.alone():
+            timing.set()
+
+    thread = threading.Thread(target=time_alone)
+    thread.start()
+    assert not timing.wait(0.5)  # the step beside is still running: no timing yet
+    beside.communicate(b"")  # it ends
+    thread.join(30)
+    assert timing.is_set() and beside.returncode == 3  # timed once it had gone; its status is the command's
+    monkeypatch.delenv(runtime.QUIET_LOCK)
+    with runtime.alone() as waited:  # where make book set no lock, a timing starts at once
+        assert waited == 0.0

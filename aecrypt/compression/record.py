@@ -126,14 +126,17 @@ def run_compression(
 
     # the codec curves (their encoders and SSIM: mostly one core) are drawn in a thread while this one encodes and
     # codes every run's latents (TensorFlow and the lossless coders: the other cores); latencies are timed after
-    # both, with nothing beside them
+    # both, with nothing beside them: neither those nor the steps make book runs beside this one
     with ThreadPoolExecutor(1) as beside:
         codec_side = beside.submit(_codec_side, results, sizes, test_x, limit)
         autoencoders, timed = _autoencoder_side(results, _loaded_runs(ae_runs, bottlenecks), size, test_x)
         codec_parts = codec_side.result()
     rd_parts, paired, byte_rows = (theirs + ours for theirs, ours in zip(codec_parts, autoencoders, strict=True))
-    latency_rows = [row for label, run in timed.items() for row in _model_latency(label, run, test_x)]
-    latency_rows += [_codec_latency(name, test_x) for name, ok in codecs.offered().items() if ok]
+    with runtime.alone() as waited:  # make book runs the steps that time nothing beside this one
+        if waited:
+            log.info(f"compression: timing latencies, alone after {waited:.0f} s for the steps beside this one")
+        latency_rows = [row for label, run in timed.items() for row in _model_latency(label, run, test_x)]
+        latency_rows += [_codec_latency(name, test_x) for name, ok in codecs.offered().items() if ok]
 
     paper_runs = [Run(r["label"], int(r["seed"]), r, results.scores(r["run_id"])) for r in ae_runs.to_dict("records")]
     eq_runs, eq_table = equal_rate.collect_runs(plan, pdir, paper_runs)
