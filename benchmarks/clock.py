@@ -1,7 +1,8 @@
 """`python benchmarks/clock.py FILE STEP -- COMMAND …`: run COMMAND, append one line to FILE (JSON: the step's
-name, its wall seconds, the CPU seconds of the processes it waited for, its exit status) and exit with COMMAND's status. The Makefile wraps each step of
-`make book` in it when CLOCK is set (`make book CLOCK="python benchmarks/clock.py steps.jsonl"`), which is how
-`benchmarks/coldbook.py` times each step of a cold build. Standard library only: it must cost nothing."""
+name, its wall seconds, the CPU seconds of the processes it waited for, its exit status) and exit with COMMAND's
+status. The Makefile wraps each step of `make book` in it when CLOCK is set
+(`make book CLOCK="python benchmarks/clock.py steps.jsonl"`), which is how `benchmarks/coldbook.py` times each
+step of a cold build. Standard library only: it must cost nothing."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def main(argv: list[str]) -> int:
     seconds = time.perf_counter() - started
     # this process waits only for COMMAND, so its children's usage is COMMAND's and all it waited for
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    record = {"step": step, "seconds": round(seconds, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "status": status}
+    cpu = round(usage.ru_utime + usage.ru_stime, 1)
+    record = {"step": step, "seconds": round(seconds, 2), "cpu_s": cpu, "status": status}
     with open(path, "a") as out:
         out.write(json.dumps(record))
         out.write("\n")

@@ -35,7 +35,8 @@ DESIGN = (
     "import json; from aecrypt.profiles import get_profile; print(json.dumps(get_profile({profile!r}).run_settings()))"
 )
 REPO = HERE.parent
-#: The steps after the sweep that run side by side, then those that run one after another.
+
+
 def design_of(checkout: Path, profile: str, python: Path) -> dict:
     """The profile's design as `checkout` defines it: its run settings, read by `python` in that folder (where
     `python -c` puts it first on the path: from any other folder, that folder's aecrypt would answer)."""

@@ -78,7 +78,7 @@ def main() -> int:
     grid = paths.GRIDS / profile.default_grid
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        grids = {"every seed": grid, "seed 0 only": one_seed_depth5(grid, Path(tmp) / "grid.yaml")}
+        grids = {sizing.EVERY_SEED: grid, sizing.ONE_SEED: one_seed_depth5(grid, Path(tmp) / "grid.yaml")}
         for (d5, g), epochs, n_train, n_test in itertools.product(
             grids.items(), EPOCHS, TRAINING_IMAGES, possible_test_sizes(profile.default_data)
         ):

@@ -25,16 +25,22 @@ ITEM_BYTES = {"float32": 4, "float16": 2, "uint8": 1}
 UINT8_SIDE_BYTES = 8
 
 
+#: General-purpose lossless coders at their strongest standard levels.
+LOSSLESS_LEVELS = {"zlib": 9, "zstd": 19}
+
+
 def _zstd(data: bytes) -> bytes:
     import zstandard
 
-    return zstandard.ZstdCompressor(level=19).compress(data)
+    return zstandard.ZstdCompressor(level=LOSSLESS_LEVELS["zstd"]).compress(data)
 
 
-#: General-purpose lossless coders at their strongest standard levels.
-LOSSLESS_CODERS: dict[str, Callable[[bytes], bytes]] = {"zlib": lambda b: zlib.compress(b, 9), "zstd": _zstd}
+LOSSLESS_CODERS: dict[str, Callable[[bytes], bytes]] = {
+    "zlib": lambda b: zlib.compress(b, LOSSLESS_LEVELS["zlib"]),
+    "zstd": _zstd,
+}
 #: The coder of the rate–distortion points and of the compression verdict (the latent at its smallest on the wire);
-#: the bytes table shows every coder, once per depth (zlib at level 9 takes twice zstd's time for no fewer bytes).
+#: the bytes table shows every coder, once per depth (zlib takes twice zstd's time on these latents, to more bytes).
 RD_CODER = "zstd"
 
 

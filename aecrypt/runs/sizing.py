@@ -36,6 +36,8 @@ from aecrypt.profiles import Profile
 
 #: The cold `make book` a fresh clone should take on a 2-core laptop without AVX-512 (the README's first command).
 COLD_BOOK_TARGET_S = 15 * 60
+#: How a design runs depth 5 (the sizing's "depth 5" column): as the paper's grid does, or at training seed 0 only.
+EVERY_SEED, ONE_SEED = "every seed", "seed 0 only"
 #: The stages record's variant that the sweep runs as (warm kernels).
 VARIANT = "warm kernels"
 _FIXED = ("startup", "data", "metrics", "files and hand-back")
@@ -113,7 +115,7 @@ def predicted_for(designs: list[dict], design: dict) -> dict | None:
     """The sizing record's row (`make bench-size`) for a run `design` (`run_settings`, as recorded or not), as the
     paper grid runs it: depth 5 at every seed, and every other image to test where the design sets no test size."""
     every_other = max((p["test images"] for p in designs), default=None)
-    key = (design.get("ae_epochs"), design.get("n_train"), design.get("n_test") or every_other, "every seed")
+    key = (design.get("ae_epochs"), design.get("n_train"), design.get("n_test") or every_other, EVERY_SEED)
     return next(
         (p for p in designs if (p["epochs"], p["training images"], p["test images"], p["depth 5"]) == key), None
     )

@@ -118,7 +118,8 @@ def _rule_facts(results: Results) -> dict[str, str]:
     """The verdict rule's numbers: its interval's level and how many images it pairs."""
     found = comparisons(results)
     paired = next(iter(found.values())).ratio.n if found else curves.PAIRED
-    return {"level": f"{1 - ALPHA:.0%}", "paired_images": str(paired)}
+    coders = ", ".join(f"{name} level {level}" for name, level in wire.LOSSLESS_LEVELS.items())
+    return {"level": f"{1 - ALPHA:.0%}", "paired_images": str(paired), "lossless_coders": coders}
 
 
 def _images_per_size(rd: pd.DataFrame) -> str:
