@@ -83,7 +83,7 @@ results: setup
 # the link and performance records are kept in this user's machine records, so another clone, profile or data set
 # on the same machine and libraries takes them from there. The steps that time nothing (the calibration, the link's
 # fault drills: a drill passes or fails, the cipher audit) run beside the compression step, holding a lock shared
-# (benchmarks/beside.py) that the compression step takes before it times its latencies (aecrypt.runtime.alone): so
+# (benchmarks/beside.py) that the compression step takes before it times its latencies (aecrypt.compression.latency.alone): so
 # they are timed alone, as the link's streams and the performance record are.
 # CLOCK="python benchmarks/clock.py FILE" times each step into FILE (benchmarks/coldbook.py does).
 clock = $(if $(CLOCK),$(CLOCK) $(1) --)

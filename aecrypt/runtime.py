@@ -1,5 +1,4 @@
-"""Process-level settings that must be made before Keras is imported (threads and determinism), and what a
-process knows of its machine (its CPU, its memory, whether it has the machine to itself for a timing)."""
+"""Process-level settings that must be made before Keras is imported: threads and determinism."""
 
 from __future__ import annotations
 
@@ -37,39 +36,6 @@ def stderr_to(path: str | os.PathLike):
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
-
-
-#: A lock file that the steps running beside a timing step hold shared while they run (`make book` sets it:
-#: benchmarks/beside.py); `alone` waits for them to finish.
-QUIET_LOCK = "AECRYPT_QUIET_LOCK"
-
-
-@contextlib.contextmanager
-def alone():
-    """Time something with nothing beside it: where AECRYPT_QUIET_LOCK names a lock file, wait until no process
-    holds it shared (the steps `make book` runs beside this one, which time nothing) and hold it while timing;
-    elsewhere, time at once. Gives the seconds it waited.
-
-    >>> with alone() as waited:
-    ...     print(waited)
-    0.0
-    """
-    import time
-
-    path = os.environ.get(QUIET_LOCK)
-    if not path:
-        yield 0.0
-        return
-    import fcntl
-
-    began = time.perf_counter()
-    with open(path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        waited = time.perf_counter() - began
-        try:
-            yield waited
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 #: Set by `begin_run` in a kernel that runs several runs one after another: when this run began (time.time()).

@@ -1,8 +1,8 @@
 """`python benchmarks/beside.py LOCK -- COMMAND …`: run COMMAND holding the lock file LOCK shared, so that a step
-timing something (`aecrypt.runtime.alone`, with AECRYPT_QUIET_LOCK=LOCK) waits until COMMAND and every other step
-beside it have finished. `make book` runs the steps that time nothing (the calibration, the link's fault drills,
-the cipher audit) this way beside the compression step, whose latencies are timed alone. Exits with COMMAND's
-status. Standard library only: it must cost nothing."""
+timing something (`aecrypt.compression.latency.alone`, with AECRYPT_QUIET_LOCK=LOCK) waits until COMMAND and
+every other step beside it have finished. `make book` runs the steps that time nothing (the calibration, the
+link's fault drills, the cipher audit) this way beside the compression step, whose latencies are timed alone.
+Exits with COMMAND's status. Standard library only: it must cost nothing."""
 
 from __future__ import annotations
 

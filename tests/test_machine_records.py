@@ -82,13 +82,13 @@ def test_the_quick_performance_records_measurements_share_one_process_and_each_k
 
 def test_a_timing_waits_for_the_steps_beside_it_and_a_step_beside_keeps_its_status(tmp_path, monkeypatch):
     """make book runs the steps that time nothing beside the compression step, each holding a lock shared
-    (benchmarks/beside.py); the compression step times its latencies only once none is left (runtime.alone)."""
+    (benchmarks/beside.py); the compression step times its latencies only once none is left (latency.alone)."""
     import fcntl
     import subprocess
     import threading
     import time
 
-    from aecrypt import runtime
+    from aecrypt.compression import latency
 
     lock = tmp_path / "quiet.lock"
     waits = "import sys; sys.stdin.read(); sys.exit(3)"  # runs until told to end, then fails with 3
@@ -106,11 +106,11 @@ def test_a_timing_waits_for_the_steps_beside_it_and_a_step_beside_keeps_its_stat
                 break
         assert time.monotonic() < deadline, "beside.py never took the lock"
         time.sleep(0.01)
-    monkeypatch.setenv(runtime.QUIET_LOCK, str(lock))
+    monkeypatch.setenv(latency.QUIET_LOCK, str(lock))
     timing = threading.Event()
 
     def time_alone():
-        with runtime.alone():
+        with latency.alone():
             timing.set()
 
     thread = threading.Thread(target=time_alone)
@@ -119,6 +119,6 @@ def test_a_timing_waits_for_the_steps_beside_it_and_a_step_beside_keeps_its_stat
     beside.communicate(b"")  # it ends
     thread.join(30)
     assert timing.is_set() and beside.returncode == 3  # timed once it had gone; its status is the command's
-    monkeypatch.delenv(runtime.QUIET_LOCK)
-    with runtime.alone() as waited:  # where make book set no lock, a timing starts at once
+    monkeypatch.delenv(latency.QUIET_LOCK)
+    with latency.alone() as waited:  # where make book set no lock, a timing starts at once
         assert waited == 0.0

@@ -132,7 +132,7 @@ def run_compression(
         autoencoders, timed = _autoencoder_side(results, _loaded_runs(ae_runs, bottlenecks), size, test_x)
         codec_parts = codec_side.result()
     rd_parts, paired, byte_rows = (theirs + ours for theirs, ours in zip(codec_parts, autoencoders, strict=True))
-    with runtime.alone() as waited:  # make book runs the steps that time nothing beside this one
+    with latency.alone() as waited:  # make book runs the steps that time nothing beside this one
         if waited:
             log.info(f"compression: timing latencies, alone after {waited:.0f} s for the steps beside this one")
         latency_rows = [row for label, run in timed.items() for row in _model_latency(label, run, test_x)]
