@@ -283,7 +283,7 @@ def budget_section(results: Results) -> list:
         ]
     cpu = cold.get("steps_cpu_s", {})  # builds timed before CPU seconds were kept have none
     steps = pd.DataFrame([{"step": k, "seconds": v, "CPU seconds": cpu.get(k)} for k, v in cold["steps"].items()])
-    steps = steps.dropna(axis="columns", how="all")
+    steps = steps.dropna(axis="columns", how="all").fillna("—")  # the set-up is timed by bench-cold, not clocked
     parts += [
         page.md(
             f"A cold `make book` of commit `{cold['commit'][:10]}` from a fresh clone, {cold['when'][:10]}, on "
