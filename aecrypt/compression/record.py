@@ -133,7 +133,7 @@ def run_compression(
         codec_parts = codec_side.result()
     rd_parts, paired, byte_rows = (theirs + ours for theirs, ours in zip(codec_parts, autoencoders, strict=True))
     with latency.alone() as waited:  # make book runs the steps that time nothing beside this one
-        if waited:
+        if waited >= 1:  # where the steps beside it finished first, there is nothing to say
             log.info(f"compression: timing latencies, alone after {waited:.0f} s for the steps beside this one")
         latency_rows = [row for label, run in timed.items() for row in _model_latency(label, run, test_x)]
         latency_rows += [_codec_latency(name, test_x) for name, ok in codecs.offered().items() if ok]
