@@ -96,7 +96,7 @@ BOOK_STEPS = $(call clock,sweep) $(BIN)/aecrypt sweep $(SWEEP_ARGS); status=$$?;
 	$(call clock,compression) $(BIN)/aecrypt compression --profile $(PROFILE) $(COMPRESSION_ARGS) || status=1; \
 	wait $$audit || status=1; \
 	wait $$calibration || { echo "aecrypt: warning: the quick calibration of the verdicts failed"; status=1; }; \
-	wait $$drills || echo "aecrypt: warning: the link's fault drills failed beside the audit (the link record runs them again)"; \
+	wait $$drills || echo "aecrypt: warning: the link's fault drills failed beside the compression step (the link record runs them again)"; \
 	unset AECRYPT_QUIET_LOCK; rm -f $$quiet; \
 	$(call clock,performance-record) $(BIN)/python benchmarks/run.py --book || \
 		{ echo "aecrypt: warning: the quick performance record failed"; status=1; }; \

@@ -1,6 +1,6 @@
 """`make bench-cold`: the README's `make book` as a new user meets it — a fresh clone of a commit, no results, no
-machine records — timed step by step (set-up, sweep, calibration and the link's drills beside the audit,
-compression, the quick performance and link records, the pages). The clone's set-up uses this user's package
+machine records — timed step by step (set-up, sweep, the calibration, the link's drills and the audit beside
+the compression step, the quick performance and link records, the pages). The clone's set-up uses this user's package
 caches, as a second project on the same laptop would. Writes results/coldbook.json (one entry per commit, profile
 and CPU line, the last kept) and prints the steps; the Performance page shows it beside the default's sizing
 (`make bench-size`).

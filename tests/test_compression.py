@@ -253,3 +253,23 @@ def test_bytes_on_the_wire_are_one_computation_the_packets_agree_with():
     assert wire.sealed_png_bytes(image) == len(pngfiles.png_bytes(image)) + wire.packet_overhead(3)
     packet = packets.seal(np.zeros((1, *shape), np.float32), "aes-gcm", bytes(32), bytes(8), bytes(8), bytes(8), 0)
     assert len(packet) == wire.sealed_latent_bytes(shape, "float32")
+
+
+def test_codec_curves_are_drawn_at_the_datas_native_size_too_and_the_verdict_pairs_the_builds(tiny_sweep, tmp_path):
+    """Where the data allows it, the codec curves are also drawn at its native 64² (loaded beside the thread that
+    draws the build's size), with their images' bytes; the per-image pairs of the verdict stay at the build's size."""
+    import shutil
+
+    from aecrypt.compression.record import NATIVE_SIZE, run_compression
+
+    root = tmp_path / "results"
+    shutil.copytree(tiny_sweep[0], root)
+    out = run_compression("tiny", root, native=True)
+    record = json.loads((out / paths.COMPRESSION_FILES.record).read_text())
+    assert record["sizes"] == [32, NATIVE_SIZE]
+    rd = pd.read_csv(out / paths.COMPRESSION_FILES.rd)
+    assert set(rd[rd["kind"] == "codec"]["size"]) == {32, NATIVE_SIZE}
+    assert set(rd[rd["kind"] != "codec"]["size"]) == {32}  # the autoencoders run at the build's size only
+    png = pd.read_csv(out / paths.COMPRESSION_FILES.bytes).query("method == 'PNG'")
+    assert sorted(png["size"]) == [32, NATIVE_SIZE]
+    assert set(pd.read_csv(out / paths.COMPRESSION_FILES.per_image)["size"]) == {32}

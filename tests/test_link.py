@@ -255,7 +255,7 @@ def test_the_quick_records_streams_side_by_side_take_turns(ends):
 
 
 def test_the_quick_record_takes_the_drills_run_for_its_key_and_runs_its_own_otherwise(tmp_path, monkeypatch):
-    """make book runs the quick record's fault drills beside the audit (`link.py --book --drills`); the record
+    """make book runs the quick record's fault drills beside other steps (`link.py --book --drills`); the record
     that follows takes them where they were run for its key and brokers, once, and runs them itself otherwise."""
     bench = _link_bench()
     ran = []

@@ -232,7 +232,7 @@ def test_the_budget_section_names_the_next_size_up_where_the_default_fits(tmp_pa
     # named with why the default does not take it
     larger = f"more steps at every seed ({steps * 3 // 2} steps: {d.ae_epochs + 5} epochs of {d.n_train} images)"
     assert f"{larger} at 16.0 min." in text
-    assert f"more steps that fit (from {steps * 3 // 2} steps, at 14.7 min) run depth 5 at one seed" in text
+    assert f"more steps that fit (the cheapest: {steps * 3 // 2} steps, at 14.7 min) run depth 5 at one seed" in text
 
 
 def test_a_cold_builds_design_is_its_clones_not_this_checkouts(package_copy):

@@ -106,9 +106,9 @@ def test_a_page_after_another_in_a_warm_kernel_sees_nothing_of_it_and_gives_what
     reads = ["import os\nprint(os.getcwd())", "print(sorted(k for k in dir() if not k.startswith('_')))", "1 + 1"]
     result = _execute_in_warm_kernel(before, str(first_dir), timeout=120, allow_errors=False)
     assert result.err is None and result.nb.cells[1].outputs[0]["data"]["text/plain"] == "'by the page before'"
-    kernel = kernels._KERNELS["pages"].provisioner.pid
+    kernel = kernels._KERNELS[kernels.PAGES].provisioner.pid
     warm = _execute_in_warm_kernel(_page(*reads), str(second_dir), timeout=120, allow_errors=False)
-    assert kernels._KERNELS["pages"].provisioner.pid == kernel  # the same kernel ran both pages
+    assert kernels._KERNELS[kernels.PAGES].provisioner.pid == kernel  # the same kernel ran both pages
     fresh = single_nb_execution(_page(*reads), str(second_dir), timeout=120, allow_errors=False)
     assert warm.err is None and fresh.err is None
     outputs = [[{k: v for k, v in out.items()} for out in cell.outputs] for cell in warm.nb.cells]
@@ -119,7 +119,7 @@ def test_a_page_after_another_in_a_warm_kernel_sees_nothing_of_it_and_gives_what
 
 
 def _start_a_kernel(send) -> None:
-    send.send(kernels.kernel("pages").home.name)
+    send.send(kernels.kernel(kernels.PAGES).home.name)
 
 
 def test_a_forked_process_shuts_its_kernel_down_when_it_leaves(fresh_worker):

@@ -8,6 +8,7 @@ the matched codec runs (`equal_rate`) through the sweep's executor and cache."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,8 +41,6 @@ LATENCY_CODEC_SETTINGS = {"png": None, "jpeg": 50, "webp": 50, "jpeg2000": 36, "
 
 def _test_images(results: Results, size: int, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(images N × size × size in [0, 1], labels) of the build's test split at `size`, a seeded subset of `limit`."""
-    import os
-
     runtime.configure()
     with runtime.stderr_to(os.devnull):  # TensorFlow's start-up lines
         from aecrypt.paper import experiment
@@ -128,10 +127,15 @@ def run_compression(
     # codes every run's latents (TensorFlow and the lossless coders: the other cores); latencies are timed after
     # both, with nothing beside them: neither those nor the steps make book runs beside this one
     with ThreadPoolExecutor(1) as beside:
-        codec_side = beside.submit(_codec_side, results, sizes, test_x, limit)
+        sides = [beside.submit(_codec_side, test_x, size)]
+        for s in sizes[1:]:  # loaded here: only this thread may redirect the process's stderr (runtime.stderr_to)
+            native = _test_images(results, s, limit and min(limit, NATIVE_IMAGES))[0]
+            sides.append(beside.submit(_codec_side, native, s))
         autoencoders, timed = _autoencoder_side(results, _loaded_runs(ae_runs, bottlenecks), size, test_x)
-        codec_parts = codec_side.result()
-    rd_parts, paired, byte_rows = (theirs + ours for theirs, ours in zip(codec_parts, autoencoders, strict=True))
+        codec_parts = [side.result() for side in sides]
+    rd_parts = [rd for rd, _, _ in codec_parts] + autoencoders[0]
+    paired = [codec_parts[0][1]] + autoencoders[1]  # the verdict pairs images at the build's size
+    byte_rows = [row for _, _, rows in codec_parts for row in rows] + _paper_byte_rows() + autoencoders[2]
     with latency.alone() as waited:  # make book runs the steps that time nothing beside this one
         if waited >= 1:  # where the steps beside it finished first, there is nothing to say
             log.info(f"compression: timing latencies, alone after {waited:.0f} s for the steps beside this one")
@@ -175,6 +179,7 @@ def run_compression(
         {
             "inputs": inputs,
             "seconds": seconds,
+            "beside": bool(os.environ.get(latency.QUIET_LOCK)),  # make book's steps that time nothing ran with it
             "sizes": sizes,
             "rd_images": int(len(test_x)),
             "test_images": int(len(_test_images(results, size, None)[1])) if limit else int(len(test_x)),
@@ -196,25 +201,21 @@ def run_compression(
     return out
 
 
-def _codec_side(
-    results: Results, sizes: list[int], test_x: np.ndarray, limit: int | None
-) -> tuple[list[pd.DataFrame], list[pd.DataFrame], list[dict]]:
-    """(rate–distortion parts, per-image parts, byte rows) of the codecs at each size, the images' own bytes and
-    the paper's latents at 200² from their shapes."""
-    rd_parts, paired, byte_rows = [], [], []
-    for s in sizes:
-        images = test_x if s == sizes[0] else _test_images(results, s, limit and min(limit, NATIVE_IMAGES))[0]
-        log.info(f"compression: codec curves at {s}² over {len(images)} test images")
-        codec_curves = curves.codec_points(images)
-        rd_parts.append(codec_curves.points)
-        if s == sizes[0]:  # the verdict pairs images at the build's size
-            paired.append(codec_curves.per_image)
-        byte_rows += wire.image_rows(images, s)
-    byte_rows += wire.image_rows(None, PAPER_SIZE)
+def _codec_side(images: np.ndarray, size: int) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """(rate–distortion points, per-image rows, byte rows) of every codec on `images` at `size`, and the images'
+    own bytes."""
+    log.info(f"compression: codec curves at {size}² over {len(images)} test images")
+    codec_curves = curves.codec_points(images)
+    return codec_curves.points, codec_curves.per_image, wire.image_rows(images, size)
+
+
+def _paper_byte_rows() -> list[dict]:
+    """The raw image and the latents of depths 2, 3 and 5 at the paper's 200², from their shapes."""
+    rows = wire.image_rows(None, PAPER_SIZE)
     for depth in choices.valid_depths(PAPER_SIZE):
         if depth in (2, 3, 5):
-            byte_rows += wire.latent_rows(PAPER_SIZE, depth)
-    return rd_parts, paired, byte_rows
+            rows += wire.latent_rows(PAPER_SIZE, depth)
+    return rows
 
 
 def _loaded_runs(ae_runs: pd.DataFrame, bottlenecks: list) -> list[tuple[str, int, str, str]]:
@@ -297,8 +298,6 @@ def _codec_latency(name: str, images: np.ndarray) -> dict:
 
 
 def _execute(plan: equal_rate.EqualRatePlan, pdir: Path, workers: int | None) -> None:
-    import os
-
     from aecrypt import AecryptError
     from aecrypt.runs.sweep import Progress, default_workers, execute_runs
 

@@ -102,11 +102,13 @@ class WarmKernel(AsyncKernelManager):
 
 
 _KERNELS: dict[int | str, WarmKernel] = {}
+PAGES = "pages"  # the key of the book's pages' kernel
 
 
 def kernel(key: int | str) -> WarmKernel:
-    """This process's kernel for `key` (a run's thread count; "pages" for the book's pages), started if there is
-    none or the last one died."""
+    """This process's kernel for `key` (a run's thread count; PAGES for the book's pages), started if there is
+    none or the last one died. A page's kernel captures C-level output into the page, as the kernel nbclient would
+    start for it does; a run's sends it to the run's kernel.log."""
     warm = _KERNELS.get(key)
     if warm is not None and not run_sync(warm.is_alive)():
         warm.close()
@@ -114,7 +116,8 @@ def kernel(key: int | str) -> WarmKernel:
     if warm is None:
         _close_with_process()
         warm = WarmKernel()
-        run_sync(warm.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=warm.home.name)
+        arguments = [] if key == PAGES else KERNEL_ARGUMENTS
+        run_sync(warm.start_kernel)(extra_arguments=arguments, cwd=warm.home.name)
         _KERNELS[key] = warm
     return warm
 
@@ -143,7 +146,7 @@ def ready(key: int | str, reset: Callable[[WarmKernel], None]) -> WarmKernel:
 def page_kernel(cwd: str) -> WarmKernel:
     """This process's kernel for the book's pages, reset for a page that runs in `cwd` (the inline backend closes a
     page's figures after each cell, so none is left for the next)."""
-    return ready("pages", lambda warm: warm.reset(cwd))
+    return ready(PAGES, lambda warm: warm.reset(cwd))
 
 
 def _close_all() -> None:

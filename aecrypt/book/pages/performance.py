@@ -365,14 +365,14 @@ def budget_section(results: Results) -> list:
             if len(every_seed)
             else ""
         )
-        one_seed = more[(more["depth 5"] != EVERY_SEED) & more["fits"]]
+        one_seed = more[(more["depth 5"] != EVERY_SEED) & more["fits"]]  # by cost: the cheapest first
         why = (
-            f" The designs with more steps that fit (from {one_seed['steps'].min()} steps, at "
-            f"{one_seed['cold book s'].min() / 60:.1f} min) run depth 5 at one seed: a combination of one seed has no "
-            "spread over seeds, so no comparison with it can be decided (`aecrypt.stats.components`: its seed "
+            f" The designs with more steps that fit (the cheapest: {one_seed.iloc[0]['steps']} steps, at "
+            f"{one_seed.iloc[0]['cold book s'] / 60:.1f} min) run depth 5 at one seed: a combination of one seed has "
+            "no spread over seeds, so no comparison with it can be decided (`aecrypt.stats.components`: its seed "
             "variance is undefined), and the paper's best, a depth-5 combination, would go undecided. The default "
             "keeps every seed."
-            if len(one_seed)
+            if len(one_seed) and not every_seed["fits"].any()
             else ""
         )
         parts.append(
