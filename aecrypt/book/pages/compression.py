@@ -107,7 +107,7 @@ def facts(results: Results) -> dict[str, str]:
             "codecs": ", ".join(offered) + (f"; not offered here: {', '.join(missing)}" if missing else ""),
             "imagecodecs": str(rec["imagecodecs"]),
             "machine": rec["cpu"],
-            "seconds": f"{rec['seconds']:.0f} s"
+            "seconds": f"{rec['seconds']:.0f} s on this machine"
             + (
                 ", with the steps that time nothing running beside it (its latencies timed alone)"
                 if rec.get("beside")
