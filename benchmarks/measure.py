@@ -55,7 +55,7 @@ def train(size: int, depth: int, images: int, epochs: int, batch: int, jit: bool
     import numpy as np
 
     from aecrypt.data import synthetic
-    from aecrypt.paper import cost, models
+    from aecrypt.paper import batches, cost, models
 
     keras.mixed_precision.set_global_policy(policy)
     base, _ = synthetic.generate(min(images, 512), size, seed=0)
@@ -63,10 +63,11 @@ def train(size: int, depth: int, images: int, epochs: int, batch: int, jit: bool
     keras.utils.set_random_seed(0)
     ae = models.build_autoencoder(size, depth, "relu")
     ae.autoencoder.compile(optimizer=models.make_optimizer("adam"), loss="mse", jit_compile=jit)
+    data = batches.fit_arguments(x, x, None, batch, seed=0)  # the runs' batches
     seconds, losses = [], []
     for _ in range(epochs):
         t = time.perf_counter()
-        hist = ae.autoencoder.fit(x, x, epochs=1, batch_size=batch, shuffle=True, verbose=0)
+        hist = ae.autoencoder.fit(**data, epochs=1, verbose=0)
         seconds.append(time.perf_counter() - t)
         losses.append(float(hist.history["loss"][-1]))
     steady = float(np.median(seconds[1:] or seconds))

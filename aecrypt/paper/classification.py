@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from aecrypt.data import codecs
-from aecrypt.paper import metrics, models
+from aecrypt.paper import batches, metrics, models
 from aecrypt.paper.experiment import PARTS, EpochTimer, RunConfig, Split
 from aecrypt.paper.models import forward
 from aecrypt.paper.retrieval import Retrieved
@@ -31,7 +31,8 @@ def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, nam
     """Train the fixed two-layer CNN and score the test split.
 
     The generators are seeded with `cfg.seed` + 1 first, so the classifier starts from the same weights whatever
-    ran before it; it trains for the profile's `clf_epochs`, shuffled, in the profile's batches.
+    ran before it; it trains for the profile's `clf_epochs` in the profile's batches, shuffled anew each epoch in
+    an order drawn from that seed (`batches.fit_arguments`).
 
     Parameters
     ----------
@@ -66,16 +67,8 @@ def classify(cfg: RunConfig, train_x, train_y, val_x, val_y, test_x, test_y, nam
     keras.utils.set_random_seed(cfg.seed + 1)  # same initial weights whatever the autoencoder did
     model = models.build_classifier(p.size)
     timer = EpochTimer()
-    hist = model.fit(
-        train_x,
-        train_y,
-        validation_data=(val_x, val_y),
-        epochs=p.clf_epochs,
-        batch_size=p.batch_size,
-        shuffle=True,
-        verbose=0,
-        callbacks=[timer],
-    )
+    data = batches.fit_arguments(train_x, train_y, (val_x, val_y), p.batch_size, seed=cfg.seed + 1)
+    hist = model.fit(**data, epochs=p.clf_epochs, verbose=0, callbacks=[timer])
     scores = _scores(model, test_x)
     train_acc = float(metrics.classification_metrics(train_y, _scores(model, train_x))["accuracy"])
     test_acc = float(metrics.classification_metrics(test_y, scores)["accuracy"])

@@ -24,7 +24,7 @@ from aecrypt import AecryptError, runtime
 from aecrypt.data import codecs
 from aecrypt.data.dataset import Dataset, load_dataset
 from aecrypt.data.splits import split_by_counts, split_indices, split_patients_by_counts
-from aecrypt.paper import choices, models, parameters
+from aecrypt.paper import batches, choices, models, parameters
 from aecrypt.profiles import get_profile
 
 #: The parts of a run's split, in the order retrieval streams them.
@@ -221,9 +221,10 @@ class Trained:
 
 def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained:
     """Build the combination's autoencoder and train it once, for the profile's `ae_epochs`, to reproduce the
-    training images (validated on the "val" part), shuffled, in the profile's batches.
+    training images (validated on the "val" part), in the profile's batches, shuffled anew each epoch in an
+    order drawn from the training seed (`batches.fit_arguments`).
 
-    Call `start` first: the initial weights and the order of the images follow the generators' state.
+    Call `start` first: the initial weights follow the generators' state.
 
     Parameters
     ----------
@@ -265,14 +266,8 @@ def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained
         optimizer_options=parameters.options(vars(cfg), "optimizer"),
     )
     timer = EpochTimer()
-    hist = ae.autoencoder.fit(
-        split.x("train"),
-        split.x("train"),
-        validation_data=(split.x("val"), split.x("val")),
-        epochs=p.ae_epochs,
-        batch_size=p.batch_size,
-        shuffle=True,
-        verbose=verbose,
-        callbacks=[timer, StopOnNaN()],
+    data = batches.fit_arguments(
+        split.x("train"), split.x("train"), (split.x("val"), split.x("val")), p.batch_size, seed=cfg.seed
     )
+    hist = ae.autoencoder.fit(**data, epochs=p.ae_epochs, verbose=verbose, callbacks=[timer, StopOnNaN()])
     return Trained(ae, timer.frame(hist, "autoencoder"))
