@@ -113,13 +113,14 @@ PROFILES: dict[str, Profile] = {
             **_COMMON | {"clf_epochs": 2, "batch_size": 16, "test_fraction": 0.25, "seeds": 1},
         ),
         # The embedded NIH set (1903 X-rays at 64²), sized by measurement to fit 15 minutes cold on 2 cores
-        # without AVX-512 (Performance page): 32² and 192 training images; the test split is every image
-        # not needed to train and validate; epochs are kept. DATA=synthetic draws as many phantoms as the set has.
+        # without AVX-512 (Performance page: `make bench-cold`, `make bench-size`): 32² and 192 training images,
+        # the most epochs that fit; the test split is every image not needed to train and validate.
+        # DATA=synthetic draws as many phantoms as the set has.
         Profile(
             name="default",
             size=32,
             n_images=None,
-            ae_epochs=10,
+            ae_epochs=20,
             default_data="nih-embedded",
             default_grid="paper.yaml",
             description="what `make book` runs: every paper combination on the embedded NIH X-rays, minutes on 2 cores",
