@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-EPOCHS = (5, 10, 15, 20, 30)
+EPOCHS = (5, 10, 15, 20, 25, 30)
 TRAINING_IMAGES = (192, 384)
 TEST_IMAGES = (None, 800, 400)  # None: every image not used to train or validate
 

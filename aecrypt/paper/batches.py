@@ -1,8 +1,8 @@
 """The batches a run's models train and validate on: what `fit` is given for the autoencoder and the classifier.
 
 Under TensorFlow they are tf.data pipelines built here without autotuning. Keras' own pipeline for arrays
-autotunes, and its tuning thread stalls a worker that has one core: about every second epoch took twice as long,
-more often with two workers side by side (`make bench-stages` times it; the sweep runs one thread per worker).
+autotunes, and its tuning thread stalls a worker that has one core (the sweep runs one thread per worker): epochs
+took up to twice as long, most often with two workers side by side (`make bench-stages` times the epochs).
 Other backends get the arrays, shuffled by Keras.
 """
 
