@@ -197,12 +197,13 @@ def test_the_budget_section_names_the_next_size_up_where_the_default_fits(tmp_pa
     build |= {"steps": {"setup": 30.0, "sweep": 600.0}, "around_sweep_s": 200.0, "total_s": 830.0, "status": 0}
     paths.coldbook_json(tmp_path).write_text(json.dumps({"builds": [build | {"design": design}]}))
     steps = d.budget(d.n_train).steps
+    up = replace(d, ae_epochs=d.ae_epochs + 5).budget(d.n_train).steps  # the next size up
     row = {"training images": d.n_train, "test images": 1663, "runs": 63, "depth 5": "every seed", "sweep s": 600}
     designs = [
         row | {"epochs": d.ae_epochs, "steps": steps, "cold book s": 830, "fits": True},
-        row | {"epochs": d.ae_epochs + 5, "steps": steps * 3 // 2, "cold book s": 960, "fits": False},
+        row | {"epochs": d.ae_epochs + 5, "steps": up, "cold book s": 960, "fits": False},
         row
-        | {"epochs": d.ae_epochs + 5, "steps": steps * 3 // 2, "cold book s": 880, "fits": True}
+        | {"epochs": d.ae_epochs + 5, "steps": up, "cold book s": 880, "fits": True}
         | {"depth 5": sizing.ONE_SEED, "runs": 59},
     ]
     paths.sizing_json(tmp_path).write_text(
@@ -226,13 +227,13 @@ def test_the_budget_section_names_the_next_size_up_where_the_default_fits(tmp_pa
     rows = sizing.cold_build_rows([build | {"design": design}, scratch], d.run_settings(), designs)
     assert [(r["steps"], r["cold book (min)"], r["predicted (min)"], r["as defined now"]) for r in rows] == [
         (steps, 13.8, 13.8, "yes"),
-        (steps * 3 // 2, 16.5, 16.0, "no"),
+        (up, 16.5, 16.0, "no"),
     ]
     # the next size up keeps every seed; a design with more steps that fits only by running depth 5 at one seed is
     # named with why the default does not take it
-    larger = f"more steps at every seed ({steps * 3 // 2} steps: {d.ae_epochs + 5} epochs of {d.n_train} images)"
+    larger = f"more steps at every seed ({up} steps: {d.ae_epochs + 5} epochs of {d.n_train} images)"
     assert f"{larger} at 16.0 min." in text
-    assert f"more steps that fit (the cheapest: {steps * 3 // 2} steps, at 14.7 min) run depth 5 at one seed" in text
+    assert f"more steps that fit (the cheapest: {up} steps, at 14.7 min) run depth 5 at one seed" in text
 
 
 def test_a_cold_builds_design_is_its_clones_not_this_checkouts(package_copy):

@@ -235,6 +235,7 @@ RUN_MODULES = {
     "aecrypt.figures",
     "aecrypt.figures.runstrip",
     "aecrypt.paper",
+    "aecrypt.paper.batches",
     "aecrypt.paper.choices",
     "aecrypt.paper.cipher",
     "aecrypt.paper.classification",
