@@ -303,7 +303,9 @@ def budget_section(results: Results) -> list:
                 "Every cold build of the `default` profile kept here"
                 + (f", all on {cpus[0]}" if len(cpus) == 1 else "")
                 + ", as its commit defined it, and the sizing's prediction for its design where the sizing below "
-                "has one (a larger design is timed from a scratch commit: `python benchmarks/coldbook.py --rev REV`):"
+                "has one — the prediction is for today's code, so an earlier commit's build may differ from it "
+                "by what has changed since (a larger design is timed from a scratch commit: `python "
+                "benchmarks/coldbook.py --rev REV`):"
             ),
             page.wide_table(table.drop(columns="CPU") if len(cpus) == 1 else table),
         ]
