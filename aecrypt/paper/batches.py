@@ -12,12 +12,19 @@ import keras
 import numpy as np
 
 
-def _untuned(dataset):
+def _batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None):
+    """(x, y) in batches without autotuning, shuffled anew each epoch where `seed` is given. Targets that are the
+    inputs (an autoencoder's) become one tensor, not two copies of the images."""
     import tensorflow as tf
 
+    if y is x:
+        x = y = tf.convert_to_tensor(x)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if seed is not None:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     options = tf.data.Options()
     options.autotune.enabled = False
-    return dataset.with_options(options)
+    return dataset.batch(batch_size).with_options(options)
 
 
 def fit_arguments(
@@ -29,7 +36,7 @@ def fit_arguments(
     Parameters
     ----------
     x, y : ndarray
-        Training inputs and targets (the same array twice for the autoencoder).
+        Training inputs and targets (for the autoencoder, the same array twice: it then becomes one tensor).
     validation : tuple of ndarray or None
         Validation inputs and targets; None: no validation.
     batch_size : int
@@ -57,9 +64,6 @@ def fit_arguments(
     """
     if keras.backend.backend() != "tensorflow":
         return {"x": x, "y": y, "batch_size": batch_size, "shuffle": True, "validation_data": validation}
-    import tensorflow as tf
-
-    train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    val = None if validation is None else _untuned(tf.data.Dataset.from_tensor_slices(validation).batch(batch_size))
+    val = None if validation is None else _batches(*validation, batch_size)
     # shuffle=False: the pipeline shuffles; Keras' own flag applies only to arrays (and warns when given one)
-    return {"x": _untuned(train.batch(batch_size)), "validation_data": val, "shuffle": False}
+    return {"x": _batches(x, y, batch_size, seed), "validation_data": val, "shuffle": False}

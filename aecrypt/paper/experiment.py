@@ -266,8 +266,7 @@ def train_autoencoder(cfg: RunConfig, split: Split, verbose: int = 0) -> Trained
         optimizer_options=parameters.options(vars(cfg), "optimizer"),
     )
     timer = EpochTimer()
-    data = batches.fit_arguments(
-        split.x("train"), split.x("train"), (split.x("val"), split.x("val")), p.batch_size, seed=cfg.seed
-    )
+    train, val = split.x("train"), split.x("val")  # each a copy: made once, the inputs and the targets
+    data = batches.fit_arguments(train, train, (val, val), p.batch_size, seed=cfg.seed)
     hist = ae.autoencoder.fit(**data, epochs=p.ae_epochs, verbose=verbose, callbacks=[timer, StopOnNaN()])
     return Trained(ae, timer.frame(hist, "autoencoder"))
